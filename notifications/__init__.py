@@ -1,0 +1,1 @@
+"""Web Push to coordinators (VAPID, subscriptions, sending, pruning) and the notification rules."""

@@ -1,0 +1,1 @@
+"""Kaari server: the Litestar app, its settings, database and domain modules."""

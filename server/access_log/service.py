@@ -1,0 +1,135 @@
+"""Recording and verifying the access log.
+
+`record()` runs inside the caller's transaction: the entry commits with the access it describes, or not
+at all. If it cannot be written, it raises and the access fails with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.access_log.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
+from server.db import begin_write, utcnow
+
+
+@dataclass(frozen=True)
+class Access:
+    """What is logged about one access: which client, what record, which operation, on what basis."""
+
+    record_type: str
+    operation: str
+    basis: str
+    client_id: uuid.UUID | None = None
+    record_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: uuid.UUID | None
+    username: str | None
+    role: str | None
+    device_id: uuid.UUID | None
+
+
+def entry_hash(prev_hash: str, entry: AccessLogEntry) -> str:
+    fields = [
+        entry.id,
+        entry.at.isoformat(timespec="microseconds"),
+        str(entry.user_id) if entry.user_id else None,
+        entry.username,
+        entry.role,
+        str(entry.device_id) if entry.device_id else None,
+        str(entry.client_id) if entry.client_id else None,
+        entry.record_type,
+        entry.record_id,
+        entry.operation,
+        entry.basis,
+    ]
+    return hashlib.sha256(prev_hash.encode() + b"|" + msgspec.json.encode(fields)).hexdigest()
+
+
+async def record(
+    session: AsyncSession, actor: Actor, accesses: Sequence[Access], at: datetime | None = None
+) -> list[AccessLogEntry]:
+    """Append entries for `accesses` to the chain in the session's transaction."""
+    if not accesses:
+        return []
+    if not session.in_transaction():
+        await begin_write(session)
+    head = (
+        await session.execute(select(AccessLogHead).where(AccessLogHead.id == 1).with_for_update())
+    ).scalar_one_or_none()
+    if head is None:
+        head = AccessLogHead(id=1, last_id=0, last_hash=GENESIS_HASH)
+        session.add(head)
+    at = at or utcnow()
+    entries = []
+    for access in accesses:
+        entry = AccessLogEntry(
+            id=head.last_id + 1,
+            at=at,
+            user_id=actor.user_id,
+            username=actor.username,
+            role=actor.role,
+            device_id=actor.device_id,
+            client_id=access.client_id,
+            record_type=access.record_type,
+            record_id=access.record_id,
+            operation=access.operation,
+            basis=access.basis,
+            prev_hash=head.last_hash,
+        )
+        entry.hash = entry_hash(head.last_hash, entry)
+        head.last_id, head.last_hash = entry.id, entry.hash
+        entries.append(entry)
+    session.add_all(entries)
+    await session.flush()
+    return entries
+
+
+class ChainReport(msgspec.Struct):
+    ok: bool
+    entries: int
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+
+async def verify(session: AsyncSession, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in id order and recompute every hash."""
+    prev_hash, expected_id, count = GENESIS_HASH, 1, 0
+    last_id = 0
+    while True:
+        rows = (
+            (
+                await session.execute(
+                    select(AccessLogEntry)
+                    .where(AccessLogEntry.id > last_id)
+                    .order_by(AccessLogEntry.id)
+                    .limit(batch)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            break
+        for entry in rows:
+            if entry.id != expected_id:
+                return ChainReport(False, count, expected_id, f"entry {expected_id} is missing")
+            if entry.prev_hash != prev_hash or entry_hash(prev_hash, entry) != entry.hash:
+                return ChainReport(False, count, entry.id, f"entry {entry.id} does not match its hash")
+            prev_hash, expected_id, last_id = entry.hash, entry.id + 1, entry.id
+            count += 1
+        session.expunge_all()
+    head = (await session.execute(select(AccessLogHead).where(AccessLogHead.id == 1))).scalar_one_or_none()
+    if head is not None and (head.last_id != last_id or head.last_hash != prev_hash):
+        return ChainReport(False, count, last_id + 1, "entries after the last one were removed")
+    return ChainReport(True, count)

@@ -1,0 +1,1 @@
+"""Accounts: staff users, their role assignments, sign-in sessions and tokens."""

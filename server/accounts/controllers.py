@@ -1,0 +1,78 @@
+"""Routes: sign-in, refresh, sign-out, who am I, and the admin's user management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from server.accounts import service
+from server.accounts.models import User
+from server.accounts.schemas import LoginRequest, NewUser, RefreshRequest, TokenResponse, UserOut
+from server.accounts.tokens import DEVICE_PREFIX
+from server.context import client_address
+from server.deps import Context, CurrentPrincipal, DbSession
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/login", operation_id="login", status_code=HTTP_200_OK)
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LoginRequest],
+        db_session: DbSession,
+        context: Context,
+    ) -> TokenResponse:
+        """Sign in. On a shared tablet, send the device credential as the bearer token."""
+        header = request.headers.get("authorization", "")
+        credential = header.partition(" ")[2].strip() or None
+        if credential is not None and not credential.startswith(DEVICE_PREFIX):
+            credential = None
+        return await service.login(
+            db_session, context.settings, context.tokens, data, client_address(request), credential
+        )
+
+    @post("/refresh", operation_id="refresh", status_code=HTTP_200_OK)
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], db_session: DbSession, context: Context
+    ) -> TokenResponse:
+        """Trade a refresh token for a new pair. Each refresh token works once."""
+        return await service.refresh(db_session, context.settings, context.tokens, data.refresh_token)
+
+    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, principal: CurrentPrincipal, db_session: DbSession) -> None:
+        """End this sign-in: its refresh and access tokens stop working at once."""
+        await service.logout(db_session, principal)
+
+    @get("/me", operation_id="me")
+    async def me(self, principal: CurrentPrincipal, db_session: DbSession) -> UserOut:
+        """The signed-in user with their roles."""
+        user = await db_session.get(User, principal.require_user())
+        assert user is not None
+        return service.user_out(user)
+
+
+class UsersController(Controller):
+    path = "/api/admin/users"
+    tags = ["admin"]
+
+    @get("/", operation_id="listUsers")
+    async def list_users(self, principal: CurrentPrincipal, db_session: DbSession) -> list[UserOut]:
+        """Every user with their role assignments (admin)."""
+        principal.require_role("admin")
+        users = (await db_session.execute(select(User).order_by(User.username))).scalars().all()
+        return [service.user_out(u) for u in users]
+
+    @post("/", operation_id="createUser")
+    async def create_user(
+        self, data: JSONBody[NewUser], principal: CurrentPrincipal, db_session: DbSession, context: Context
+    ) -> UserOut:
+        """Create a user with role assignments (admin)."""
+        principal.require_role("admin")
+        return service.user_out(await service.create_user(db_session, context.settings, data))

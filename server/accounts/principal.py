@@ -1,0 +1,138 @@
+"""Who is calling: a signed-in user on a device, or a device alone (flushing a signed-out user's outbox).
+
+`provide_principal` is the dependency every authenticated route takes. It reads the session, the device
+and the user in one query, so a sign-out, a revoked device or a removed role takes effect on the next call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.access_log.service import Actor
+from server.accounts.models import AuthSession, RoleAssignment, User
+from server.accounts.tokens import DEVICE_PREFIX, parse_device_credential, same_digest
+from server.db import utcnow
+from server.devices.models import Device
+from server.errors import DeviceRevoked, Forbidden, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+
+    @property
+    def region_wide(self) -> bool:
+        return self.area_id is None and self.unit_id is None
+
+
+@dataclass(frozen=True)
+class Principal:
+    device_id: uuid.UUID
+    device_kind: str
+    device_unit_id: uuid.UUID | None
+    user_id: uuid.UUID | None = None
+    username: str | None = None
+    display_name: str | None = None
+    session_id: uuid.UUID | None = None
+    grants: tuple[Grant, ...] = ()
+
+    @property
+    def roles(self) -> set[str]:
+        return {grant.role for grant in self.grants}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(grant.role in roles for grant in self.grants)
+
+    def require_user(self) -> uuid.UUID:
+        if self.user_id is None:
+            raise Forbidden("This needs a signed-in user, not only a device credential.")
+        return self.user_id
+
+    def require_role(self, *roles: str) -> None:
+        self.require_user()
+        if not self.has_role(*roles):
+            raise Forbidden(f"This needs the role {' or '.join(roles)}.")
+
+    def grants_for(self, *roles: str) -> list[Grant]:
+        return [grant for grant in self.grants if grant.role in roles]
+
+    def actor(self, role: str | None = None) -> Actor:
+        if role is None and self.grants:
+            role = self.grants[0].role
+        return Actor(self.user_id, self.username, role, self.device_id)
+
+
+def grants_of(assignments: list[RoleAssignment]) -> tuple[Grant, ...]:
+    return tuple(Grant(a.role, a.area_id, a.unit_id) for a in assignments)
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Sign in first: this call needs an Authorization: Bearer token.")
+    return token.strip()
+
+
+async def device_from_credential(session: AsyncSession, credential: str) -> Device:
+    device_id, secret_digest = parse_device_credential(credential)
+    device = await session.get(Device, device_id)
+    if device is None or not same_digest(device.credential_hash, secret_digest):
+        raise Unauthenticated("The device credential is not valid.")
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    return device
+
+
+async def resolve_principal(request: Request[Any, Any, Any], session: AsyncSession) -> Principal:
+    token = bearer_token(request)
+    if token.startswith(DEVICE_PREFIX):
+        device = await device_from_credential(session, token)
+        return Principal(device.id, device.kind, device.unit_id)
+    claims = request.app.state.kaari.tokens.decode_access(token)
+    row = (
+        await session.execute(
+            select(AuthSession, Device, User)
+            .join(Device, Device.id == AuthSession.device_id)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id == claims.session_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated("The sign-in session does not exist.")
+    auth_session, device, user = row
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
+        raise Unauthenticated("You have been signed out. Sign in again.")
+    if not user.active or user.id != claims.user_id or device.id != claims.device_id:
+        raise Unauthenticated("The access token is not valid.")
+    return Principal(
+        device_id=device.id,
+        device_kind=device.kind,
+        device_unit_id=device.unit_id,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        session_id=auth_session.id,
+        grants=grants_of(user.roles),
+    )
+
+
+async def provide_principal(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> Principal:
+    try:
+        return await resolve_principal(request, db_session)
+    finally:
+        # End the read transaction so the route can start its own (a write one, if it needs it).
+        await db_session.commit()

@@ -1,0 +1,52 @@
+"""Request and response bodies of the accounts routes (protocol §9)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import msgspec
+
+Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: Username
+    password: Password
+    device_id: uuid.UUID | None = None
+
+
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class GrantOut(msgspec.Struct):
+    role: str
+    area_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+
+
+class UserOut(msgspec.Struct):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    language: str
+    roles: list[GrantOut]
+
+
+class TokenResponse(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str
+    device_id: uuid.UUID
+    user: UserOut
+
+
+class NewUser(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9._-]{2,64}$")]
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+    roles: list[GrantOut] = []
+    language: Annotated[str, msgspec.Meta(pattern=r"^(fi|sv|en)$")] = "fi"

@@ -1,0 +1,225 @@
+"""Sign-in, token refresh with rotation and reuse detection, sign-out, and creating users.
+
+Password checks run outside any write transaction (Argon2 is slow on purpose, and a held SQLite write
+lock would make every other writer wait for it). Failures are committed before the error is raised, so
+the rate limit counts them even though the request fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
+from server.accounts.passwords import hash_password, hasher, verify_password
+from server.accounts.principal import Principal, device_from_credential
+from server.accounts.schemas import GrantOut, LoginRequest, NewUser, TokenResponse, UserOut
+from server.accounts.tokens import TokenService, digest, new_refresh_token
+from server.db import begin_write, utcnow
+from server.devices.models import Device
+from server.errors import DeviceRevoked, Forbidden, KaariError, RateLimited, Unauthenticated
+from server.reference.models import Unit
+from server.settings import Settings
+
+WRONG_CREDENTIALS = "Wrong username or password."
+
+
+def user_out(user: User) -> UserOut:
+    roles = [GrantOut(r.role, r.area_id, r.unit_id) for r in user.roles]
+    return UserOut(user.id, user.username, user.display_name, user.language, roles)
+
+
+async def _failures_retry_after(
+    session: AsyncSession, settings: Settings, key: str, limit: int
+) -> int | None:
+    since = utcnow() - timedelta(seconds=settings.login_failure_window_seconds)
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(
+                LoginFailure.key == key, LoginFailure.at > since
+            )
+        )
+    ).one()
+    if count < limit:
+        return None
+    return int((oldest - since).total_seconds()) + 1
+
+
+async def check_rate_limit(session: AsyncSession, settings: Settings, keys: dict[str, int]) -> None:
+    for key, limit in keys.items():
+        retry_after = await _failures_retry_after(session, settings, key, limit)
+        if retry_after is not None:
+            raise RateLimited("Too many failed attempts. Try again later.", retry_after)
+
+
+async def record_failure(session: AsyncSession, settings: Settings, keys: list[str]) -> None:
+    """Count a failed attempt under each key, in its own committed transaction."""
+    await session.rollback()
+    await begin_write(session)
+    cutoff = utcnow() - timedelta(seconds=settings.login_failure_window_seconds)
+    await session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= cutoff))
+    session.add_all(LoginFailure(key=key) for key in keys)
+    await session.commit()
+
+
+def _allowed_on_unit(user: User, unit: Unit) -> bool:
+    return any(
+        (r.area_id is None and r.unit_id is None) or r.unit_id == unit.id or r.area_id == unit.area_id
+        for r in user.roles
+    )
+
+
+async def _device_for_sign_in(
+    session: AsyncSession, user: User, device_id: uuid.UUID | None, device_credential: str | None
+) -> Device:
+    """Find (or register) the device this sign-in happens on; see protocol §2."""
+    if device_credential is not None:
+        device = await device_from_credential(session, device_credential)
+        if device_id is not None and device_id != device.id:
+            raise KaariError("device_id does not match the device credential.", code="invalid_request")
+        unit = await session.get(Unit, device.unit_id) if device.unit_id else None
+        if unit is None or not _allowed_on_unit(user, unit):
+            raise Forbidden("You have no role in the unit this tablet belongs to.")
+        return device
+    device = await session.get(Device, device_id) if device_id is not None else None
+    if device is None:
+        device = Device(
+            id=device_id or uuid.uuid4(), kind="personal", name="Personal device", owner_user_id=user.id
+        )
+        session.add(device)
+        await session.flush()
+        return device
+    if device.revoked_at is not None:
+        raise DeviceRevoked()
+    if device.kind == "shared":
+        raise Forbidden("This is a shared tablet: sign in on it with its device credential.")
+    if device.owner_user_id != user.id:
+        raise Forbidden("This device is registered to another user.")
+    return device
+
+
+async def _issue(
+    session: AsyncSession, settings: Settings, tokens: TokenService, user: User, auth_session: AuthSession
+) -> TokenResponse:
+    refresh, refresh_hash = new_refresh_token()
+    session.add(RefreshToken(session_id=auth_session.id, token_hash=refresh_hash))
+    await session.flush()
+    access = tokens.issue_access(user.id, auth_session.id, auth_session.device_id)
+    return TokenResponse(
+        access, refresh, tokens.access_seconds, "Bearer", auth_session.device_id, user_out(user)
+    )
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    tokens: TokenService,
+    body: LoginRequest,
+    address: str,
+    device_credential: str | None = None,
+) -> TokenResponse:
+    user_key, address_key = f"user:{body.username.lower()}", f"addr:{address}"
+    await check_rate_limit(
+        session,
+        settings,
+        {user_key: settings.login_max_failures, address_key: settings.login_max_failures_per_address},
+    )
+    user = (await session.execute(select(User).where(User.username == body.username))).scalar_one_or_none()
+    stored = user.password_hash if user is not None and user.active else None
+    await session.commit()
+
+    ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    if not await verify_password(ph, stored, body.password):
+        await record_failure(session, settings, [user_key, address_key])
+        raise Unauthenticated(WRONG_CREDENTIALS, code="invalid_credentials")
+    assert user is not None
+
+    await begin_write(session)
+    user = await session.get(User, user.id, populate_existing=True)
+    if user is None or not user.active:
+        raise Unauthenticated(WRONG_CREDENTIALS, code="invalid_credentials")
+    device = await _device_for_sign_in(session, user, body.device_id, device_credential)
+    if ph.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password, ph)
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+    now = utcnow()
+    auth_session = AuthSession(
+        user_id=user.id, device_id=device.id, expires_at=now + timedelta(days=settings.refresh_token_days)
+    )
+    session.add(auth_session)
+    device.last_seen_at = now
+    await session.flush()
+    return await _issue(session, settings, tokens, user, auth_session)
+
+
+async def refresh(
+    session: AsyncSession, settings: Settings, tokens: TokenService, token: str
+) -> TokenResponse:
+    """Rotate a refresh token. Presenting a spent one revokes the whole family (someone copied it)."""
+    await begin_write(session)
+    row = (
+        await session.execute(
+            select(RefreshToken, AuthSession)
+            .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+            .where(RefreshToken.token_hash == digest(token))
+        )
+    ).one_or_none()
+    if row is None:
+        raise Unauthenticated("The refresh token is not valid.")
+    stored, auth_session = row
+    now = utcnow()
+    device = await session.get(Device, auth_session.device_id)
+    if device is None or device.revoked_at is not None:
+        raise DeviceRevoked()
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now:
+        raise Unauthenticated("You have been signed out. Sign in again.")
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_reused"
+        await session.commit()
+        raise Unauthenticated(
+            "This refresh token was already used; the sign-in has been ended for safety.",
+            code="refresh_reused",
+        )
+    user = await session.get(User, auth_session.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("The account is not active.")
+    device.last_seen_at = now
+    return await _issue(session, settings, tokens, user, auth_session)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.session_id is None:
+        return
+    await begin_write(session)
+    auth_session = await session.get(AuthSession, principal.session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at, auth_session.revoked_reason = utcnow(), "signed_out"
+
+
+async def create_user(session: AsyncSession, settings: Settings, new: NewUser) -> User:
+    for grant in new.roles:
+        if grant.role not in ROLES:
+            raise KaariError(f"Unknown role {grant.role!r}.", code="invalid_request")
+        if grant.area_id is not None and grant.unit_id is not None:
+            raise KaariError("A role is scoped to an area or to a unit, not both.", code="invalid_request")
+    if (await session.execute(select(User.id).where(User.username == new.username))).first():
+        raise KaariError(f"The username {new.username!r} is taken.", code="username_taken", status_code=409)
+    ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    user = User(
+        username=new.username,
+        display_name=new.display_name,
+        password_hash=hash_password(new.password, ph),
+        language=new.language,
+        roles=[RoleAssignment(role=g.role, area_id=g.area_id, unit_id=g.unit_id) for g in new.roles],
+    )
+    session.add(user)
+    await session.flush()
+    return user

@@ -1,0 +1,90 @@
+"""Access tokens (short-lived JWTs), refresh tokens and device credentials.
+
+Access tokens carry only identities (user, session, device); roles are read from the database on each
+request so that a removed role or a revoked device takes effect at once. Refresh tokens and device
+credentials are random strings of which the server keeps only a SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from server.errors import Unauthenticated
+
+DEVICE_PREFIX = "kd_"
+REFRESH_PREFIX = "rt_"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    device_id: uuid.UUID
+
+
+class TokenService:
+    def __init__(self, secret: str, access_seconds: int) -> None:
+        self._secret = secret
+        self.access_seconds = access_seconds
+
+    def issue_access(self, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> str:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": str(user_id),
+            "sid": str(session_id),
+            "did": str(device_id),
+            "iat": now,
+            "exp": now + timedelta(seconds=self.access_seconds),
+            "typ": "access",
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def decode_access(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid", "did"]}
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("The access token has expired.", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("The access token is not valid.") from exc
+        if claims.get("typ") != "access":
+            raise Unauthenticated("The access token is not valid.")
+        try:
+            return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["did"]))
+        except ValueError as exc:
+            raise Unauthenticated("The access token is not valid.") from exc
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_refresh_token() -> tuple[str, str]:
+    token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    return token, digest(token)
+
+
+def new_device_credential(device_id: uuid.UUID) -> tuple[str, str]:
+    secret = secrets.token_urlsafe(32)
+    return f"{DEVICE_PREFIX}{device_id.hex}_{secret}", digest(secret)
+
+
+def parse_device_credential(credential: str) -> tuple[uuid.UUID, str]:
+    """Split `kd_<device hex>_<secret>` into the device id and the secret's digest."""
+    try:
+        device_hex, secret = credential.removeprefix(DEVICE_PREFIX).split("_", 1)
+        return uuid.UUID(hex=device_hex), digest(secret)
+    except ValueError as exc:
+        raise Unauthenticated("The device credential is not valid.") from exc
+
+
+def same_digest(a: str | None, b: str) -> bool:
+    return a is not None and hmac.compare_digest(a, b)

@@ -1,0 +1,78 @@
+"""The Litestar app factory: settings → secrets → engine → routes, dependencies and error handlers."""
+
+from __future__ import annotations
+
+import uuid
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from server.access_log.controllers import AccessLogController
+from server.accounts.controllers import AuthController, UsersController
+from server.accounts.principal import Principal, provide_principal
+from server.accounts.tokens import TokenService
+from server.clients.controllers import ClientsController
+from server.context import AppContext, provide_context
+from server.db import create_engine
+from server.devices.controllers import AdminDevicesController, DevicesController
+from server.errors import EXCEPTION_HANDLERS
+from server.health import healthz, readyz
+from server.keys import read_or_create_secret
+from server.logs import configure_logging, request_id_middleware
+from server.pwa import pwa
+from server.reference.controllers import ReferenceController
+from server.settings import Settings
+
+ROUTES = [
+    healthz,
+    readyz,
+    AuthController,
+    UsersController,
+    DevicesController,
+    AdminDevicesController,
+    ReferenceController,
+    ClientsController,
+    AccessLogController,
+    PrometheusController,
+    pwa,
+]
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Litestar:
+    settings = settings or Settings.from_env()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    token_secret = settings.token_secret or read_or_create_secret(settings.data_dir, "token-secret")
+    engine = create_engine(settings)
+    context = AppContext(settings, TokenService(token_secret, settings.access_token_seconds), engine)
+    alchemy = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        set_default_exception_handler=False,
+    )
+    return Litestar(
+        route_handlers=ROUTES,
+        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        dependencies={
+            "context": Provide(provide_context, sync_to_thread=False),
+            "principal": Provide(provide_principal),
+        },
+        signature_namespace={"Principal": Principal, "AppContext": AppContext, "uuid": uuid},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware, PrometheusConfig(app_name="kaari", group_path=True).middleware],
+        openapi_config=OpenAPIConfig(title="Kaari", version="1", path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"kaari": context}),
+        logging_config=None,
+        on_shutdown=[engine.dispose],
+        debug=False,
+    )

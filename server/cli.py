@@ -1,0 +1,200 @@
+"""The `kaari` command: serve, migrate, seed, and the operator's everyday tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.settings import Settings
+
+T = TypeVar("T")
+
+
+def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from server.db import create_engine
+    from server.models import import_all_models
+
+    import_all_models()
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Kaari: offline-first client and operations management for social care."""
+    ctx.obj = Settings.from_env()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default KAARI_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default KAARI_PORT or 8000).")
+@click.option("--workers", default=1, show_default=True, help="Worker processes (PostgreSQL only).")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the API and the app."""
+    import uvicorn
+
+    if workers > 1 and settings.is_sqlite:
+        raise click.UsageError("Several worker processes need PostgreSQL (DATABASE_URL); SQLite runs one.")
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Apply migrations, then load the region's reference data (areas, municipalities, code lists)."""
+    from server.migrate import upgrade
+    from server.reference.loader import load_region
+
+    upgrade(settings, revision)
+    _with_session(settings, load_region)
+    click.echo(f"Database is at {revision}: {settings.database_url.split('@')[-1]}")
+
+
+@main.group()
+def seed() -> None:
+    """Demo and test data."""
+
+
+@seed.command("demo")
+@click.pass_obj
+def seed_demo(settings: Settings) -> None:
+    """Create the deterministic demo region and its five users (password `demo`). Safe to repeat."""
+    from server.demo import demo_sign_ins, seed_demo
+
+    created = _with_session(settings, lambda s: seed_demo(s, settings))
+    click.echo("Demo data created." if created else "Demo data is already there.")
+    click.echo(demo_sign_ins())
+
+
+def _parse_role(value: str) -> dict[str, Any]:
+    from server.reference.models import reference_id
+
+    role, _, scope = value.partition(":")
+    if not scope:
+        return {"role": role}
+    kind, _, code = scope.partition(":")
+    if kind not in {"area", "unit"} or not code:
+        raise click.BadParameter(f"{value!r}: use ROLE, ROLE:area:CODE or ROLE:unit:CODE")
+    return {"role": role, f"{kind}_id": reference_id(kind, code)}
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Full name shown in the app.")
+@click.option("--role", "roles", multiple=True, help="ROLE, ROLE:area:CODE or ROLE:unit:CODE; repeatable.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_obj
+def user_create(
+    settings: Settings, username: str, display_name: str, roles: tuple[str, ...], password: str
+) -> None:
+    """Create a user, e.g. `kaari user create mmeikalainen --name "Maija M" --role counsellor:area:oulu`."""
+    import msgspec
+
+    from server.accounts.schemas import NewUser
+    from server.accounts.service import create_user
+    from server.errors import KaariError
+
+    try:
+        new = msgspec.convert(
+            {
+                "username": username,
+                "display_name": display_name,
+                "password": password,
+                "roles": [_parse_role(r) for r in roles],
+            },
+            NewUser,
+        )
+        created = _with_session(settings, lambda s: create_user(s, settings, new))
+    except (msgspec.ValidationError, KaariError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created user {created.username} ({created.id}).")
+
+
+@main.group()
+def device() -> None:
+    """Tablets and other devices."""
+
+
+@device.command("enroll")
+@click.option("--unit", "unit_code", required=True, help="The unit's code, e.g. oulu-da-1.")
+@click.option("--name", "device_name", required=True, help="A name staff recognise, e.g. 'Lobby tablet'.")
+@click.pass_obj
+def device_enroll(settings: Settings, unit_code: str, device_name: str) -> None:
+    """Make a one-time enrolment code for a tablet of a unit."""
+    from server.devices.service import create_enrolment_code, validate_device_name
+    from server.reference.models import Unit
+
+    async def work(session: AsyncSession) -> Any:
+        unit = (await session.execute(select(Unit).where(Unit.code == unit_code))).scalar_one_or_none()
+        if unit is None:
+            raise click.ClickException(f"No unit with code {unit_code!r}.")
+        return await create_enrolment_code(
+            session, settings, unit.id, validate_device_name(device_name), None
+        )
+
+    code = _with_session(settings, work)
+    click.echo(f"Enrolment code for {device_name} in {unit_code}: {code.code}")
+    click.echo(
+        f"Valid until {code.expires_at:%Y-%m-%d %H:%M} UTC. Type it into the tablet's enrolment screen."
+    )
+
+
+@main.group()
+def audit() -> None:
+    """The access log."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def audit_verify(settings: Settings) -> None:
+    """Check the access log's hash chain; exits 1 if it has been tampered with."""
+    from server.access_log.service import verify
+
+    report = _with_session(settings, verify)
+    if report.ok:
+        click.echo(f"Access log intact: {report.entries} entries.")
+        return
+    click.echo(f"Access log BROKEN at entry {report.first_bad_id}: {report.problem}", err=True)
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Clients (asiakas): the person receiving services and their service relationships to units."""

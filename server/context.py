@@ -1,0 +1,27 @@
+"""What the app holds for its whole life: settings, token service, engine (on `app.state.kaari`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.accounts.tokens import TokenService
+from server.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    tokens: TokenService
+    engine: AsyncEngine
+
+
+def provide_context(request: Request[Any, Any, Any]) -> AppContext:
+    return request.app.state.kaari
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,169 @@
+"""The deterministic demo region (protocol §9): reference data, units, the five demo users, clients.
+
+Same input, same output: ids come from UUIDv5 and names from a seeded generator, so tests, screenshots
+and the simulator can rely on them. Seeding twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import RoleAssignment, User
+from server.accounts.passwords import hash_password, hasher
+from server.clients.models import Client, ClientUnit
+from server.reference.loader import load_region, load_units
+from server.reference.models import KAARI_NAMESPACE, Municipality, Unit, reference_id
+from server.settings import Settings
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (protocol §9)
+DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT = "oulu-da-1", "oulu-stc-1"
+
+# username, display name, role, scope kind, scope code
+DEMO_USERS = [
+    ("admin", "Aino Pääkäyttäjä", "admin", None, None),
+    ("kotas", "Kaisa Koordinaattori", "coordinator", None, None),
+    ("ohjaaja", "Olli Ohjaaja", "counsellor", "area", "oulu"),
+    ("paiva", "Päivi Päivätoiminta", "unit_staff", "unit", DEMO_DAY_UNIT),
+    ("hoiva", "Hannu Hoiva", "unit_staff", "unit", DEMO_SHORT_TERM_UNIT),
+]
+
+FIRST_NAMES = [
+    "Aili",
+    "Aune",
+    "Eino",
+    "Elli",
+    "Helmi",
+    "Ilmari",
+    "Irja",
+    "Kalevi",
+    "Kerttu",
+    "Lauri",
+    "Lempi",
+    "Martti",
+    "Mirjami",
+    "Niilo",
+    "Oiva",
+    "Orvokki",
+    "Pentti",
+    "Raili",
+    "Reino",
+    "Saima",
+    "Sulo",
+    "Tauno",
+    "Tyyne",
+    "Unto",
+    "Vieno",
+    "Väinö",
+    "Aarne",
+    "Hilkka",
+    "Toivo",
+    "Siiri",
+    "Veikko",
+    "Anna-Liisa",
+    "Erkki",
+    "Maija",
+]
+LAST_NAMES = [
+    "Heikkinen",
+    "Juntunen",
+    "Karjalainen",
+    "Kemppainen",
+    "Kinnunen",
+    "Koivisto",
+    "Korhonen",
+    "Lehtola",
+    "Leinonen",
+    "Mattila",
+    "Niemelä",
+    "Ojala",
+    "Pesonen",
+    "Pietilä",
+    "Rautio",
+    "Riekki",
+    "Salmela",
+    "Sipola",
+    "Tervo",
+    "Tuomela",
+    "Väänänen",
+    "Ylitalo",
+    "Haapala",
+    "Kangas",
+    "Laitinen",
+    "Mäkelä",
+    "Oikarinen",
+]
+CLIENT_SHARE = {"day_activity": 1.5, "housing_24h": 0.9, "short_term_care": 0.5}
+
+
+def demo_id(kind: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(KAARI_NAMESPACE, f"demo:{kind}:{key}")
+
+
+async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
+    """Seed the demo region; returns False (and does nothing) if it is already there."""
+    if (await session.execute(select(User.id).where(User.username == "admin"))).first():
+        return False
+    await load_region(session)
+    await load_units(session)
+    ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    password_hash = hash_password(DEMO_PASSWORD, ph)
+    for username, name, role, scope, code in DEMO_USERS:
+        grant = RoleAssignment(
+            id=demo_id("role", username),
+            role=role,
+            area_id=reference_id("area", code) if scope == "area" else None,
+            unit_id=reference_id("unit", code) if scope == "unit" else None,
+        )
+        session.add(
+            User(
+                id=demo_id("user", username),
+                username=username,
+                display_name=name,
+                password_hash=password_hash,
+                roles=[grant],
+            )
+        )
+    await session.flush()
+    await _seed_clients(session)
+    return True
+
+
+async def _seed_clients(session: AsyncSession) -> None:
+    rng = random.Random(2026)
+    today = date(2026, 1, 1)
+    units = (await session.execute(select(Unit).order_by(Unit.code))).scalars().all()
+    municipalities = {
+        m.area_id: m.id
+        for m in (await session.execute(select(Municipality).order_by(Municipality.code))).scalars()
+    }
+    for unit in units:
+        for n in range(int(unit.capacity * CLIENT_SHARE[unit.kind])):
+            key = f"{unit.code}:{n}"
+            birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 25))
+            client = Client(
+                id=demo_id("client", key),
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                birth_date=birth,
+                municipality_id=unit.municipality_id or municipalities[unit.area_id],
+                phone=f"040 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}",
+                address=None,
+            )
+            session.add(client)
+            session.add(
+                ClientUnit(id=demo_id("client_unit", key), client_id=client.id, unit_id=unit.id, since=today)
+            )
+    await session.flush()
+
+
+def demo_sign_ins() -> str:
+    lines = ["Demo sign-ins (password for all: demo):"]
+    for username, name, role, scope, code in DEMO_USERS:
+        where = f" — {scope} {code}" if scope else " — whole region"
+        lines.append(f"  {username:<8} {role:<12} {name}{where}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Devices: shared tablets enrolled to a unit, personal devices registered on sign-in, revocation."""

@@ -1,0 +1,38 @@
+"""Secrets generated on first start into the data directory (0600), or taken from the environment.
+
+No secret ever lives in the repository: a fresh data directory gets fresh keys.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def ensure_data_dir(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+
+
+def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
+    """Return the secret stored in `data_dir/name`, creating it atomically with 0600 on first use."""
+    ensure_data_dir(data_dir)
+    path = data_dir / name
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(nbytes)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    try:
+        # link() fails if another process won the race; then theirs is the secret.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,11 @@
+"""Import every domain's models so that the metadata (and Alembic) sees every table."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    import server.access_log.models
+    import server.accounts.models
+    import server.clients.models
+    import server.devices.models
+    import server.reference.models  # noqa: F401

@@ -1,0 +1,72 @@
+"""Settings from the environment, with safe single-node defaults.
+
+Everything an operator can set is read here, once, into a frozen `Settings`. Nothing else in the code reads
+`os.environ`, so the README's settings table and this module are the whole story.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    # Token lifetimes: protocol and QUALITY.md cap access tokens at 15 minutes.
+    access_token_seconds: int = 15 * 60
+    refresh_token_days: int = 30
+    # Failed sign-ins per username (and per address) in the window before 429.
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 15 * 60
+    login_max_failures_per_address: int = 50
+    # Environment overrides for secrets; when empty they are generated into data_dir.
+    token_secret: str | None = field(default=None, repr=False)
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    enrolment_code_hours: int = 72
+    max_body_bytes: int = 1024 * 1024
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("KAARI_DATA_DIR") or "./var").resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'kaari.sqlite3'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(database_url),
+            redis_url=env.get("REDIS_URL") or None,
+            host=env.get("KAARI_HOST", "127.0.0.1"),
+            port=int(env.get("KAARI_PORT", "8000")),
+            log_level=env.get("KAARI_LOG_LEVEL", "INFO").upper(),
+            token_secret=env.get("KAARI_TOKEN_SECRET") or None,
+            argon2_time_cost=int(env.get("KAARI_ARGON2_TIME_COST", "3")),
+            argon2_memory_kib=int(env.get("KAARI_ARGON2_MEMORY_KIB", "65536")),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs operators paste (postgres://, postgresql://) and pick the async drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite:///"):
+        url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url

@@ -1,0 +1,202 @@
+"""Shared fixtures: a migrated database on SQLite and on the real PostgreSQL, the app, signed-in users.
+
+Database-facing tests take `backend` and run once per engine. PostgreSQL comes from TEST_DATABASE_URL
+(default: the machine's 127.0.0.1:5432, database `test`). A service that cannot be reached fails the
+test with a message: it is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server.app import create_app
+from server.db import create_engine
+from server.demo import seed_demo
+from server.migrate import upgrade
+from server.models import import_all_models
+from server.reference.loader import load_region
+from server.settings import Settings, normalise_database_url
+
+POSTGRES_URL = normalise_database_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+import_all_models()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long", action="store_true", help="run the long versions of the fault and soak tests")
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    base = Settings.from_env(
+        {
+            "KAARI_DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url,
+            # Argon2id still, with a light cost so hundreds of sign-ins stay quick in tests.
+            "KAARI_ARGON2_TIME_COST": "1",
+            "KAARI_ARGON2_MEMORY_KIB": "8192",
+        }
+    )
+    return replace(base, **overrides)
+
+
+def _require_postgres() -> None:
+    import asyncpg
+
+    async def probe() -> None:
+        conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc!r}). Start it, or set TEST_DATABASE_URL.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file with the region's reference data; each test gets a copy."""
+    directory = tmp_path_factory.mktemp("template")
+    settings = make_settings(directory, f"sqlite+aiosqlite:///{directory / 'kaari.sqlite3'}")
+    upgrade(settings)
+    asyncio.run(_load_region(settings))
+    return directory / "kaari.sqlite3"
+
+
+_postgres_migrated = False
+
+
+def _postgres_reset(settings: Settings) -> None:
+    """Migrate once per run from an empty schema; afterwards empty every table between tests."""
+    global _postgres_migrated
+    if not _postgres_migrated:
+        asyncio.run(_drop_schema(settings))
+        upgrade(settings)
+        _postgres_migrated = True
+    asyncio.run(_truncate(settings))
+    asyncio.run(_load_region(settings))
+
+
+async def _drop_schema(settings: Settings) -> None:
+    engine = create_engine(settings)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def _truncate(settings: Settings) -> None:
+    engine = create_engine(settings)
+    async with engine.begin() as conn:
+        tables = (
+            (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+async def _load_region(settings: Settings) -> None:
+    engine = create_engine(settings)
+    async with async_sessionmaker(engine)() as session:
+        await load_region(session)
+        await session.commit()
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a fresh, migrated database with reference data (no demo data)."""
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        shutil.copy(template, tmp_path / "kaari.sqlite3")
+        return make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'kaari.sqlite3'}")
+    _require_postgres()
+    settings = make_settings(tmp_path, POSTGRES_URL)
+    _postgres_reset(settings)
+    return settings
+
+
+@pytest.fixture
+async def demo(settings: Settings) -> Settings:
+    """The same database with the demo region seeded."""
+    engine = create_engine(settings)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        await seed_demo(session, settings)
+        await session.commit()
+    await engine.dispose()
+    return settings
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the test database, for arranging and checking rows directly."""
+    engine = create_engine(settings)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+    await engine.dispose()
+
+
+@pytest.fixture
+def app(demo: Settings) -> Litestar:
+    return create_app(demo, configure_logs=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+
+
+async def sign_in(
+    client: AsyncTestClient[Any], username: str, password: str = "demo", **extra: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/auth/login", json={"username": username, "password": password, **extra}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def long_run(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--long"))
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield Path(__file__).resolve().parent.parent
