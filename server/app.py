@@ -23,6 +23,7 @@ from server.clients.controllers import ClientsController
 from server.context import AppContext, provide_context
 from server.db import create_engine
 from server.devices.controllers import AdminDevicesController, DevicesController
+from server.domains import import_all_domains
 from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz, readyz
 from server.keys import read_or_create_secret
@@ -30,6 +31,8 @@ from server.logs import configure_logging, request_id_middleware
 from server.pwa import pwa
 from server.reference.controllers import ReferenceController
 from server.settings import Settings
+from server.sync.controllers import SyncController
+from server.sync.pokes import Pokes, channels_plugin
 
 ROUTES = [
     healthz,
@@ -41,6 +44,7 @@ ROUTES = [
     ReferenceController,
     ClientsController,
     AccessLogController,
+    SyncController,
     PrometheusController,
     pwa,
 ]
@@ -51,8 +55,12 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     if configure_logs:
         configure_logging(settings.log_level)
     token_secret = settings.token_secret or read_or_create_secret(settings.data_dir, "token-secret")
+    import_all_domains()
     engine = create_engine(settings)
-    context = AppContext(settings, TokenService(token_secret, settings.access_token_seconds), engine)
+    channels = channels_plugin(settings)
+    context = AppContext(
+        settings, TokenService(token_secret, settings.access_token_seconds), engine, Pokes(channels)
+    )
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -61,7 +69,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     )
     return Litestar(
         route_handlers=ROUTES,
-        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        plugins=[SQLAlchemyPlugin(config=alchemy), channels],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),
             "principal": Provide(provide_principal),

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.accounts.tokens import TokenService
 from server.settings import Settings
+from server.sync.pokes import Pokes
 
 
 @dataclass
@@ -17,6 +18,7 @@ class AppContext:
     settings: Settings
     tokens: TokenService
     engine: AsyncEngine
+    pokes: Pokes
 
 
 def provide_context(request: Request[Any, Any, Any]) -> AppContext:

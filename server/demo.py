@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher
 from server.clients.models import Client, ClientUnit
+from server.clients.sync import publish_client
 from server.reference.loader import load_region, load_units
-from server.reference.models import KAARI_NAMESPACE, Municipality, Unit, reference_id
+from server.reference.models import KAARI_NAMESPACE, Unit, reference_id
 from server.settings import Settings
+from server.sync.changes import ChangeSet
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (protocol §9)
 DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT = "oulu-da-1", "oulu-stc-1"
@@ -137,10 +139,7 @@ async def _seed_clients(session: AsyncSession) -> None:
     rng = random.Random(2026)
     today = date(2026, 1, 1)
     units = (await session.execute(select(Unit).order_by(Unit.code))).scalars().all()
-    municipalities = {
-        m.area_id: m.id
-        for m in (await session.execute(select(Municipality).order_by(Municipality.code))).scalars()
-    }
+    changes, clients = ChangeSet(), []
     for unit in units:
         for n in range(int(unit.capacity * CLIENT_SHARE[unit.kind])):
             key = f"{unit.code}:{n}"
@@ -150,7 +149,7 @@ async def _seed_clients(session: AsyncSession) -> None:
                 first_name=rng.choice(FIRST_NAMES),
                 last_name=rng.choice(LAST_NAMES),
                 birth_date=birth,
-                municipality_id=unit.municipality_id or municipalities[unit.area_id],
+                municipality_id=unit.municipality_id,
                 phone=f"040 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}",
                 address=None,
             )
@@ -158,7 +157,11 @@ async def _seed_clients(session: AsyncSession) -> None:
             session.add(
                 ClientUnit(id=demo_id("client_unit", key), client_id=client.id, unit_id=unit.id, since=today)
             )
+            clients.append(client)
     await session.flush()
+    for client in clients:
+        await publish_client(session, changes, client)
+    await changes.flush(session)
 
 
 def demo_sign_ins() -> str:

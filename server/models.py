@@ -6,6 +6,8 @@ from __future__ import annotations
 def import_all_models() -> None:
     import server.access_log.models
     import server.accounts.models
+    import server.attendance.models
     import server.clients.models
     import server.devices.models
-    import server.reference.models  # noqa: F401
+    import server.reference.models
+    import server.sync.models  # noqa: F401

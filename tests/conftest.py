@@ -116,8 +116,10 @@ async def _truncate(settings: Settings) -> None:
             .scalars()
             .all()
         )
+        tables = [t for t in tables if t != "sync_head"]
         if tables:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await conn.execute(text("UPDATE sync_head SET version = 0, compacted_before = 0"))
     await engine.dispose()
 
 

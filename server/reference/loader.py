@@ -2,7 +2,8 @@
 
 `load_region()` loads what is real and the same everywhere (areas, municipalities, code lists) and runs
 with `kaari db upgrade`. `load_units()` loads units and service points; the demo loads the shipped ones,
-an installation its own file.
+an installation its own file. Both publish the records to the `ref` scope, so every device gets them;
+a record whose content did not change is not published again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.reference.models import Area, CodeList, Municipality, ServicePoint, Unit, reference_id
+from server.sync.changes import ChangeSet
+from server.sync.scopes import REF
+
+FIELDS = {
+    "area": ("code", "labels"),
+    "municipality": ("code", "labels", "area_id"),
+    "code_list": ("version", "labels", "codes"),
+    "unit": (
+        "code",
+        "labels",
+        "kind",
+        "area_id",
+        "municipality_id",
+        "address",
+        "capacity",
+        "weekday_capacity",
+        "opening_days",
+    ),
+    "service_point": ("code", "labels", "area_id", "municipality_id", "address"),
+}
 
 
 def read_data(name: str, directory: Path | None = None) -> list[dict[str, Any]]:
@@ -23,53 +44,63 @@ def read_data(name: str, directory: Path | None = None) -> list[dict[str, Any]]:
     return json.loads(resources.files("server.reference").joinpath("data", name).read_text(encoding="utf-8"))
 
 
+async def _store(session: AsyncSession, changes: ChangeSet, record_type: str, row: Any) -> None:
+    row = await session.merge(row)
+    changes.put(
+        record_type, row.id, {name: getattr(row, name) for name in ("id", *FIELDS[record_type])}, [REF]
+    )
+
+
 async def load_region(session: AsyncSession, directory: Path | None = None) -> None:
+    changes = ChangeSet()
     for row in read_data("areas.json", directory):
-        await session.merge(
-            Area(id=reference_id("area", row["code"]), code=row["code"], labels=row["labels"])
+        await _store(
+            session,
+            changes,
+            "area",
+            Area(id=reference_id("area", row["code"]), code=row["code"], labels=row["labels"]),
         )
     await session.flush()
     for row in read_data("municipalities.json", directory):
-        await session.merge(
-            Municipality(
-                id=reference_id("municipality", row["code"]),
-                code=row["code"],
-                labels=row["labels"],
-                area_id=reference_id("area", row["area"]),
-            )
+        municipality = Municipality(
+            id=reference_id("municipality", row["code"]),
+            code=row["code"],
+            labels=row["labels"],
+            area_id=reference_id("area", row["area"]),
         )
+        await _store(session, changes, "municipality", municipality)
     for row in read_data("code_lists.json", directory):
-        await session.merge(
-            CodeList(id=row["id"], version=row["version"], labels=row["labels"], codes=row["codes"])
-        )
+        code_list = CodeList(id=row["id"], version=row["version"], labels=row["labels"], codes=row["codes"])
+        await _store(session, changes, "code_list", code_list)
     await session.flush()
+    await changes.flush(session)
 
 
 async def load_units(session: AsyncSession, directory: Path | None = None) -> None:
+    changes = ChangeSet()
     for row in read_data("units.json", directory):
-        await session.merge(
-            Unit(
-                id=reference_id("unit", row["code"]),
-                code=row["code"],
-                labels=row["labels"],
-                kind=row["kind"],
-                area_id=reference_id("area", row["area"]),
-                municipality_id=reference_id("municipality", row["municipality"]),
-                address=row["address"],
-                capacity=row["capacity"],
-                weekday_capacity=row.get("weekday_capacity"),
-                opening_days=row.get("opening_days"),
-            )
+        unit = Unit(
+            id=reference_id("unit", row["code"]),
+            code=row["code"],
+            labels=row["labels"],
+            kind=row["kind"],
+            area_id=reference_id("area", row["area"]),
+            municipality_id=reference_id("municipality", row["municipality"]),
+            address=row["address"],
+            capacity=row["capacity"],
+            weekday_capacity=row.get("weekday_capacity"),
+            opening_days=row.get("opening_days"),
         )
+        await _store(session, changes, "unit", unit)
     for row in read_data("service_points.json", directory):
-        await session.merge(
-            ServicePoint(
-                id=reference_id("service_point", row["code"]),
-                code=row["code"],
-                labels=row["labels"],
-                area_id=reference_id("area", row["area"]),
-                municipality_id=reference_id("municipality", row["municipality"]),
-                address=row["address"],
-            )
+        service_point = ServicePoint(
+            id=reference_id("service_point", row["code"]),
+            code=row["code"],
+            labels=row["labels"],
+            area_id=reference_id("area", row["area"]),
+            municipality_id=reference_id("municipality", row["municipality"]),
+            address=row["address"],
         )
+        await _store(session, changes, "service_point", service_point)
     await session.flush()
+    await changes.flush(session)

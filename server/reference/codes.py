@@ -1,0 +1,21 @@
+"""Code-list checks for mutations: a code must be active in its list (protocol §8, `invalid_code`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from server.reference.models import CodeList
+from server.sync.mutations import MutationContext
+
+
+async def require_code(ctx: MutationContext, list_id: str, *codes: str | Iterable[str]) -> None:
+    code_list = await ctx.session.get(CodeList, list_id)
+    active = code_list.active_codes() if code_list else set()
+    for value in codes:
+        for code in [value] if isinstance(value, str) else value:
+            if code not in active:
+                ctx.reject(
+                    "invalid_code",
+                    f"{code!r} is not an active code of {list_id}.",
+                    {"list": list_id, "code": code},
+                )

@@ -1,0 +1,232 @@
+"""The change set of one transaction, and how it reaches the change log.
+
+Domain code calls `put()` and `delete()` while it works; nothing is numbered until `flush()`, which runs
+once at the end of the transaction: it locks the head row, takes the next versions, and writes the change
+log, the current record state, scope membership and the scope checksums. Holding the head lock until
+commit makes versions commit in order, which is what lets a pull never skip a change.
+
+`mark()` and `rollback_to()` follow savepoints: a mutation that is rejected takes its changes back with it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import utcnow
+from server.sync.models import Change, ChangeScope, RecordScope, ScopeState, SyncHead, SyncRecord
+from sync_protocol.checksum import from_signed64, record_hash, to_signed64
+
+MOD = 2**64
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChange:
+    record_type: str
+    record_id: str
+    op: str  # "put" or "del"
+    data: dict[str, Any] | None
+    scopes: tuple[str, ...]
+
+
+def to_data(value: Any) -> dict[str, Any]:
+    """A record's data as JSON-ready builtins (dates as ISO strings, UUIDs as text)."""
+    return msgspec.to_builtins(value)
+
+
+class ChangeSet:
+    def __init__(self) -> None:
+        self._pending: list[PendingChange] = []
+        self.touched_scopes: set[str] = set()
+        self.last_version: int | None = None
+
+    def put(self, record_type: str, record_id: Any, data: Any, scopes: Iterable[str]) -> None:
+        self._pending.append(
+            PendingChange(record_type, str(record_id), "put", to_data(data), tuple(sorted(set(scopes))))
+        )
+
+    def delete(self, record_type: str, record_id: Any) -> None:
+        self._pending.append(PendingChange(record_type, str(record_id), "del", None, ()))
+
+    def mark(self) -> int:
+        return len(self._pending)
+
+    def rollback_to(self, mark: int) -> None:
+        del self._pending[mark:]
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def flush(self, session: AsyncSession) -> None:
+        """Number and write the pending changes; call last in the transaction, right before commit."""
+        latest: dict[tuple[str, str], PendingChange] = {}
+        for change in self._pending:
+            latest.pop((change.record_type, change.record_id), None)
+            latest[(change.record_type, change.record_id)] = change
+        self._pending.clear()
+        if not latest:
+            return
+        existing = await _current(session, list(latest))
+        effective = []
+        for key, change in latest.items():
+            old = existing.get(key)
+            if change.op == "del" and old is None:
+                continue
+            if (
+                change.op == "put"
+                and old is not None
+                and old.data == change.data
+                and tuple(old.scopes) == change.scopes
+            ):
+                continue
+            effective.append(change)
+        if not effective:
+            return
+
+        head = (
+            await session.execute(select(SyncHead).where(SyncHead.id == 1).with_for_update())
+        ).scalar_one()
+        first = head.version + 1
+        head.version += len(effective)
+        tx_last, now = head.version, utcnow()
+
+        change_rows, scope_rows, deltas = [], [], defaultdict(lambda: [0, 0])
+        upserts, deletes, scope_adds, scope_removes = [], [], [], []
+        for offset, change in enumerate(effective):
+            version = first + offset
+            key = (change.record_type, change.record_id)
+            old = existing.get(key)
+            old_scopes = tuple(old.scopes) if old else ()
+            if old is not None:
+                old_hash = record_hash(change.record_type, change.record_id, old.version)
+                for scope in old_scopes:
+                    deltas[scope][0] -= 1
+                    deltas[scope][1] -= old_hash
+            if change.op == "put":
+                new_hash = record_hash(change.record_type, change.record_id, version)
+                for scope in change.scopes:
+                    deltas[scope][0] += 1
+                    deltas[scope][1] += new_hash
+                upserts.append(
+                    (
+                        old is not None,
+                        {
+                            "record_type": key[0],
+                            "record_id": key[1],
+                            "version": version,
+                            "scopes": list(change.scopes),
+                            "data": change.data,
+                        },
+                    )
+                )
+            else:
+                deletes.append(key)
+            scope_adds += [
+                {"scope": s, "record_type": key[0], "record_id": key[1]}
+                for s in change.scopes
+                if s not in old_scopes
+            ]
+            scope_removes += [(s, key[0], key[1]) for s in old_scopes if s not in change.scopes]
+            touched = set(old_scopes) | set(change.scopes)
+            self.touched_scopes |= touched
+            change_rows.append(
+                {
+                    "version": version,
+                    "tx_last": tx_last,
+                    "record_type": key[0],
+                    "record_id": key[1],
+                    "op": change.op,
+                    "scopes": list(change.scopes),
+                    "old_scopes": list(old_scopes),
+                    "data": change.data,
+                    "at": now,
+                }
+            )
+            scope_rows += [{"scope": s, "version": version} for s in sorted(touched)]
+
+        await session.execute(insert(Change), change_rows)
+        if scope_rows:
+            await session.execute(insert(ChangeScope), scope_rows)
+        new_rows = [row for was_there, row in upserts if not was_there]
+        if new_rows:
+            await session.execute(insert(SyncRecord), new_rows)
+        for was_there, row in upserts:
+            if was_there:
+                await session.execute(
+                    update(SyncRecord)
+                    .where(
+                        SyncRecord.record_type == row["record_type"], SyncRecord.record_id == row["record_id"]
+                    )
+                    .values(version=row["version"], scopes=row["scopes"], data=row["data"])
+                )
+        if deletes:
+            await session.execute(
+                delete(SyncRecord).where(tuple_(SyncRecord.record_type, SyncRecord.record_id).in_(deletes))
+            )
+        if scope_removes:
+            await session.execute(
+                delete(RecordScope).where(
+                    or_(
+                        *(
+                            and_(
+                                RecordScope.scope == s,
+                                RecordScope.record_type == t,
+                                RecordScope.record_id == i,
+                            )
+                            for s, t, i in scope_removes
+                        )
+                    )
+                )
+            )
+        if scope_adds:
+            await session.execute(insert(RecordScope), scope_adds)
+        await _apply_deltas(session, deltas)
+        self.last_version = tx_last
+
+
+async def _current(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], SyncRecord]:
+    found: dict[tuple[str, str], SyncRecord] = {}
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for record_type, record_id in keys:
+        by_type[record_type].append(record_id)
+    for record_type, ids in by_type.items():
+        for start in range(0, len(ids), 500):
+            rows = await session.execute(
+                select(
+                    SyncRecord.record_type,
+                    SyncRecord.record_id,
+                    SyncRecord.version,
+                    SyncRecord.scopes,
+                    SyncRecord.data,
+                ).where(
+                    SyncRecord.record_type == record_type, SyncRecord.record_id.in_(ids[start : start + 500])
+                )
+            )
+            for row in rows:
+                found[(row.record_type, row.record_id)] = row
+    return found
+
+
+async def _apply_deltas(session: AsyncSession, deltas: dict[str, list[int]]) -> None:
+    """Add each scope's count and checksum delta: O(1) per change, whatever the scope's size."""
+    deltas = {scope: d for scope, d in deltas.items() if d != [0, 0]}
+    if not deltas:
+        return
+    rows = (
+        (await session.execute(select(ScopeState).where(ScopeState.scope.in_(list(deltas))))).scalars().all()
+    )
+    known = {row.scope: row for row in rows}
+    for scope, (count_delta, sum_delta) in deltas.items():
+        row = known.get(scope)
+        if row is None:
+            session.add(ScopeState(scope=scope, count=count_delta, checksum=to_signed64(sum_delta % MOD)))
+        else:
+            row.count += count_delta
+            row.checksum = to_signed64((from_signed64(row.checksum) + sum_delta) % MOD)
+    await session.flush()

@@ -1,0 +1,56 @@
+"""Binding a replica's `client_id` to its (device, user), and who acts for it (protocol §2)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import User
+from server.accounts.principal import Principal, grants_of
+from server.errors import Forbidden
+from server.sync.models import SyncClient
+
+
+async def bind_client(
+    session: AsyncSession, principal: Principal, client_id: uuid.UUID, *, create: bool
+) -> SyncClient | None:
+    """The client row for `client_id`, created on first use by a signed-in user.
+
+    A client belongs to one (device, user) pair for life; anyone else presenting its id is refused. A
+    device credential alone may act for clients already registered to that device.
+    """
+    client = await session.get(SyncClient, client_id, with_for_update=create)
+    if client is None:
+        if principal.user_id is None or not create:
+            if principal.user_id is None:
+                raise Forbidden("This client is not registered to this device.", code="client_mismatch")
+            return None
+        client = SyncClient(
+            id=client_id, device_id=principal.device_id, user_id=principal.user_id, last_seq=0
+        )
+        session.add(client)
+        await session.flush()
+        return client
+    if client.device_id != principal.device_id or (
+        principal.user_id is not None and client.user_id != principal.user_id
+    ):
+        raise Forbidden("This client_id belongs to another device or user.", code="client_mismatch")
+    return client
+
+
+async def author_of(session: AsyncSession, principal: Principal, client: SyncClient) -> Principal:
+    """Who the client's mutations are attributed to and authorised as: always the client's own user."""
+    if principal.user_id == client.user_id:
+        return principal
+    user = (await session.execute(select(User).where(User.id == client.user_id))).scalar_one()
+    return Principal(
+        device_id=principal.device_id,
+        device_kind=principal.device_kind,
+        device_unit_id=principal.device_unit_id,
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        grants=grants_of(user.roles) if user.active else (),
+    )

@@ -1,0 +1,80 @@
+"""Routes of the sync protocol: push, pull, the mutation catalog. Bodies are JSON or MessagePack."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+
+from server.deps import Context, CurrentPrincipal, DbSession
+from server.errors import KaariError
+from server.sync import health
+from server.sync.mutations import catalog
+from server.sync.pull import pull
+from server.sync.push import push
+from sync_protocol import codec
+from sync_protocol.messages import PullRequest, PullResponse, PushRequest, PushResponse
+
+T = TypeVar("T")
+
+
+async def _read(request: Request[Any, Any, Any], type_: type[T]) -> tuple[T, str]:
+    try:
+        content_type = codec.media_type(request.headers.get("content-type"))
+    except codec.UnsupportedMediaType as exc:
+        raise KaariError(str(exc), code="unsupported_media_type", status_code=415) from exc
+    try:
+        return codec.decode(await request.body(), type_, content_type), content_type
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise KaariError(f"The request body is not valid: {exc}", code="invalid_request") from exc
+
+
+def _reply(body: Any, content_type: str) -> Response[bytes]:
+    return Response(codec.encode(body, content_type), media_type=content_type)
+
+
+class SyncController(Controller):
+    path = "/api/sync/v1"
+    tags = ["sync"]
+
+    @post("/push", operation_id="syncPush", status_code=200, response_description="PushResponse")
+    async def push(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        context: Context,
+    ) -> Response[bytes]:
+        """Send mutations (protocol §3). Each is run once; replays answer from the stored outcome."""
+        body, content_type = await _read(request, PushRequest)
+        response, touched = await push(db_session, context.settings, principal, body)
+        await db_session.commit()
+        await context.pokes.publish(touched)
+        return _reply(response, content_type)
+
+    @post("/pull", operation_id="syncPull", status_code=200)
+    async def pull(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        context: Context,
+    ) -> Response[bytes]:
+        """Fetch changes after a cookie (protocol §4); `has_more` means pull again now."""
+        body, content_type = await _read(request, PullRequest)
+        response, client = await pull(db_session, principal, body)
+        await db_session.commit()
+        await health.record_pull(
+            db_session, principal, body, response, client, request.headers.get("x-client-time")
+        )
+        return _reply(response, content_type)
+
+    @get("/catalog", operation_id="syncCatalog")
+    async def catalog(self, principal: CurrentPrincipal) -> dict[str, Any]:
+        """Every mutation with its version and the JSON Schema of its arguments."""
+        return catalog.describe()
+
+
+# Documented shapes for OpenAPI readers; the routes above encode them by hand to honour Content-Type.
+SCHEMAS = (PushRequest, PushResponse, PullRequest, PullResponse)

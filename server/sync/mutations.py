@@ -1,0 +1,95 @@
+"""The mutation framework: how a domain module declares a mutation and what its handler gets.
+
+    @mutation("attendance.check_in", args=CheckIn)
+    async def check_in(ctx: MutationContext, args: CheckIn) -> dict | None:
+        ctx.require_scope(unit_scope(args.unit_id))
+        ...                              # read and write domain tables through ctx.session
+        ctx.changes.put("attendance", record.id, data, scopes)   # what devices will pull
+
+A handler rejects with `ctx.reject(code, message, details)`; nothing it did is kept (it runs in a
+savepoint) and the rejection is stored for the device to show. It reports contested `manual` fields with
+`ctx.conflicts(...)` ids: the mutation's outcome is then `conflict`. It returns an optional result dict.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.access_log import service as access_log
+from server.accounts.principal import Principal
+from server.settings import Settings
+from server.sync.changes import ChangeSet
+from sync_protocol.catalog import Catalog, Upcaster
+from sync_protocol.messages import MutationEnvelope
+
+catalog = Catalog()
+Handler = Callable[["MutationContext", Any], Awaitable[dict[str, Any] | None]]
+
+
+def mutation(
+    name: str,
+    *,
+    args: type,
+    version: int = 1,
+    upcasters: Mapping[int, Upcaster] | None = None,
+    capacity_taking: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Register a handler in the server's catalog (published at `GET /api/sync/v1/catalog`)."""
+    return catalog.mutation(
+        name, version=version, args=args, upcasters=upcasters, capacity_taking=capacity_taking
+    )
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details or {}
+
+
+@dataclass
+class MutationContext:
+    session: AsyncSession
+    author: Principal
+    scopes: set[str]
+    changes: ChangeSet
+    envelope: MutationEnvelope
+    now: datetime
+    settings: Settings
+    registered_at: datetime
+    conflict_ids: list[uuid.UUID] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        assert self.author.user_id is not None
+        return self.author.user_id
+
+    def reject(self, code: str, message: str, details: dict[str, Any] | None = None) -> NoReturn:
+        raise Rejected(code, message, details)
+
+    def require_scope(self, scope: str) -> None:
+        """The author may only write records into scopes they hold."""
+        if scope not in self.scopes:
+            self.reject(
+                "forbidden", "You may not change data outside your units and areas.", {"scope": scope}
+            )
+
+    def require_role(self, *roles: str) -> None:
+        if not self.author.has_role(*roles):
+            self.reject("forbidden", f"This needs the role {' or '.join(roles)}.")
+
+    def client_time(self) -> datetime:
+        """When the author did it, by the device's clock, clamped to [registration, now] (protocol §3)."""
+        told = self.envelope.client_time
+        return max(min(told, self.now), self.registered_at) if told is not None else self.now
+
+    async def log_access(self, role: str, accesses: list[access_log.Access]) -> None:
+        await access_log.record(self.session, self.author.actor(role), accesses)
+
+    def record_conflict(self, conflict_id: uuid.UUID) -> None:
+        self.conflict_ids.append(conflict_id)

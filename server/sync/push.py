@@ -1,0 +1,158 @@
+"""Push (protocol §3): run each new mutation once, in order, and remember its outcome.
+
+The whole batch is one transaction; each mutation runs in a savepoint, so a rejected one leaves nothing
+behind while the rest of the batch commits. The client's `last_seq`, every mutation's outcome and the
+effects commit together: a replay after a lost response answers from the stored outcome and runs nothing.
+A transient failure (the database is busy, the process dies) commits nothing, and the client sends the same
+batch again.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.principal import Principal
+from server.db import begin_write, utcnow
+from server.errors import Conflict, KaariError
+from server.settings import Settings
+from server.sync.changes import ChangeSet
+from server.sync.clients_registry import author_of, bind_client
+from server.sync.models import SyncClient, SyncMutation
+from server.sync.mutations import MutationContext, Rejected, catalog
+from server.sync.scopes import scopes_for
+from sync_protocol import PROTOCOL_VERSION
+from sync_protocol.catalog import InvalidArgs, UnknownMutation
+from sync_protocol.messages import MAX_PUSH_MUTATIONS, MutationResult, PushError, PushRequest, PushResponse
+
+
+def check_protocol(protocol: int) -> None:
+    if protocol != PROTOCOL_VERSION:
+        raise KaariError(
+            f"This server speaks sync protocol {PROTOCOL_VERSION}; update the app.",
+            code="upgrade_required",
+            status_code=426,
+            details={"min_protocol": PROTOCOL_VERSION, "min_app_build": None},
+        )
+
+
+def result_of(row: SyncMutation) -> MutationResult:
+    return MutationResult(
+        id=row.id,
+        seq=row.seq,
+        status=row.status,
+        result=row.result,
+        code=row.code,
+        message=row.message,
+        details=row.details,
+        conflict_id=row.conflict_id,
+    )
+
+
+async def push(
+    session: AsyncSession, settings: Settings, principal: Principal, request: PushRequest
+) -> tuple[PushResponse, set[str]]:
+    check_protocol(request.protocol)
+    if len(request.mutations) > MAX_PUSH_MUTATIONS:
+        raise KaariError(
+            f"At most {MAX_PUSH_MUTATIONS} mutations per push; split the batch.",
+            code="too_large",
+            status_code=413,
+            details={"max_mutations": MAX_PUSH_MUTATIONS},
+        )
+    await begin_write(session)
+    client = await bind_client(session, principal, request.client_id, create=True)
+    assert client is not None
+    author = await author_of(session, principal, client)
+    scopes = await scopes_for(session, author)
+    changes, now = ChangeSet(), utcnow()
+    results: list[MutationResult] = []
+    error: PushError | None = None
+    for envelope in request.mutations:
+        if envelope.seq <= client.last_seq:
+            stored = await session.get(SyncMutation, (client.id, envelope.seq))
+            if stored is not None and stored.id != envelope.id:
+                raise Conflict(
+                    f"seq {envelope.seq} was already used by another mutation.",
+                    code="seq_reused",
+                    details={"seq": envelope.seq},
+                )
+            if stored is not None:
+                results.append(result_of(stored))
+            continue
+        if envelope.seq > client.last_seq + 1:
+            error = PushError(code="seq_gap", expected_seq=client.last_seq + 1)
+            break
+        ctx = MutationContext(session, author, scopes, changes, envelope, now, settings, client.created_at)
+        results.append(await _run(ctx, client))
+        client.last_seq = envelope.seq
+    await changes.flush(session)
+    client.last_push_at = now
+    client.app_build = request.app_build or client.app_build
+    return PushResponse(
+        last_seq=client.last_seq, server_time=now, results=results, error=error
+    ), changes.touched_scopes
+
+
+async def _run(ctx: MutationContext, client: SyncClient) -> MutationResult:
+    envelope, session = ctx.envelope, ctx.session
+    status, result, code, message, details = "applied", None, None, None, None
+    try:
+        spec, args = catalog.lookup(envelope.name, envelope.version, envelope.args)
+    except UnknownMutation as exc:
+        status, code, message = "rejected", "unknown_mutation", str(exc)
+    except InvalidArgs as exc:
+        status, code, message, details = "rejected", "invalid_args", str(exc), exc.details
+    else:
+        mark = ctx.changes.mark()
+        try:
+            async with session.begin_nested():
+                result = await spec.handler(ctx, args)
+        except Rejected as exc:
+            ctx.changes.rollback_to(mark)
+            ctx.conflict_ids.clear()
+            status, code, message, details = "rejected", exc.code, exc.message, exc.details or None
+        except IntegrityError:
+            ctx.changes.rollback_to(mark)
+            ctx.conflict_ids.clear()
+            status, code = "rejected", "duplicate"
+            message = "A record with this id already exists with other content."
+        else:
+            if ctx.conflict_ids:
+                status = "conflict"
+                if len(ctx.conflict_ids) > 1:
+                    details = {"conflict_ids": [str(c) for c in ctx.conflict_ids]}
+    conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
+    session.add(
+        SyncMutation(
+            client_id=client.id,
+            seq=envelope.seq,
+            id=envelope.id,
+            name=envelope.name,
+            version=envelope.version,
+            status=status,
+            code=code,
+            message=message,
+            details=details,
+            result=result,
+            conflict_id=conflict_id,
+            user_id=ctx.user_id,
+            client_time=envelope.client_time,
+            received_at=ctx.now,
+        )
+    )
+    counter = {"applied": "applied_count", "rejected": "rejected_count", "conflict": "conflict_count"}[status]
+    setattr(client, counter, getattr(client, counter) + 1)
+    ctx.conflict_ids.clear()
+    return MutationResult(
+        id=envelope.id,
+        seq=envelope.seq,
+        status=status,
+        result=result,
+        code=code,
+        message=message,
+        details=details,
+        conflict_id=conflict_id,
+    )
