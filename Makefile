@@ -8,7 +8,7 @@ export KAARI_DATA_DIR ?= $(CURDIR)/var
 
 PY_STAMP := $(VENV)/.installed
 PWA_STAMP := pwa_shell/dist/index.html
-PWA_SOURCES := $(shell find pwa_shell/src pwa_shell/public -type f 2>/dev/null) $(wildcard pwa_shell/package.json pwa_shell/package-lock.json pwa_shell/build.mjs)
+PWA_SOURCES := $(shell find pwa_shell/src pwa_shell/public pwa_shell/tools -type f 2>/dev/null) $(wildcard pwa_shell/package.json pwa_shell/package-lock.json pwa_shell/build.mjs)
 
 .PHONY: run test lint format pwa system-deps test-deps bench clean
 

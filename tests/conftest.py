@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -29,9 +30,12 @@ from server.models import import_all_models
 from server.reference.loader import load_region
 from server.settings import Settings, normalise_database_url
 
-POSTGRES_URL = normalise_database_url(
+# The server's `test` database is only the entry point: each test run works in a database of its own,
+# so parallel runs (and developers) never drop each other's schema.
+POSTGRES_ADMIN_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 )
+POSTGRES_URL = POSTGRES_ADMIN_URL  # the server to create databases on (tests that need their own)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 import_all_models()
@@ -54,20 +58,33 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
     return replace(base, **overrides)
 
 
-def _require_postgres() -> None:
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg", "postgresql")
+
+
+async def _admin(sql: str) -> None:
     import asyncpg
 
-    async def probe() -> None:
-        conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg", "postgresql"), timeout=5)
+    conn = await asyncpg.connect(_plain(POSTGRES_ADMIN_URL), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
         await conn.close()
 
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped at the end."""
+    name = f"kaari_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
-        asyncio.run(probe())
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
         pytest.fail(
-            f"PostgreSQL is not reachable at {POSTGRES_URL} ({exc!r}). Start it, or set TEST_DATABASE_URL.",
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc!r}). Start it, or set TEST_DATABASE_URL.",
             pytrace=False,
         )
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -80,16 +97,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory / "kaari.sqlite3"
 
 
-_postgres_migrated = False
+_postgres_migrated: set[str] = set()
 
 
 def _postgres_reset(settings: Settings) -> None:
     """Migrate once per run from an empty schema; afterwards empty every table between tests."""
-    global _postgres_migrated
-    if not _postgres_migrated:
+    if settings.database_url not in _postgres_migrated:
         asyncio.run(_drop_schema(settings))
         upgrade(settings)
-        _postgres_migrated = True
+        _postgres_migrated.add(settings.database_url)
     asyncio.run(_truncate(settings))
     asyncio.run(_load_region(settings))
 
@@ -143,20 +159,38 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, tmp_path / "kaari.sqlite3")
         return make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'kaari.sqlite3'}")
-    _require_postgres()
-    settings = make_settings(tmp_path, POSTGRES_URL)
+    settings = make_settings(tmp_path, request.getfixturevalue("postgres_url"))
     _postgres_reset(settings)
     return settings
 
 
-@pytest.fixture
-async def demo(settings: Settings) -> Settings:
-    """The same database with the demo region seeded."""
+async def _seed(settings: Settings) -> None:
     engine = create_engine(settings)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session:
         await seed_demo(session, settings)
         await session.commit()
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite template with the demo region seeded once per run."""
+    directory = tmp_path_factory.mktemp("demo-template")
+    shutil.copy(sqlite_template, directory / "kaari.sqlite3")
+    asyncio.run(_seed(make_settings(directory, f"sqlite+aiosqlite:///{directory / 'kaari.sqlite3'}")))
+    return directory / "kaari.sqlite3"
+
+
+@pytest.fixture
+def demo(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Settings:
+    """The same database with the demo region seeded."""
+    if backend == "sqlite":
+        target = Path(settings.database_url.split(":///", 1)[1])
+        for suffix in ("-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        shutil.copy(request.getfixturevalue("sqlite_demo_template"), target)
+    else:
+        asyncio.run(_seed(settings))
     return settings
 
 

@@ -1,0 +1,118 @@
+// IndexedDB through idb. Two kinds of database:
+//
+// - `kaari-device`: what belongs to this installation, whoever uses it: the tablet's enrolment
+//   (device credential and unit), the personal device ids registered per username, and the current
+//   sign-in (tokens and user), so a reload offline still knows who is signed in.
+// - `kaari-user-<userId>`: one per signed-in user, their own replica. For now it keeps reference data;
+//   the sync engine adds its stores (records, outbox, cursor) with a version upgrade.
+import { deleteDB, openDB } from 'idb';
+
+export const DEVICE_DB = 'kaari-device';
+export const USER_DB_PREFIX = 'kaari-user-';
+const APP_STORAGE_PREFIX = 'kaari.';
+
+let deviceDb = null;
+const userDbs = new Map();
+
+function openDeviceDb() {
+  deviceDb ??= openDB(DEVICE_DB, 1, {
+    upgrade(db) {
+      db.createObjectStore('state'); // small records under fixed keys: enrolment, session, …
+      db.createObjectStore('personal_devices'); // username → device id of this personal device
+    },
+    blocking() {
+      closeAll(); // another tab wants to upgrade or delete: let it
+    },
+  });
+  return deviceDb;
+}
+
+export function userDbName(userId) {
+  return USER_DB_PREFIX + userId;
+}
+
+export function openUserDb(userId) {
+  if (!userDbs.has(userId)) {
+    userDbs.set(
+      userId,
+      openDB(userDbName(userId), 1, {
+        upgrade(db) {
+          db.createObjectStore('meta'); // reference data and other single records, by name
+        },
+        blocking() {
+          closeAll();
+        },
+      }),
+    );
+  }
+  return userDbs.get(userId);
+}
+
+async function getState(key) {
+  return (await openDeviceDb()).get('state', key);
+}
+
+async function putState(key, value) {
+  await (await openDeviceDb()).put('state', value, key);
+}
+
+async function deleteState(key) {
+  await (await openDeviceDb()).delete('state', key);
+}
+
+/** The shared tablet's enrolment: {device_id, device_credential, unit_id, name}, or undefined. */
+export const getEnrolment = () => getState('enrolment');
+export const saveEnrolment = (enrolment) => putState('enrolment', { ...enrolment, enrolled_at: Date.now() });
+
+/** The current sign-in: {access_token, refresh_token, expires_at, device_id, user}, or undefined. */
+export const getSession = () => getState('session');
+export const saveSession = (session) => putState('session', session);
+export const clearSession = () => deleteState('session');
+
+export async function getPersonalDeviceId(username) {
+  return (await openDeviceDb()).get('personal_devices', username.toLowerCase());
+}
+
+export async function savePersonalDeviceId(username, deviceId) {
+  await (await openDeviceDb()).put('personal_devices', deviceId, username.toLowerCase());
+}
+
+export async function getMeta(userId, key) {
+  return (await openUserDb(userId)).get('meta', key);
+}
+
+export async function putMeta(userId, key, value) {
+  await (await openUserDb(userId)).put('meta', value, key);
+}
+
+function closeAll() {
+  for (const pending of [deviceDb, ...userDbs.values()]) pending?.then((db) => db.close()).catch(() => {});
+  deviceDb = null;
+  userDbs.clear();
+}
+
+/** Erase one user's replica (sign-out on a personal device). */
+export async function deleteUserDb(userId) {
+  const pending = userDbs.get(userId);
+  userDbs.delete(userId);
+  if (pending) (await pending).close();
+  await deleteDB(userDbName(userId));
+}
+
+/**
+ * Erase everything the app keeps on this device: every kaari-* database and every kaari.* key in
+ * localStorage (a revoked device, protocol §7). The service worker's cache holds only the app's code.
+ */
+export async function wipeDevice() {
+  const names = new Set([DEVICE_DB, ...[...userDbs.keys()].map(userDbName)]);
+  if (indexedDB.databases) {
+    for (const { name } of await indexedDB.databases()) {
+      if (name === DEVICE_DB || name?.startsWith(USER_DB_PREFIX)) names.add(name);
+    }
+  }
+  closeAll();
+  await Promise.all([...names].map((name) => deleteDB(name)));
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith(APP_STORAGE_PREFIX)) localStorage.removeItem(key);
+  }
+}

@@ -1,0 +1,131 @@
+// The app's root: loads the stored sign-in and enrolment, picks the screen for the path, keeps the
+// online/offline state, and reacts to the API layer's notices (session ended, device wiped).
+import { LitElement, html } from 'lit';
+import { apiEvents } from '../api.js';
+import { signOut } from '../auth.js';
+import { getEnrolment, getSession } from '../db.js';
+import { resetLanguage } from '../i18n.js';
+import { ROUTES, currentPath, interceptLinks, navigate, onRouteChange } from '../router.js';
+import './kaari-enrol.js';
+import './kaari-header.js';
+import './kaari-home.js';
+import './kaari-sign-in.js';
+
+class KaariApp extends LitElement {
+  static properties = {
+    path: { state: true },
+    session: { state: true },
+    enrolment: { state: true },
+    online: { state: true },
+    notice: { state: true },
+    ready: { state: true },
+  };
+
+  constructor() {
+    super();
+    this.path = currentPath();
+    this.session = null;
+    this.enrolment = null;
+    this.online = navigator.onLine;
+    this.notice = '';
+    this.ready = false;
+    interceptLinks(this);
+    this.addEventListener('signed-in', (e) => this.signedIn(e.detail));
+    this.addEventListener('enrolled', (e) => this.enrolled(e.detail));
+    this.addEventListener('sign-out', () => this.signOut());
+    // The root lives as long as the page, so these app-wide listeners are never removed.
+    apiEvents.addEventListener('reachability', (e) => (this.online = e.detail && navigator.onLine));
+    apiEvents.addEventListener('session-ended', () => this.leave('signIn.sessionEnded'));
+    apiEvents.addEventListener('device-wiped', () => {
+      this.enrolment = null;
+      resetLanguage();
+      this.leave('signIn.revoked');
+    });
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    this.unlisten = onRouteChange((path) => {
+      this.path = path;
+      this.guardRoute();
+    });
+    this.onConnectivity = () => (this.online = navigator.onLine);
+    window.addEventListener('online', this.onConnectivity);
+    window.addEventListener('offline', this.onConnectivity);
+    this.load();
+  }
+
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    this.unlisten?.();
+    window.removeEventListener('online', this.onConnectivity);
+    window.removeEventListener('offline', this.onConnectivity);
+  }
+
+  async load() {
+    [this.session, this.enrolment] = await Promise.all([getSession(), getEnrolment()]);
+    this.ready = true;
+    this.guardRoute();
+  }
+
+  /** Signed-out users see sign-in; signed-in users never do. /enrol is open to both. */
+  guardRoute() {
+    if (!this.ready || this.path === ROUTES.enrol) return;
+    if (!this.session && this.path !== ROUTES.signIn) navigate(ROUTES.signIn, { replace: true });
+    else if (this.session && this.path !== ROUTES.home) navigate(ROUTES.home, { replace: true });
+  }
+
+  leave(notice) {
+    this.session = null;
+    this.notice = notice;
+    navigate(ROUTES.signIn);
+  }
+
+  signedIn(session) {
+    this.session = session;
+    this.notice = '';
+    navigate(ROUTES.home);
+  }
+
+  async enrolled(enrolment) {
+    // A personal sign-in does not carry over to a tablet: the device it was made on is another one.
+    if (this.session) await signOut(this.session);
+    this.session = null;
+    this.enrolment = enrolment;
+  }
+
+  async signOut() {
+    await signOut(this.session);
+    this.session = null;
+    navigate(ROUTES.signIn);
+  }
+
+  async updated(changed) {
+    // After a navigation (not the first screen), move focus to the new screen's heading so keyboard
+    // and screen-reader users start at the top of it.
+    if (changed.has('path') && changed.get('path') !== undefined) {
+      const view = this.renderRoot.querySelector('.view');
+      await view?.updateComplete;
+      view?.focusHeading?.();
+    }
+  }
+
+  renderView() {
+    if (this.path === ROUTES.enrol) return html`<kaari-enrol class="view" .enrolment=${this.enrolment}></kaari-enrol>`;
+    if (this.session) {
+      return html`<kaari-home
+        class="view"
+        .session=${this.session}
+        .enrolment=${this.enrolment}
+        .online=${this.online}
+      ></kaari-home>`;
+    }
+    return html`<kaari-sign-in class="view" .enrolment=${this.enrolment} .notice=${this.notice}></kaari-sign-in>`;
+  }
+
+  render() {
+    return html`<kaari-header .online=${this.online}></kaari-header>${this.ready ? this.renderView() : ''}`;
+  }
+}
+
+customElements.define('kaari-app', KaariApp);

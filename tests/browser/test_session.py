@@ -1,0 +1,97 @@
+"""Sign-in sessions in the browser: tablet enrolment, revocation wipe, token refresh, sign-out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer, eventually, sign_in
+
+DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name).sort()"
+# Read or replace the stored sign-in in the app's kaari-device database, as the app itself would.
+SESSION_JS = """async (accessToken) => {
+  const done = (request) => new Promise((ok, fail) => {
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  const db = await done(indexedDB.open('kaari-device'));
+  const store = db.transaction('state', 'readwrite').objectStore('state');
+  const session = await done(store.get('session'));
+  if (accessToken) await done(store.put({ ...session, access_token: accessToken }, 'session'));
+  db.close();
+  return session;
+}"""
+
+
+def test_enrolled_tablet_signs_in_with_its_credential_and_is_wiped_when_revoked(
+    page: Page, live_server: LiveServer, unit_names: dict, screenshot
+) -> None:
+    unit = unit_names["oulu-da-1"]["fi"]
+    output = live_server.cli("device", "enroll", "--unit", "oulu-da-1", "--name", "Aulan tabletti")
+    code = re.search(r": ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$", output, re.MULTILINE).group(1)
+
+    page.goto("/enrol")
+    page.get_by_label("Käyttöönottokoodi").fill(code.lower())  # typed casually: the server normalises
+    page.get_by_role("button", name="Ota käyttöön").click()
+    expect(page.get_by_test_id("enrolled")).to_contain_text("Aulan tabletti")
+    expect(page.get_by_test_id("enrolled")).to_contain_text(unit)
+    screenshot(page, "enrol-done")
+
+    page.get_by_role("link", name="Siirry kirjautumaan").click()
+    expect(page.get_by_test_id("tablet")).to_contain_text("Aulan tabletti")
+    with page.expect_request("**/api/auth/login") as login:
+        sign_in(page, "paiva")
+    assert login.value.headers["authorization"].startswith("Bearer kd_")
+    expect(page.get_by_test_id("device")).to_contain_text("Yhteiskäyttöinen tabletti: Aulan tabletti")
+    expect(page.get_by_test_id("roles")).to_contain_text(f"Yksikkö: {unit} (alue Oulu)")
+    screenshot(page, "home-tablet")
+
+    with live_server.as_admin() as admin:
+        device = next(d for d in admin.get("/api/admin/devices/").json() if d["name"] == "Aulan tabletti")
+        assert admin.post(f"/api/admin/devices/{device['id']}/revoke").status_code == 200
+
+    page.reload()  # the home screen refreshes reference data: the server answers device_revoked
+    expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
+    expect(page.get_by_text("Tämä laite on poistettu käytöstä")).to_be_visible()
+    expect(page.get_by_test_id("tablet")).to_have_count(0)
+    eventually(lambda: page.evaluate(DATABASES) == [])
+    assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.startsWith('kaari.'))") == []
+    screenshot(page, "sign-in-revoked")
+
+
+def test_expired_access_token_is_refreshed_once_and_sign_out_erases_the_replica(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "ohjaaja")
+    expect(page.get_by_test_id("greeting")).to_have_text("Hei, Olli Ohjaaja!")
+    expect(page.get_by_test_id("roles")).to_contain_text("Alue: Oulu")
+    session = page.evaluate(SESSION_JS, None)
+
+    # Same identities, expired a minute ago, signed with the server's own secret.
+    secret = (live_server.data_dir / "token-secret").read_text().strip()
+    claims = jwt.decode(session["access_token"], options={"verify_signature": False})
+    claims["exp"] = datetime.now(UTC) - timedelta(minutes=1)
+    page.evaluate(SESSION_JS, jwt.encode(claims, secret, algorithm="HS256"))
+
+    refreshes = []
+    page.on("request", lambda r: refreshes.append(r) if r.url.endswith("/api/auth/refresh") else None)
+    with page.expect_response(lambda r: r.url.endswith("/api/reference") and r.status == 200):
+        page.reload()
+    expect(page.get_by_test_id("greeting")).to_have_text("Hei, Olli Ohjaaja!")
+    assert len(refreshes) == 1
+    renewed = page.evaluate(SESSION_JS, None)
+    assert renewed["refresh_token"] != session["refresh_token"]
+    assert f"kaari-user-{session['user']['id']}" in page.evaluate(DATABASES)
+
+    page.get_by_role("button", name="Kirjaudu ulos").click()
+    expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
+    assert page.evaluate(DATABASES) == ["kaari-device"]  # a personal device keeps no client data
+    refused = httpx.post(
+        f"{live_server.url}/api/auth/refresh", json={"refresh_token": renewed["refresh_token"]}
+    )
+    assert refused.status_code == 401
