@@ -196,5 +196,36 @@ def audit_verify(settings: Settings) -> None:
     sys.exit(1)
 
 
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running server.")
+@click.option("--tablets", default=5, show_default=True, type=click.IntRange(1), help="Simulated tablets.")
+@click.option("--rounds", default=10, show_default=True, type=click.IntRange(0), help="Sync rounds each.")
+@click.option("--interval", default=1.0, show_default=True, type=float, help="Seconds between rounds.")
+@click.option("--user", default="paiva", show_default=True, help="Who signs in on every tablet.")
+@click.option("--password", default="demo", show_default=True, help="Their password.")
+@click.option(
+    "--per-round", default=3, show_default=True, type=click.IntRange(0), help="Mutations per round."
+)
+@click.option("--seed", default=None, type=int, help="Random seed, for a repeatable run.")
+def simulate(
+    url: str,
+    tablets: int,
+    rounds: int,
+    interval: float,
+    user: str,
+    password: str,
+    per_round: int,
+    seed: int | None,
+) -> None:
+    """Drive simulated tablets (the reference client) against a running server; print what they did."""
+    from sync_protocol.simulate import format_table
+    from sync_protocol.simulate import simulate as run
+
+    results = asyncio.run(run(url, tablets, rounds, interval, user, password, per_round=per_round, seed=seed))
+    click.echo(format_table(results))
+    if any(r.errors for r in results):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

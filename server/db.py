@@ -8,14 +8,16 @@ write transaction starts with BEGIN IMMEDIATE, taking the write lock up front, s
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from server.settings import Settings
 
@@ -74,11 +76,48 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT with the engine's `on_conflict_do_nothing()` / `on_conflict_do_update()`."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+_writer_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 async def begin_write(session: AsyncSession) -> None:
     """Start the session's transaction as a write transaction.
 
     Call it before the first statement of any unit of work that reads and then writes. On SQLite it
     takes the database write lock now (BEGIN IMMEDIATE); on PostgreSQL it is an ordinary BEGIN and the
     caller takes row locks (`SELECT … FOR UPDATE`) where it needs them.
+
+    On SQLite, writers of this process first queue on an asyncio lock: SQLite's busy handler makes a
+    waiting writer sleep and poll, so under load writers would wait far longer than the writes take.
+    The lock is released when the transaction ends (commit or rollback).
     """
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if session.in_transaction() or session.bind.dialect.name != "sqlite":
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        return
+    lock = _writer_locks.setdefault(session.bind.sync_engine, asyncio.Lock())
+    await lock.acquire()
+    session.sync_session.info["writer_lock"] = lock
+    try:
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    except BaseException:
+        _release_writer(session.sync_session)
+        raise
+
+
+def _release_writer(sync_session: Any, *_: Any) -> None:
+    lock = sync_session.info.pop("writer_lock", None)
+    if lock is not None:
+        lock.release()
+
+
+event.listen(Session, "after_commit", _release_writer)
+event.listen(Session, "after_rollback", _release_writer)
+event.listen(Session, "after_soft_rollback", _release_writer)

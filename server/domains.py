@@ -4,4 +4,8 @@ from __future__ import annotations
 
 
 def import_all_domains() -> None:
-    import server.attendance.mutations  # noqa: F401
+    import server.access_log.mutations
+    import server.attendance.mutations
+    import server.clients.mutations
+    import server.conflicts.mutations
+    import server.contacts.mutations  # noqa: F401

@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger("kaari.errors")
 
@@ -125,6 +126,25 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _json(body, status, exc.headers)
 
 
+# Failures that go away by themselves: the client retries the same request (protocol §7: 5xx).
+TRANSIENT = (
+    "deadlock detected",
+    "could not serialize",
+    "database is locked",
+    "lock timeout",
+    "connection was closed",
+)
+
+
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if exc.connection_invalidated or any(marker in text for marker in TRANSIENT):
+        log.warning("transient database failure", extra={"path": request.url.path, "error": text[:200]})
+        body = {"code": "unavailable", "message": "The server is busy; try again shortly.", "details": {}}
+        return _json(body, 503, {"Retry-After": "1"})
+    return internal_error_handler(request, exc)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", extra={"path": request.url.path})
     body = {"code": "internal_error", "message": "Something went wrong on the server.", "details": {}}
@@ -135,5 +155,6 @@ EXCEPTION_HANDLERS = {
     KaariError: kaari_error_handler,
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
+    DBAPIError: database_error_handler,
     Exception: internal_error_handler,
 }

@@ -8,6 +8,8 @@ def import_all_models() -> None:
     import server.accounts.models
     import server.attendance.models
     import server.clients.models
+    import server.conflicts.models
+    import server.contacts.models
     import server.devices.models
     import server.reference.models
     import server.sync.models  # noqa: F401

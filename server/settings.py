@@ -38,6 +38,8 @@ class Settings:
     argon2_memory_kib: int = 65536
     enrolment_code_hours: int = 72
     max_body_bytes: int = 1024 * 1024
+    # Sync health: a replica silent this long with work queued is flagged stale for admins.
+    stale_after_minutes: int = 60
 
     @property
     def is_sqlite(self) -> bool:
@@ -58,6 +60,7 @@ class Settings:
             token_secret=env.get("KAARI_TOKEN_SECRET") or None,
             argon2_time_cost=int(env.get("KAARI_ARGON2_TIME_COST", "3")),
             argon2_memory_kib=int(env.get("KAARI_ARGON2_MEMORY_KIB", "65536")),
+            stale_after_minutes=int(env.get("KAARI_STALE_AFTER_MINUTES", "60")),
         )
 
 

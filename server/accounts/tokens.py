@@ -34,6 +34,10 @@ class TokenService:
         self._secret = secret
         self.access_seconds = access_seconds
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A key for one other purpose (e.g. SSE tickets), derived so it can never pass as this one."""
+        return hmac.new(self._secret.encode(), f"kaari:{purpose}".encode(), hashlib.sha256).digest()
+
     def issue_access(self, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> str:
         now = datetime.now(UTC)
         claims = {

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
+from server.db import dialect_insert
 from server.reference.codes import require_code
 from server.reference.models import Unit
 from server.sync.mutations import MutationContext, mutation
@@ -75,20 +76,19 @@ async def _apply(
         )
 
     record_id = policies.attendance_id(client_id, unit_id, day)
-    row = await ctx.session.get(Attendance, record_id, with_for_update=True)
-    current = (
-        policies.Attendance(
-            checked_in_at=row.checked_in_at,
-            checked_out_at=row.checked_out_at,
-            absent_reason=row.absent_reason,
-        )
-        if row is not None
-        else None
+    # Create-if-missing first, then lock: two tablets' first events of the day, pushed at the same moment,
+    # must merge into one record, not fail on the second insert (PostgreSQL runs them concurrently).
+    await ctx.session.execute(
+        dialect_insert(ctx.session, Attendance)
+        .values(id=record_id, client_id=client_id, unit_id=unit_id, date=day, updated_at=ctx.now)
+        .on_conflict_do_nothing()
+    )
+    row = await ctx.session.get(Attendance, record_id, with_for_update=True, populate_existing=True)
+    assert row is not None
+    current = policies.Attendance(
+        checked_in_at=row.checked_in_at, checked_out_at=row.checked_out_at, absent_reason=row.absent_reason
     )
     merged = policies.merge_attendance(current, event)
-    if row is None:
-        row = Attendance(id=record_id, client_id=client_id, unit_id=unit_id, date=day)
-        ctx.session.add(row)
     row.checked_in_at, row.checked_out_at, row.absent_reason = (
         merged.checked_in_at,
         merged.checked_out_at,

@@ -1,7 +1,8 @@
 """On what basis may this user see this client? (STM decree 825/2022: access follows task and service.)
 
 Returns the role and a basis string for the access log, or None. Unit staff see the clients their unit
-serves; counsellors see the clients of their area; coordinators and admins see places and queues, not
+serves; counsellors see the clients of their area (living in one of its municipalities, or with a guidance
+relationship to it in `client_areas`, e.g. through a linked contact); coordinators and admins see places and queues, not
 client records.
 """
 
@@ -13,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
-from server.clients.models import Client, ClientUnit
+from server.clients.models import Client, ClientArea, ClientUnit
 from server.reference.models import Municipality, Unit
 
 
@@ -47,4 +48,6 @@ async def basis_for_client(
             ).scalar_one()
             if area_id == grant.area_id:
                 return "counsellor", f"guidance:area:{area_id}"
+            if await session.get(ClientArea, (client.id, grant.area_id)) is not None:
+                return "counsellor", f"guidance:area:{grant.area_id}"
     return None

@@ -72,6 +72,12 @@ class ChangeSet:
         self._pending.clear()
         if not latest:
             return
+        # Take the head lock before reading the records' current state: a concurrent transaction changing
+        # the same record commits first, and we then see its version (on PostgreSQL, read before the lock,
+        # it would be stale: a duplicate insert, or a checksum delta against the wrong old version).
+        head = (
+            await session.execute(select(SyncHead).where(SyncHead.id == 1).with_for_update())
+        ).scalar_one()
         existing = await _current(session, list(latest))
         effective = []
         for key, change in latest.items():
@@ -89,9 +95,6 @@ class ChangeSet:
         if not effective:
             return
 
-        head = (
-            await session.execute(select(SyncHead).where(SyncHead.id == 1).with_for_update())
-        ).scalar_one()
         first = head.version + 1
         head.version += len(effective)
         tx_last, now = head.version, utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 import msgspec
@@ -9,7 +10,8 @@ from litestar import Controller, Request, Response, get, post
 
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import KaariError
-from server.sync import health
+from server.sync import health, metrics
+from server.sync.models import SyncHead
 from server.sync.mutations import catalog
 from server.sync.pull import pull
 from server.sync.push import push
@@ -34,6 +36,13 @@ def _reply(body: Any, content_type: str) -> Response[bytes]:
     return Response(codec.encode(body, content_type), media_type=content_type)
 
 
+def _count_mutations(request: PushRequest, response: PushResponse) -> None:
+    # Only catalog names become label values: a client cannot grow the metric's cardinality at will.
+    names = {m.id: m.name if m.name in catalog else "unknown" for m in request.mutations}
+    for result in response.results:
+        metrics.MUTATIONS.labels(name=names.get(result.id, "unknown"), status=result.status).inc()
+
+
 class SyncController(Controller):
     path = "/api/sync/v1"
     tags = ["sync"]
@@ -47,11 +56,24 @@ class SyncController(Controller):
         context: Context,
     ) -> Response[bytes]:
         """Send mutations (protocol §3). Each is run once; replays answer from the stored outcome."""
+        started = time.perf_counter()
         body, content_type = await _read(request, PushRequest)
         response, touched = await push(db_session, context.settings, principal, body)
+        await health.note_push_clock(
+            db_session, body.client_id, request.headers.get("x-client-time"), response.server_time
+        )
+        version = None
+        if touched:
+            # The push's change set locked and advanced the head row in this transaction, so the head's
+            # version here is exactly the last version this push commits (`ChangeSet.last_version`).
+            head = await db_session.get(SyncHead, 1)
+            version = head.version if head is not None else None
         await db_session.commit()
-        await context.pokes.publish(touched)
-        return _reply(response, content_type)
+        await context.pokes.publish(touched, version)
+        _count_mutations(body, response)
+        reply = _reply(response, content_type)
+        metrics.PUSH_SECONDS.observe(time.perf_counter() - started)
+        return reply
 
     @post("/pull", operation_id="syncPull", status_code=200)
     async def pull(
@@ -62,13 +84,18 @@ class SyncController(Controller):
         context: Context,
     ) -> Response[bytes]:
         """Fetch changes after a cookie (protocol §4); `has_more` means pull again now."""
+        started = time.perf_counter()
         body, content_type = await _read(request, PullRequest)
         response, client = await pull(db_session, principal, body)
         await db_session.commit()
         await health.record_pull(
             db_session, principal, body, response, client, request.headers.get("x-client-time")
         )
-        return _reply(response, content_type)
+        reply = _reply(response, content_type)
+        metrics.PULL_OPS.observe(len(response.ops))
+        metrics.PULL_BYTES.observe(len(reply.content))
+        metrics.PULL_SECONDS.observe(time.perf_counter() - started)
+        return reply
 
     @get("/catalog", operation_id="syncCatalog")
     async def catalog(self, principal: CurrentPrincipal) -> dict[str, Any]:

@@ -1,16 +1,33 @@
-"""Sync health: what each replica reports with its pulls, and the server's own figures about it."""
+"""Sync health: what each replica reports with its pulls, and the server's own figures about it.
+
+`record_pull` stores a replica's report; `sync_health` builds the admin view (`GET /api/admin/sync-health`):
+every device with its clients, their figures, and flags that point an admin at a tablet in trouble:
+
+- `stale`: no pull for more than `KAARI_STALE_AFTER_MINUTES` (default 60) while its outbox is not empty,
+  or no contact at all (push or pull) for a day;
+- `growing_outbox`: outbox depth ≥ 50, or its oldest pending mutation is more than an hour old;
+- `errors`: the device reports a last error, or the server rejected some of its mutations in the last day;
+- `old_build`: its app build is older than the newest build any replica reported.
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.models import User
 from server.accounts.principal import Principal
 from server.db import begin_write, utcnow
+from server.devices.models import Device
+from server.reference.models import Unit
 from server.sync.clients_registry import bind_client
-from server.sync.models import SyncClient
+from server.sync.models import SyncClient, SyncMutation
 from sync_protocol.messages import PullRequest, PullResponse
 
 # Write the pull time at most this often per client when nothing else changed (pulls are frequent).
@@ -29,6 +46,18 @@ def _skew_ms(header: str | None, server_time: datetime) -> int | None:
     return int((server_time - told).total_seconds() * 1000)
 
 
+async def note_push_clock(
+    session: AsyncSession, client_id: uuid.UUID, client_time: str | None, server_time: datetime
+) -> None:
+    """Update the clock skew from a push's `X-Client-Time`, inside the push's own transaction."""
+    skew = _skew_ms(client_time, server_time)
+    if skew is None:
+        return
+    client = await session.get(SyncClient, client_id)  # already in the session: no query
+    if client is not None:
+        client.clock_skew_ms = skew
+
+
 async def record_pull(
     session: AsyncSession,
     principal: Principal,
@@ -41,8 +70,6 @@ async def record_pull(
     now = utcnow()
     health: dict[str, Any] | None = None
     if request.health is not None:
-        import msgspec
-
         health = msgspec.to_builtins(request.health)
     quiet = (
         client is not None
@@ -68,3 +95,193 @@ async def record_pull(
     if request.resync_scopes:
         client.checksum_mismatches += 1
     await session.commit()
+
+
+# --- the admin view ---------------------------------------------------------------------------------------
+
+OUTBOX_DEPTH_ALARM = 50
+OUTBOX_AGE_ALARM = timedelta(hours=1)
+NO_CONTACT_ALARM = timedelta(days=1)
+RECENT_REJECTIONS = timedelta(days=1)
+
+
+class HealthFlags(msgspec.Struct, kw_only=True):
+    stale: bool = False
+    growing_outbox: bool = False
+    errors: bool = False
+    old_build: bool = False
+
+    def any(self) -> bool:
+        return self.stale or self.growing_outbox or self.errors or self.old_build
+
+    def names(self) -> list[str]:
+        return [f for f in self.__struct_fields__ if getattr(self, f)]
+
+
+class ReportedHealth(msgspec.Struct, kw_only=True):
+    """What the device said with its last reporting pull (protocol §4 `health`)."""
+
+    outbox_depth: int | None = None
+    oldest_pending_at: datetime | None = None
+    last_error: str | None = None
+    storage_used: int | None = None
+    storage_quota: int | None = None
+
+
+class UserRef(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    username: str
+    display_name: str
+
+
+class ClientHealth(msgspec.Struct, kw_only=True):
+    client_id: uuid.UUID
+    user: UserRef
+    created_at: datetime
+    last_push_at: datetime | None
+    last_pull_at: datetime | None
+    app_build: str | None
+    reported: ReportedHealth
+    clock_skew_ms: int | None
+    last_seq: int
+    applied: int
+    rejected: int
+    conflicts: int
+    rejected_last_day: int
+    checksum_mismatches: int
+    flags: HealthFlags
+
+
+class DeviceHealth(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    kind: str
+    unit_id: uuid.UUID | None
+    unit_code: str | None
+    revoked: bool
+    revoked_at: datetime | None
+    last_seen_at: datetime | None
+    flags: list[str]
+    """Union of its clients' flags, for sorting and badges."""
+    clients: list[ClientHealth]
+
+
+class SyncHealthReport(msgspec.Struct, kw_only=True):
+    generated_at: datetime
+    newest_build: str | None
+    stale_after_minutes: int
+    devices: list[DeviceHealth]
+    """Devices in trouble first, then by name."""
+
+
+def build_key(build: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of build strings: `2026.11.10` > `2026.11.9`, numbers compare as numbers."""
+    return tuple((1, int(p)) if p.isdigit() else (0, p) for p in re.findall(r"\d+|[A-Za-z]+", build))
+
+
+def _reported(health: dict[str, Any] | None) -> ReportedHealth:
+    if not health:
+        return ReportedHealth()
+    known = {k: v for k, v in health.items() if k in ReportedHealth.__struct_fields__}
+    try:
+        return msgspec.convert(known, ReportedHealth, strict=False)
+    except msgspec.ValidationError:
+        return ReportedHealth()
+
+
+def client_flags(
+    client: SyncClient,
+    reported: ReportedHealth,
+    rejected_last_day: int,
+    newest_build: str | None,
+    now: datetime,
+    stale_after_delta: timedelta,
+) -> HealthFlags:
+    depth = reported.outbox_depth or 0
+    contacts = [t for t in (client.last_pull_at, client.last_push_at, client.created_at) if t is not None]
+    last_contact = max(contacts) if contacts else None
+    no_recent_pull = client.last_pull_at is None or now - client.last_pull_at > stale_after_delta
+    return HealthFlags(
+        stale=(no_recent_pull and depth > 0) or last_contact is None or now - last_contact > NO_CONTACT_ALARM,
+        growing_outbox=depth >= OUTBOX_DEPTH_ALARM
+        or (reported.oldest_pending_at is not None and now - reported.oldest_pending_at > OUTBOX_AGE_ALARM),
+        errors=bool(reported.last_error) or rejected_last_day > 0,
+        old_build=bool(newest_build and client.app_build)
+        and build_key(client.app_build or "") < build_key(newest_build or ""),
+    )
+
+
+async def sync_health(
+    session: AsyncSession, stale_after_minutes: int = 60, now: datetime | None = None
+) -> SyncHealthReport:
+    """Every device with its replicas' health and the flags an admin acts on. One query per table."""
+    now = now or utcnow()
+    delta = timedelta(minutes=stale_after_minutes)
+    devices = (
+        await session.execute(select(Device, Unit.code).outerjoin(Unit, Unit.id == Device.unit_id))
+    ).all()
+    clients = (
+        await session.execute(select(SyncClient, User).join(User, User.id == SyncClient.user_id))
+    ).all()
+    rejected = dict(
+        (
+            await session.execute(
+                select(SyncMutation.client_id, func.count())
+                .where(SyncMutation.status == "rejected", SyncMutation.received_at >= now - RECENT_REJECTIONS)
+                .group_by(SyncMutation.client_id)
+            )
+        ).all()
+    )
+    builds = {c.app_build for c, _ in clients if c.app_build}
+    newest = max(builds, key=build_key) if builds else None
+
+    by_device: dict[uuid.UUID, list[ClientHealth]] = {}
+    for client, user in clients:
+        reported = _reported(client.health)
+        recent = int(rejected.get(client.id, 0))
+        by_device.setdefault(client.device_id, []).append(
+            ClientHealth(
+                client_id=client.id,
+                user=UserRef(id=user.id, username=user.username, display_name=user.display_name),
+                created_at=client.created_at,
+                last_push_at=client.last_push_at,
+                last_pull_at=client.last_pull_at,
+                app_build=client.app_build,
+                reported=reported,
+                clock_skew_ms=client.clock_skew_ms,
+                last_seq=client.last_seq,
+                applied=client.applied_count,
+                rejected=client.rejected_count,
+                conflicts=client.conflict_count,
+                rejected_last_day=recent,
+                checksum_mismatches=client.checksum_mismatches,
+                flags=client_flags(client, reported, recent, newest, now, delta),
+            )
+        )
+    out = []
+    for device, unit_code in devices:
+        replicas = sorted(
+            by_device.get(device.id, []), key=lambda c: c.last_pull_at or c.created_at, reverse=True
+        )
+        flags = sorted({name for c in replicas for name in c.flags.names()})
+        out.append(
+            DeviceHealth(
+                id=device.id,
+                name=device.name,
+                kind=device.kind,
+                unit_id=device.unit_id,
+                unit_code=unit_code,
+                revoked=device.revoked_at is not None,
+                revoked_at=device.revoked_at,
+                last_seen_at=device.last_seen_at,
+                flags=flags,
+                clients=replicas,
+            )
+        )
+    out.sort(key=lambda d: (not d.flags or d.revoked, d.name, str(d.id)))
+    return SyncHealthReport(
+        generated_at=now,
+        newest_build=newest,
+        stale_after_minutes=int(delta.total_seconds() // 60),
+        devices=out,
+    )

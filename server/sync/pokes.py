@@ -2,7 +2,7 @@
 
 Built on Litestar channels: the memory backend on a single node, Redis pub/sub when `REDIS_URL` is set,
 so a push handled by one web process pokes devices connected to another. A poke carries only the
-change-log version; the device pulls the data itself.
+change-log version; the device pulls the data itself. `server.sync.events` streams them as SSE.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
 
 from server.settings import Settings
+from server.sync import metrics
 
 
 def scope_channel(scope: str) -> str:
@@ -35,6 +36,8 @@ class Pokes:
         self.plugin = plugin
 
     async def publish(self, scopes: Iterable[str], version: int | None = None) -> None:
+        """Poke every channel of `scopes` with the committed change-log `version`."""
         channels = [scope_channel(s) for s in scopes]
         if channels:
             self.plugin.publish({"version": version or 0}, channels)
+            metrics.POKES.inc(len(channels))

@@ -8,7 +8,9 @@ One :meth:`Transport.post` call sends one protocol request until it gets an answ
 - 5xx, 408 and transport errors: exponential backoff with full jitter, ``retry.attempts`` tries in all;
 - everything else raises the matching exception from :mod:`sync_protocol.client.errors`.
 
-``sleep`` and ``random`` are injectable so tests and the load generator control time.
+``sleep``, ``random`` and ``now`` are injectable so tests and the load generator control time. Every
+request carries ``X-Client-Time`` (``now()`` as ISO 8601 with its offset): the server derives the device's
+clock skew from it for the admin's sync-health view.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ __all__ = ["RetryPolicy", "Transport"]
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[Any]]
+CLIENT_TIME_HEADER = "X-Client-Time"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,7 @@ class Transport:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = _random.random,
+        now: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.http = http
         self.credentials = credentials
@@ -94,6 +102,8 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.random = random
+        self.now = now
+        """The device clock for ``X-Client-Time`` (:class:`SyncClient` code may point it at its own ``now``)."""
         self.retries = 0
         """Total retries so far (for the load generator's statistics)."""
 
@@ -103,10 +113,16 @@ class Transport:
         attempt = 0
         refreshed = False
         while True:
-            headers = {"Content-Type": self.encoding, "Accept": self.encoding, **self.credentials.headers()}
+            headers = {
+                "Content-Type": self.encoding,
+                "Accept": self.encoding,
+                CLIENT_TIME_HEADER: _client_time(self.now()),
+                **self.credentials.headers(),
+            }
             try:
                 response = await self.http.post(path, content=content, headers=headers)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # A DecodingError is a compressed body cut short: the network's fault, like a reset.
                 reason = f"transport error: {type(exc).__name__}"
                 attempt = await self._backoff(attempt, reason, code="transport_error")
                 continue
@@ -142,6 +158,10 @@ class Transport:
         self.retries += 1
         await self.sleep(min(delay, self.retry.max_retry_after))
         return attempt + 1
+
+
+def _client_time(now: datetime) -> str:
+    return (now if now.tzinfo is not None else now.replace(tzinfo=UTC)).isoformat()
 
 
 def _error_body(response: httpx.Response) -> ErrorBody:

@@ -1,8 +1,8 @@
-"""sync engine and attendance
+"""sync engine and first domains (contacts, conflicts, client guidance areas)
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 11:06:10.234615
+Create Date: 2026-11-22 11:14:01.666707
 """
 
 from __future__ import annotations
@@ -76,6 +76,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("record_type", "record_id", name=op.f("pk_sync_records")),
     )
     op.create_table(
+        "conflicts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("record_type", sa.String(length=64), nullable=False),
+        sa.Column("record_id", sa.String(length=64), nullable=False),
+        sa.Column("field", sa.String(length=64), nullable=False),
+        sa.Column("kept_value", sa.JSON(), nullable=True),
+        sa.Column("proposed_value", sa.JSON(), nullable=True),
+        sa.Column("base_version", sa.Integer(), nullable=True),
+        sa.Column("author_id", sa.Uuid(), nullable=False),
+        sa.Column("mutation_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("resolved_by", sa.Uuid(), nullable=True),
+        sa.Column("resolved_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("resolution", sa.String(length=16), nullable=True),
+        sa.Column("resolved_value", sa.JSON(), nullable=True),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_conflicts_author_id_users")),
+        sa.ForeignKeyConstraint(["resolved_by"], ["users.id"], name=op.f("fk_conflicts_resolved_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conflicts")),
+    )
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_conflicts_author_id"), ["author_id"], unique=False)
+        batch_op.create_index("ix_conflicts_record", ["record_type", "record_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conflicts_status"), ["status"], unique=False)
+
+    op.create_table(
         "attendance",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("client_id", sa.Uuid(), nullable=False),
@@ -98,6 +124,56 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("attendance", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_attendance_client_id"), ["client_id"], unique=False)
+
+    op.create_table(
+        "client_areas",
+        sa.Column("client_id", sa.Uuid(), nullable=False),
+        sa.Column("area_id", sa.Uuid(), nullable=False),
+        sa.Column("since", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_client_areas_area_id_areas")),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_client_areas_client_id_clients"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("client_id", "area_id", name=op.f("pk_client_areas")),
+    )
+    with op.batch_alter_table("client_areas", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_client_areas_area_id"), ["area_id"], unique=False)
+
+    op.create_table(
+        "contacts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("occurred_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("caller_type", sa.String(length=40), nullable=False),
+        sa.Column("contact_type", sa.String(length=40), nullable=False),
+        sa.Column("topics", sa.JSON(), nullable=False),
+        sa.Column("resolution", sa.String(length=40), nullable=False),
+        sa.Column("area_id", sa.Uuid(), nullable=False),
+        sa.Column("service_point_id", sa.Uuid(), nullable=True),
+        sa.Column("client_id", sa.Uuid(), nullable=True),
+        sa.Column("counsellor_id", sa.Uuid(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("duration_minutes", sa.Integer(), nullable=True),
+        sa.Column("created_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("linked_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("linked_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_contacts_area_id_areas")),
+        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_contacts_client_id_clients")),
+        sa.ForeignKeyConstraint(
+            ["counsellor_id"], ["users.id"], name=op.f("fk_contacts_counsellor_id_users")
+        ),
+        sa.ForeignKeyConstraint(["linked_by"], ["users.id"], name=op.f("fk_contacts_linked_by_users")),
+        sa.ForeignKeyConstraint(
+            ["service_point_id"],
+            ["service_points.id"],
+            name=op.f("fk_contacts_service_point_id_service_points"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+    )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.create_index("ix_contacts_area_occurred", ["area_id", "occurred_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contacts_client_id"), ["client_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_contacts_counsellor_id"), ["counsellor_id"], unique=False)
 
     op.create_table(
         "sync_clients",
@@ -149,21 +225,47 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("client_id", "seq", name=op.f("pk_sync_mutations")),
         sa.UniqueConstraint("id", name=op.f("uq_sync_mutations_id")),
     )
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.Integer(), server_default=sa.text("1"), nullable=False))
+        batch_op.add_column(
+            sa.Column("field_versions", sa.JSON(), server_default=sa.text("'{}'"), nullable=False)
+        )
+
     # The change log starts at version 0; writers lock this row to take the next versions.
     op.execute("INSERT INTO sync_head (id, version, compacted_before) VALUES (1, 0, 0)")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("field_versions")
+        batch_op.drop_column("revision")
+
     op.drop_table("sync_mutations")
     with op.batch_alter_table("sync_clients", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_clients_user_id"))
         batch_op.drop_index(batch_op.f("ix_sync_clients_device_id"))
 
     op.drop_table("sync_clients")
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contacts_counsellor_id"))
+        batch_op.drop_index(batch_op.f("ix_contacts_client_id"))
+        batch_op.drop_index("ix_contacts_area_occurred")
+
+    op.drop_table("contacts")
+    with op.batch_alter_table("client_areas", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_client_areas_area_id"))
+
+    op.drop_table("client_areas")
     with op.batch_alter_table("attendance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attendance_client_id"))
 
     op.drop_table("attendance")
+    with op.batch_alter_table("conflicts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_conflicts_status"))
+        batch_op.drop_index("ix_conflicts_record")
+        batch_op.drop_index(batch_op.f("ix_conflicts_author_id"))
+
+    op.drop_table("conflicts")
     op.drop_table("sync_records")
     op.drop_table("sync_head")
     op.drop_table("scope_state")

@@ -1,0 +1,71 @@
+"""The reference client, instrumented: an httpx transport that times each request and counts its bytes.
+
+No `Server-Timing` header is sent by the server, so "server time" here is the HTTP round trip on
+loopback (request sent → response body read), which includes the server's handler, the ASGI stack,
+uvicorn and the loopback hop, but none of the client's own decoding or store work.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from sync_protocol.client import Credentials, MemoryStore, SyncClient, login
+
+
+@dataclass
+class Sample:
+    path: str
+    seconds: float
+    sent: int
+    received: int
+    status: int
+
+
+@dataclass
+class TimingTransport(httpx.AsyncBaseTransport):
+    inner: httpx.AsyncBaseTransport = field(default_factory=httpx.AsyncHTTPTransport)
+    samples: list[Sample] = field(default_factory=list)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.content
+        start = time.perf_counter()
+        response = await self.inner.handle_async_request(request)
+        raw = b"".join([chunk async for chunk in response.stream])
+        elapsed = time.perf_counter() - start
+        await response.aclose()
+        head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path) + 16
+        head_in = sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 17
+        self.samples.append(
+            Sample(request.url.path, elapsed, len(body) + head, len(raw) + head_in, response.status_code)
+        )
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            content=raw,
+            extensions=response.extensions,
+            request=request,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def http_client(base_url: str, transport: TimingTransport | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, transport=transport or TimingTransport(), timeout=60.0)
+
+
+async def tablet(http: httpx.AsyncClient, username: str = "paiva") -> SyncClient:
+    """A signed-in reference client with an in-memory store (a fresh replica, cookie null)."""
+    credentials: Credentials = await login(http, username, "demo")
+    return SyncClient(MemoryStore(), credentials, http=http)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]

@@ -1,0 +1,1 @@
+"""Conflicts: contested `manual` fields kept with both values until a person resolves them (protocol §6)."""

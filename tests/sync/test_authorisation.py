@@ -1,0 +1,116 @@
+"""Who may push and pull what (SYNC_PROTOCOL.md §2, §4, §7), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from server.attendance.models import Attendance
+from server.clients.models import ClientUnit
+from server.demo import demo_id
+from server.sync.models import SyncMutation
+from sync_protocol import policies
+from sync_protocol.client import Credentials, DeviceRevoked, MemoryStore, SyncClient, login
+from tests.api.test_devices import enrol_tablet
+from tests.conftest import bearer, sign_in
+from tests.sync.test_protocol import (
+    DAY_UNIT,
+    PULL,
+    PUSH,
+    check_in,
+    client_of_unit,
+    pull_all,
+    push_body,
+    staff,
+)
+
+PAIVA = demo_id("user", "paiva")
+
+
+async def test_pusher_cannot_write_outside_its_scopes(client, db):
+    headers, cid = await staff(client, "hoiva")
+    mutation = check_in(1)
+    r = (await client.post(PUSH, headers=headers, json=push_body(cid, [mutation]))).json()
+    assert r["results"][0]["status"] == "rejected" and r["results"][0]["code"] == "forbidden"
+    args = mutation["args"]
+    record = policies.attendance_id(args["client_id"], DAY_UNIT, args["date"])
+    assert await db.get(Attendance, record) is None
+
+
+async def test_pull_never_leaves_the_replicas_scopes(client, db):
+    headers, cid = await staff(client, "paiva")
+    pages, _ = await pull_all(client, headers, cid)
+    scopes = set(pages[-1]["scopes"])
+    assert scopes == {"ref", f"user:{PAIVA}", f"unit:{DAY_UNIT}"}
+    ops = [op for p in pages for op in p["ops"]]
+    assert all(set(op["scopes"]) <= scopes for op in ops if op["op"] == "put")
+    ours = {
+        str(c)
+        for c in (
+            await db.execute(select(ClientUnit.client_id).where(ClientUnit.unit_id == uuid.UUID(DAY_UNIT)))
+        ).scalars()
+    }
+    clients = {op["id"] for op in ops if op["op"] == "put" and op["type"] == "client"}
+    assert clients and clients <= ours
+
+
+async def test_another_users_client_id_is_refused(client):
+    paiva, cid = await staff(client, "paiva")
+    assert (await client.post(PUSH, headers=paiva, json=push_body(cid, [check_in(1)]))).status_code == 200
+    hoiva, _ = await staff(client, "hoiva")
+    for path, body in (
+        (PUSH, push_body(cid, [check_in(2)])),
+        (PULL, {"protocol": 1, "client_id": cid, "cookie": None, "schema_version": 1}),
+    ):
+        r = await client.post(path, headers=hoiva, json=body)
+        assert r.status_code == 403 and r.json()["code"] == "client_mismatch", path
+
+
+async def _tablet_replica(client) -> tuple[SyncClient, dict, dict]:
+    admin = await sign_in(client, "admin")
+    tablet = await enrol_tablet(client, admin["access_token"])
+    device = tablet["device_credential"]
+    staff_login = await client.post(
+        "/api/auth/login", headers=bearer(device), json={"username": "paiva", "password": "demo"}
+    )
+    assert staff_login.status_code == 200, staff_login.text
+    tokens = staff_login.json()
+    credentials = Credentials(
+        access_token=tokens["access_token"], refresh_token=tokens["refresh_token"], device_token=device
+    )
+    replica = SyncClient(MemoryStore(), credentials, http=client)
+    await replica.pull()
+    return replica, tablet, admin
+
+
+async def test_device_credential_flushes_a_signed_out_users_outbox(client, db):
+    replica, _, _ = await _tablet_replica(client)
+    await replica.mutate("attendance.check_in", check_in(1)["args"])
+    out = await client.post("/api/auth/logout", headers=bearer(replica.credentials.access_token))
+    assert out.status_code == 204
+    replica.credentials.access_token = None  # signed out: only the tablet's credential is left
+    report = await replica.push()
+    assert report.applied == 1
+    row = (
+        await db.execute(select(SyncMutation).where(SyncMutation.client_id == replica.client_id))
+    ).scalar_one()
+    assert row.status == "applied" and row.user_id == PAIVA
+
+
+async def test_revoked_device_wipes_the_store_outbox_included(client):
+    replica, tablet, admin = await _tablet_replica(client)
+    await replica.mutate("attendance.check_in", check_in(1)["args"])
+    old_id = replica.client_id
+    revoked = await client.post(
+        f"/api/admin/devices/{tablet['device_id']}/revoke", headers=bearer(admin["access_token"])
+    )
+    assert revoked.status_code == 200
+    with pytest.raises(DeviceRevoked):
+        await replica.push()
+    assert replica.store.outbox() == [] and replica.store.records() == []
+    assert replica.client_id != old_id
+
+
+_ = (login, client_of_unit)

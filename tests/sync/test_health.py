@@ -1,0 +1,119 @@
+"""The admin's sync-health view, the X-Client-Time header, and the Prometheus sync metrics."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT
+from server.reference.models import reference_id
+from sync_protocol.client import MemoryStore, SyncClient, login
+from tests.conftest import bearer, sign_in
+
+DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
+OTHER_UNIT = str(reference_id("unit", DEMO_SHORT_TERM_UNIT))
+HEALTH = "/api/admin/sync-health"
+
+
+async def replica(client, username: str = "paiva") -> SyncClient:
+    return SyncClient(
+        MemoryStore(), await login(client, username, "demo"), http=client, app_build="2026.11.2"
+    )
+
+
+def check_in(client_id: str, unit_id: str = DAY_UNIT) -> dict:
+    return {
+        "client_id": client_id,
+        "unit_id": unit_id,
+        "date": date.today().isoformat(),
+        "at": datetime.now(UTC),
+    }
+
+
+async def health_of(client, tablet: SyncClient) -> tuple[dict, dict]:
+    admin = await sign_in(client, "admin")
+    response = await client.get(HEALTH, headers=bearer(admin["access_token"]))
+    assert response.status_code == 200, response.text
+    for device in response.json()["devices"]:
+        for replica_ in device["clients"]:
+            if replica_["client_id"] == str(tablet.client_id):
+                return device, replica_
+    raise AssertionError("the replica is not in the sync-health view")
+
+
+async def test_admin_sees_figures_after_push_and_pull(client):
+    tablet = await replica(client)
+    await tablet.pull()
+    clients = tablet.view.records("client")
+    await tablet.mutate("attendance.check_in", check_in(clients[0].id))
+    await tablet.mutate("attendance.check_in", check_in(clients[1].id))
+    await tablet.mutate("attendance.check_in", check_in(clients[2].id, OTHER_UNIT))  # not this user's unit
+    report = await tablet.sync()
+    assert (report.push.applied, report.push.rejected) == (2, 1)
+
+    device, figures = await health_of(client, tablet)
+    assert device["kind"] == "personal" and device["revoked"] is False
+    assert figures["user"]["username"] == "paiva"
+    assert figures["last_push_at"] and figures["last_pull_at"]
+    assert (figures["applied"], figures["rejected"], figures["conflicts"]) == (2, 1, 0)
+    assert figures["rejected_last_day"] == 1
+    assert figures["app_build"] == "2026.11.2"
+    assert figures["reported"]["outbox_depth"] == 0
+    assert "storage_used" in figures["reported"]
+    assert figures["checksum_mismatches"] == 0
+    # The reference client sends X-Client-Time; this machine's clock is the server's.
+    assert figures["clock_skew_ms"] is not None and abs(figures["clock_skew_ms"]) < 60_000
+    assert figures["flags"] == {"stale": False, "growing_outbox": False, "errors": True, "old_build": False}
+    assert device["flags"] == ["errors"]
+
+
+async def test_big_outbox_and_old_build_are_flagged(client):
+    newer = await replica(client)
+    newer.app_build = "2026.11.10"
+    await newer.pull()
+    tablet = await replica(client)  # 2026.11.2 < 2026.11.10
+    await tablet.pull()
+    target = tablet.view.records("client")[0].id
+    for _ in range(55):
+        await tablet.mutate("attendance.check_in", check_in(target))
+    await tablet.pull()  # reports its outbox; does not push it
+
+    device, figures = await health_of(client, tablet)
+    assert figures["reported"]["outbox_depth"] == 55
+    assert figures["flags"]["growing_outbox"] is True
+    assert figures["flags"]["old_build"] is True
+    assert figures["flags"]["stale"] is False  # it pulled just now
+    assert {"growing_outbox", "old_build"} <= set(device["flags"])
+    _, newest = await health_of(client, newer)
+    assert newest["flags"] == {"stale": False, "growing_outbox": False, "errors": False, "old_build": False}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # no database-specific code here
+async def test_sync_health_is_for_admins_only(client):
+    for username in ("paiva", "kotas"):
+        user = await sign_in(client, username)
+        response = await client.get(HEALTH, headers=bearer(user["access_token"]))
+        assert response.status_code == 403, username
+        assert response.json()["code"] == "forbidden"
+    assert (await client.get(HEALTH)).status_code == 401
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_metrics_count_mutations_by_name_and_status(client):
+    tablet = await replica(client)
+    await tablet.pull()
+    await tablet.mutate("attendance.check_in", check_in(tablet.view.records("client")[0].id))
+    await tablet.mutate("attendance.check_in", check_in(tablet.view.records("client")[1].id, OTHER_UNIT))
+    await tablet.sync()
+    text = (await client.get("/metrics")).text
+    assert 'kaari_sync_mutations_total{name="attendance.check_in",status="applied"}' in text
+    assert 'kaari_sync_mutations_total{name="attendance.check_in",status="rejected"}' in text
+    for family in (
+        "kaari_sync_push_seconds_bucket",
+        "kaari_sync_pull_seconds_bucket",
+        "kaari_sync_pull_response_bytes_bucket",
+        "kaari_sync_pull_response_ops_bucket",
+        "kaari_sync_pokes_total",
+    ):
+        assert family in text, family
