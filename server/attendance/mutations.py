@@ -57,6 +57,13 @@ def record_data(row: Attendance) -> dict:
     }
 
 
+async def _unit_clients(ctx: MutationContext, unit_id: uuid.UUID) -> set[uuid.UUID] | None:
+    if await ctx.session.get(Unit, unit_id) is None:
+        return None
+    rows = await ctx.session.execute(select(ClientUnit.client_id).where(ClientUnit.unit_id == unit_id))
+    return set(rows.scalars())
+
+
 async def _apply(
     ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date, event: policies.Attendance
 ) -> dict:
@@ -65,12 +72,11 @@ async def _apply(
         ctx.reject(
             "invalid_date", "Attendance cannot be recorded for a future day.", {"date": day.isoformat()}
         )
-    if await ctx.session.get(Unit, unit_id) is None:
+    # The unit's clients, read once per push: a batch of check-ins is nearly always for one unit.
+    clients = await ctx.cached(("unit_clients", unit_id), lambda: _unit_clients(ctx, unit_id))
+    if clients is None:
         ctx.reject("unknown_entity", "No such unit.", {"unit_id": str(unit_id)})
-    served = await ctx.session.execute(
-        select(ClientUnit.id).where(ClientUnit.client_id == client_id, ClientUnit.unit_id == unit_id)
-    )
-    if served.first() is None:
+    if client_id not in clients:
         ctx.reject(
             "unknown_entity", "The client is not a client of this unit.", {"client_id": str(client_id)}
         )
@@ -100,7 +106,7 @@ async def _apply(
     return {"attendance_id": str(row.id)}
 
 
-@mutation("attendance.check_in", args=CheckIn)
+@mutation("attendance.check_in", args=CheckIn, savepoint=False)
 async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     """Check a client in; the earliest check-in of the day is kept."""
     return await _apply(
@@ -108,7 +114,7 @@ async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     )
 
 
-@mutation("attendance.check_out", args=CheckOut)
+@mutation("attendance.check_out", args=CheckOut, savepoint=False)
 async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     """Check a client out; the latest check-out of the day is kept."""
     return await _apply(
@@ -116,7 +122,7 @@ async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     )
 
 
-@mutation("attendance.mark_absent", args=MarkAbsent)
+@mutation("attendance.mark_absent", args=MarkAbsent, savepoint=False)
 async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
     """Mark a client absent with a reason from `attendance.absent_reason`; presence wins over absence."""
     await require_code(ctx, "attendance.absent_reason", args.reason)

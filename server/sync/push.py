@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,11 +69,16 @@ async def push(
     author = await author_of(session, principal, client)
     scopes = await scopes_for(session, author)
     changes, now = ChangeSet(), utcnow()
+    batch = Batch(client)
+    fresh = [m.id for m in request.mutations if m.seq > client.last_seq]
+    if fresh:
+        used = await session.execute(select(SyncMutation.id).where(SyncMutation.id.in_(fresh)))
+        batch.used_ids = set(used.scalars())
     results: list[MutationResult] = []
     error: PushError | None = None
     for envelope in request.mutations:
-        if envelope.seq <= client.last_seq:
-            stored = await session.get(SyncMutation, (client.id, envelope.seq))
+        if envelope.seq <= batch.last_seq:
+            stored = batch.find(envelope.seq) or await session.get(SyncMutation, (client.id, envelope.seq))
             if stored is not None and stored.id != envelope.id:
                 raise Conflict(
                     f"seq {envelope.seq} was already used by another mutation.",
@@ -82,12 +88,15 @@ async def push(
             if stored is not None:
                 results.append(result_of(stored))
             continue
-        if envelope.seq > client.last_seq + 1:
-            error = PushError(code="seq_gap", expected_seq=client.last_seq + 1)
+        if envelope.seq > batch.last_seq + 1:
+            error = PushError(code="seq_gap", expected_seq=batch.last_seq + 1)
             break
-        ctx = MutationContext(session, author, scopes, changes, envelope, now, settings, client.created_at)
-        results.append(await _run(ctx, client))
-        client.last_seq = envelope.seq
+        ctx = MutationContext(
+            session, author, scopes, changes, envelope, now, settings, client.created_at, cache=batch.cache
+        )
+        results.append(await _run(ctx, batch))
+        batch.last_seq = envelope.seq
+    batch.write(session)
     await changes.flush(session)
     client.last_push_at = now
     client.app_build = request.app_build or client.app_build
@@ -96,11 +105,53 @@ async def push(
     ), changes.touched_scopes
 
 
-async def _run(ctx: MutationContext, client: SyncClient) -> MutationResult:
+class Batch:
+    """What one push accumulates and writes once at the end: outcomes, counters, `last_seq`.
+
+    Writing them per mutation would cost statements (an UPDATE of the client row, an INSERT per outcome)
+    at every savepoint; written together they are one UPDATE and one multi-row INSERT.
+    """
+
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+        self.last_seq = client.last_seq
+        self.outcomes: list[SyncMutation] = []
+        self.counts = {"applied": 0, "rejected": 0, "conflict": 0}
+        # Shared by the batch's mutations for lookups that do not change within a push (units, codes…).
+        self.cache: dict[object, object] = {}
+        # Mutation ids already stored for another (client, seq): unique forever, so such a mutation is refused.
+        self.used_ids: set[uuid.UUID] = set()
+
+    def find_id(self, mutation_id: uuid.UUID) -> bool:
+        return any(row.id == mutation_id for row in self.outcomes)
+
+    def find(self, seq: int) -> SyncMutation | None:
+        return next((row for row in self.outcomes if row.seq == seq), None)
+
+    def write(self, session: AsyncSession) -> None:
+        session.add_all(self.outcomes)
+        client = self.client
+        client.last_seq = self.last_seq
+        client.applied_count += self.counts["applied"]
+        client.rejected_count += self.counts["rejected"]
+        client.conflict_count += self.counts["conflict"]
+
+
+class _Refused(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+async def _run(ctx: MutationContext, batch: Batch) -> MutationResult:
     envelope, session = ctx.envelope, ctx.session
     status, result, code, message, details = "applied", None, None, None, None
     try:
+        if envelope.id in batch.used_ids or batch.find_id(envelope.id):
+            raise _Refused("duplicate_id", "This mutation id was already used by another mutation.")
         spec, args = catalog.lookup(envelope.name, envelope.version, envelope.args)
+    except _Refused as exc:
+        status, code, message = "rejected", exc.code, exc.message
     except UnknownMutation as exc:
         status, code, message = "rejected", "unknown_mutation", str(exc)
     except InvalidArgs as exc:
@@ -108,7 +159,10 @@ async def _run(ctx: MutationContext, client: SyncClient) -> MutationResult:
     else:
         mark = ctx.changes.mark()
         try:
-            async with session.begin_nested():
+            if getattr(spec.handler, "savepoint", True):
+                async with session.begin_nested():
+                    result = await spec.handler(ctx, args)
+            else:
                 result = await spec.handler(ctx, args)
         except Rejected as exc:
             ctx.changes.rollback_to(mark)
@@ -125,9 +179,9 @@ async def _run(ctx: MutationContext, client: SyncClient) -> MutationResult:
                 if len(ctx.conflict_ids) > 1:
                     details = {"conflict_ids": [str(c) for c in ctx.conflict_ids]}
     conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
-    session.add(
+    batch.outcomes.append(
         SyncMutation(
-            client_id=client.id,
+            client_id=batch.client.id,
             seq=envelope.seq,
             id=envelope.id,
             name=envelope.name,
@@ -143,8 +197,7 @@ async def _run(ctx: MutationContext, client: SyncClient) -> MutationResult:
             received_at=ctx.now,
         )
     )
-    counter = {"applied": "applied_count", "rejected": "rejected_count", "conflict": "conflict_count"}[status]
-    setattr(client, counter, getattr(client, counter) + 1)
+    batch.counts[status] += 1
     ctx.conflict_ids.clear()
     return MutationResult(
         id=envelope.id,
