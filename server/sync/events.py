@@ -30,6 +30,7 @@ import jwt
 import msgspec
 from litestar import Controller, get, post
 from litestar.channels import ChannelsPlugin
+from litestar.params import FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -193,7 +194,11 @@ class SyncEventsController(Controller):
 
     @post("/ticket", operation_id="syncEventsTicket", status_code=200)
     async def ticket(
-        self, data: TicketRequest, principal: CurrentPrincipal, db_session: DbSession, context: Context
+        self,
+        data: JSONBody[TicketRequest],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        context: Context,
     ) -> Ticket:
         """A 60-second ticket to open the poke stream for this signed-in user, device and client."""
         user_id = principal.require_user()
@@ -205,7 +210,7 @@ class SyncEventsController(Controller):
         return Ticket(ticket=issue_ticket(_key(context), claims), expires_in=TICKET_SECONDS)
 
     @get("/", operation_id="syncEvents")
-    async def events(self, ticket: str, context: Context) -> ServerSentEvent:
+    async def events(self, ticket: FromQuery[str], context: Context) -> ServerSentEvent:
         """Pokes (protocol §5): `event: poke` with `data: {"version": N}` per commit in the caller's scopes."""
         claims = read_ticket(_key(context), ticket)
         scopes = await _scopes_of(context, claims)

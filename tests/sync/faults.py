@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,22 +54,42 @@ class FaultyNetwork(httpx.AsyncBaseTransport):
         self.forced: list[str] = []
         self.counts: Counter[str] = Counter()
         self.requests = 0
-        self._stack: AsyncExitStack | None = None
+        self._server: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._held: list[asyncio.Event] = []
         self.reorder_wait = 0.1
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> FaultyNetwork:
-        """Run the app's lifespan (startup now, shutdown in :meth:`stop`)."""
-        self._stack = AsyncExitStack()
-        await self._stack.enter_async_context(self.app.lifespan())
+        """Run the app's lifespan (startup now, shutdown in :meth:`stop`).
+
+        The lifespan runs in a task of its own (its task groups must be entered and left by one task), so
+        a test driving the loop one ``run_until_complete`` at a time can start and stop it from any step.
+        """
+        started, self._stopping = asyncio.Event(), asyncio.Event()
+        stopping = self._stopping
+
+        async def serve() -> None:
+            async with self.app.lifespan():
+                started.set()
+                await stopping.wait()
+
+        self._server = asyncio.create_task(serve())
+        waiter = asyncio.ensure_future(started.wait())
+        done, _ = await asyncio.wait({self._server, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if self._server in done:
+            waiter.cancel()
+            server, self._server = self._server, None
+            server.result()  # raises what broke the startup
+            raise RuntimeError("the app's lifespan ended during startup")
         return self
 
     async def stop(self) -> None:
-        if self._stack is not None:
-            await self._stack.aclose()
-            self._stack = None
+        if self._server is not None:
+            server, self._server = self._server, None
+            self._stopping.set()
+            await server
 
     async def aclose(self) -> None:
         """Closing an httpx client over this transport must not stop the server: see :meth:`stop`."""
