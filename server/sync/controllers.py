@@ -11,7 +11,6 @@ from litestar import Controller, Request, Response, get, post
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import KaariError
 from server.sync import health, metrics
-from server.sync.models import SyncHead
 from server.sync.mutations import catalog
 from server.sync.pull import pull
 from server.sync.push import push
@@ -32,8 +31,14 @@ async def _read(request: Request[Any, Any, Any], type_: type[T]) -> tuple[T, str
         raise KaariError(f"The request body is not valid: {exc}", code="invalid_request") from exc
 
 
-def _reply(body: Any, content_type: str) -> Response[bytes]:
-    return Response(codec.encode(body, content_type), media_type=content_type)
+def _reply(body: Any, content_type: str, started: float, histogram: Any) -> Response[bytes]:
+    """Encode the answer; `Server-Timing` tells clients and benchmarks the handler's own time."""
+    content = codec.encode(body, content_type)
+    seconds = time.perf_counter() - started
+    histogram.observe(seconds)
+    return Response(
+        content, media_type=content_type, headers={"Server-Timing": f"app;dur={seconds * 1000:.2f}"}
+    )
 
 
 def _count_mutations(request: PushRequest, response: PushResponse) -> None:
@@ -58,22 +63,15 @@ class SyncController(Controller):
         """Send mutations (protocol §3). Each is run once; replays answer from the stored outcome."""
         started = time.perf_counter()
         body, content_type = await _read(request, PushRequest)
-        response, touched = await push(db_session, context.settings, principal, body)
+        response, changes = await push(db_session, context.settings, principal, body)
         await health.note_push_clock(
             db_session, body.client_id, request.headers.get("x-client-time"), response.server_time
         )
-        version = None
-        if touched:
-            # The push's change set locked and advanced the head row in this transaction, so the head's
-            # version here is exactly the last version this push commits (`ChangeSet.last_version`).
-            head = await db_session.get(SyncHead, 1)
-            version = head.version if head is not None else None
         await db_session.commit()
-        await context.pokes.publish(touched, version)
+        # Poke only after the commit: a device that pulls on the poke must find the change.
+        await context.pokes.publish(changes.touched_scopes, changes.last_version)
         _count_mutations(body, response)
-        reply = _reply(response, content_type)
-        metrics.PUSH_SECONDS.observe(time.perf_counter() - started)
-        return reply
+        return _reply(response, content_type, started, metrics.PUSH_SECONDS)
 
     @post("/pull", operation_id="syncPull", status_code=200)
     async def pull(
@@ -91,10 +89,9 @@ class SyncController(Controller):
         await health.record_pull(
             db_session, principal, body, response, client, request.headers.get("x-client-time")
         )
-        reply = _reply(response, content_type)
+        reply = _reply(response, content_type, started, metrics.PULL_SECONDS)
         metrics.PULL_OPS.observe(len(response.ops))
         metrics.PULL_BYTES.observe(len(reply.content))
-        metrics.PULL_SECONDS.observe(time.perf_counter() - started)
         return reply
 
     @get("/catalog", operation_id="syncCatalog")

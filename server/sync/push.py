@@ -54,7 +54,7 @@ def result_of(row: SyncMutation) -> MutationResult:
 
 async def push(
     session: AsyncSession, settings: Settings, principal: Principal, request: PushRequest
-) -> tuple[PushResponse, set[str]]:
+) -> tuple[PushResponse, ChangeSet]:
     check_protocol(request.protocol)
     if len(request.mutations) > MAX_PUSH_MUTATIONS:
         raise KaariError(
@@ -100,9 +100,7 @@ async def push(
     await changes.flush(session)
     client.last_push_at = now
     client.app_build = request.app_build or client.app_build
-    return PushResponse(
-        last_seq=client.last_seq, server_time=now, results=results, error=error
-    ), changes.touched_scopes
+    return PushResponse(last_seq=client.last_seq, server_time=now, results=results, error=error), changes
 
 
 class Batch:
