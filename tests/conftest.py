@@ -147,6 +147,21 @@ async def _load_region(settings: Settings) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis (127.0.0.1:6379 or TEST_REDIS_URL); unreachable fails the test, never skips it."""
+    from redis import Redis
+
+    try:
+        Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({exc!r}). Start it, or set TEST_REDIS_URL.",
+            pytrace=False,
+        )
+    return REDIS_URL
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

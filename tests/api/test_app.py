@@ -11,6 +11,24 @@ async def test_health_and_readiness(client):
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok"}
 
 
+async def test_readiness_checks_redis_when_configured(demo, redis_url):
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from server.app import create_app
+
+    ready_app = create_app(replace(demo, redis_url=redis_url), configure_logs=False)
+    async with AsyncTestClient(app=ready_app) as client:
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+    broken_app = create_app(replace(demo, redis_url="redis://127.0.0.1:1/0"), configure_logs=False)
+    async with AsyncTestClient(app=broken_app) as client:
+        broken = await client.get("/readyz")
+    assert broken.status_code == 503 and broken.json()["checks"]["redis"].startswith("error")
+
+
 async def test_openapi_describes_every_api_route(client, app):
     schema = (await client.get("/schema/openapi.json")).json()
     assert schema["openapi"].startswith("3.")
