@@ -16,8 +16,7 @@ from sqlalchemy import select
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
 from server.db import dialect_insert
-from server.reference.codes import require_code
-from server.reference.models import Unit
+from server.reference.models import CodeList, Unit
 from server.sync.mutations import MutationContext, mutation
 from server.sync.scopes import unit_scope
 from sync_protocol import policies
@@ -64,33 +63,102 @@ async def _unit_clients(ctx: MutationContext, unit_id: uuid.UUID) -> set[uuid.UU
     return set(rows.scalars())
 
 
-async def _apply(
-    ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date, event: policies.Attendance
-) -> dict:
-    ctx.require_scope(unit_scope(unit_id))
-    if day > ctx.now.date() + timedelta(days=1):
-        ctx.reject(
-            "invalid_date", "Attendance cannot be recorded for a future day.", {"date": day.isoformat()}
+async def _problem(ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date) -> tuple | None:
+    """Why this event cannot be recorded (code, message, details), or None."""
+    if unit_scope(unit_id) not in ctx.scopes:
+        return (
+            "forbidden",
+            "You may not change data outside your units and areas.",
+            {"scope": unit_scope(unit_id)},
         )
+    if day > ctx.now.date() + timedelta(days=1):
+        return "invalid_date", "Attendance cannot be recorded for a future day.", {"date": day.isoformat()}
     # The unit's clients, read once per push: a batch of check-ins is nearly always for one unit.
     clients = await ctx.cached(("unit_clients", unit_id), lambda: _unit_clients(ctx, unit_id))
     if clients is None:
-        ctx.reject("unknown_entity", "No such unit.", {"unit_id": str(unit_id)})
+        return "unknown_entity", "No such unit.", {"unit_id": str(unit_id)}
     if client_id not in clients:
-        ctx.reject(
-            "unknown_entity", "The client is not a client of this unit.", {"client_id": str(client_id)}
-        )
+        return "unknown_entity", "The client is not a client of this unit.", {"client_id": str(client_id)}
+    return None
 
-    record_id = policies.attendance_id(client_id, unit_id, day)
-    # Create-if-missing first, then lock: two tablets' first events of the day, pushed at the same moment,
-    # must merge into one record, not fail on the second insert (PostgreSQL runs them concurrently).
+
+async def _lock_rows(ctx: MutationContext, keys: dict[uuid.UUID, tuple]) -> list[Attendance]:
+    """Create the records that are missing, then lock them all, in id order.
+
+    Create-if-missing first, then lock: two tablets' first events of the day, pushed at the same moment,
+    merge into one record instead of failing on the second insert (PostgreSQL runs them concurrently);
+    locking in id order means two batches touching the same records cannot deadlock.
+    """
+    ids = sorted(keys)
     await ctx.session.execute(
         dialect_insert(ctx.session, Attendance)
-        .values(id=record_id, client_id=client_id, unit_id=unit_id, date=day, updated_at=ctx.now)
+        .values(
+            [
+                {
+                    "id": i,
+                    "client_id": keys[i][0],
+                    "unit_id": keys[i][1],
+                    "date": keys[i][2],
+                    "updated_at": ctx.now,
+                }
+                for i in ids
+            ]
+        )
         .on_conflict_do_nothing()
     )
-    row = await ctx.session.get(Attendance, record_id, with_for_update=True, populate_existing=True)
-    assert row is not None
+    rows = (
+        (
+            await ctx.session.execute(
+                select(Attendance)
+                .where(Attendance.id.in_(ids))
+                .order_by(Attendance.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        ctx.cache[("attendance", row.id)] = row  # the cache also keeps them in the session's identity map
+    return list(rows)
+
+
+async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbsent]) -> None:
+    """Lock every attendance record the push will touch, in two statements for the whole batch."""
+    keys: dict[uuid.UUID, tuple] = {}
+    for args in batch:
+        if await _problem(ctx, args.client_id, args.unit_id, args.date) is not None:
+            continue
+        if isinstance(args, MarkAbsent) and args.reason not in await _absent_reasons(ctx):
+            continue
+        keys[policies.attendance_id(args.client_id, args.unit_id, args.date)] = (
+            args.client_id,
+            args.unit_id,
+            args.date,
+        )
+    if keys:
+        await _lock_rows(ctx, keys)
+
+
+async def _absent_reasons(ctx: MutationContext) -> set[str]:
+    async def load() -> set[str]:
+        code_list = await ctx.session.get(CodeList, "attendance.absent_reason")
+        return code_list.active_codes() if code_list else set()
+
+    return await ctx.cached(("codes", "attendance.absent_reason"), load)
+
+
+async def _apply(
+    ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date, event: policies.Attendance
+) -> dict:
+    problem = await _problem(ctx, client_id, unit_id, day)
+    if problem is not None:
+        ctx.reject(*problem)
+    record_id = policies.attendance_id(client_id, unit_id, day)
+    row = ctx.cache.get(("attendance", record_id))
+    if row is None:  # not prepared with its batch
+        (row,) = await _lock_rows(ctx, {record_id: (client_id, unit_id, day)})
     current = policies.Attendance(
         checked_in_at=row.checked_in_at, checked_out_at=row.checked_out_at, absent_reason=row.absent_reason
     )
@@ -100,13 +168,12 @@ async def _apply(
         merged.checked_out_at,
         merged.absent_reason,
     )
-    row.updated_by = ctx.user_id
-    await ctx.session.flush()
+    row.updated_by, row.updated_at = ctx.user_id, ctx.now
     ctx.changes.put("attendance", row.id, record_data(row), [unit_scope(unit_id)])
     return {"attendance_id": str(row.id)}
 
 
-@mutation("attendance.check_in", args=CheckIn, savepoint=False)
+@mutation("attendance.check_in", args=CheckIn, savepoint=False, prepare=prepare)
 async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     """Check a client in; the earliest check-in of the day is kept."""
     return await _apply(
@@ -114,7 +181,7 @@ async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     )
 
 
-@mutation("attendance.check_out", args=CheckOut, savepoint=False)
+@mutation("attendance.check_out", args=CheckOut, savepoint=False, prepare=prepare)
 async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     """Check a client out; the latest check-out of the day is kept."""
     return await _apply(
@@ -122,10 +189,15 @@ async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     )
 
 
-@mutation("attendance.mark_absent", args=MarkAbsent, savepoint=False)
+@mutation("attendance.mark_absent", args=MarkAbsent, savepoint=False, prepare=prepare)
 async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
     """Mark a client absent with a reason from `attendance.absent_reason`; presence wins over absence."""
-    await require_code(ctx, "attendance.absent_reason", args.reason)
+    if args.reason not in await _absent_reasons(ctx):
+        ctx.reject(
+            "invalid_code",
+            f"{args.reason!r} is not an active code of attendance.absent_reason.",
+            {"list": "attendance.absent_reason", "code": args.reason},
+        )
     return await _apply(
         ctx, args.client_id, args.unit_id, args.date, policies.Attendance(absent_reason=args.reason)
     )

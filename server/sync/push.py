@@ -10,6 +10,7 @@ batch again.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +27,14 @@ from server.sync.mutations import MutationContext, Rejected, catalog
 from server.sync.scopes import scopes_for
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.catalog import InvalidArgs, UnknownMutation
-from sync_protocol.messages import MAX_PUSH_MUTATIONS, MutationResult, PushError, PushRequest, PushResponse
+from sync_protocol.messages import (
+    MAX_PUSH_MUTATIONS,
+    MutationEnvelope,
+    MutationResult,
+    PushError,
+    PushRequest,
+    PushResponse,
+)
 
 
 def check_protocol(protocol: int) -> None:
@@ -74,6 +82,12 @@ async def push(
     if fresh:
         used = await session.execute(select(SyncMutation.id).where(SyncMutation.id.in_(fresh)))
         batch.used_ids = set(used.scalars())
+    await _prepare(
+        MutationContext(
+            session, author, scopes, changes, None, now, settings, client.created_at, cache=batch.cache
+        ),
+        [m for m in request.mutations if m.seq > client.last_seq],
+    )
     results: list[MutationResult] = []
     error: PushError | None = None
     for envelope in request.mutations:
@@ -133,6 +147,23 @@ class Batch:
         client.applied_count += self.counts["applied"]
         client.rejected_count += self.counts["rejected"]
         client.conflict_count += self.counts["conflict"]
+
+
+async def _prepare(ctx: MutationContext, envelopes: list[MutationEnvelope]) -> None:
+    """Give each mutation's `prepare` hook the whole batch's args of its name, once, before any runs."""
+    grouped: dict[str, list[Any]] = {}
+    for envelope in envelopes:
+        spec = catalog.get(envelope.name)
+        if spec is None or getattr(spec.handler, "prepare", None) is None:
+            continue
+        try:
+            grouped.setdefault(envelope.name, []).append(
+                catalog.lookup(envelope.name, envelope.version, envelope.args)[1]
+            )
+        except (UnknownMutation, InvalidArgs):
+            continue  # rejected when its turn comes
+    for name, args in grouped.items():
+        await catalog.get(name).handler.prepare(ctx, args)
 
 
 class _Refused(Exception):
