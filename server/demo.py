@@ -17,10 +17,14 @@ from server.accounts.models import RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import publish_client
+from server.places.capacity import refresh_all
+from server.places.models import Residency, Stay
+from server.places.mutations import residency_record, stay_data
 from server.reference.loader import load_region, load_units
 from server.reference.models import KAARI_NAMESPACE, Unit, reference_id
 from server.settings import Settings
 from server.sync.changes import ChangeSet
+from server.sync.scopes import PLACES, unit_scope
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (protocol §9)
 DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT = "oulu-da-1", "oulu-stc-1"
@@ -100,6 +104,8 @@ LAST_NAMES = [
     "Oikarinen",
 ]
 CLIENT_SHARE = {"day_activity": 1.5, "housing_24h": 0.9, "short_term_care": 0.5}
+# Short-term bookings in the small unit, as (client number, first day, last day) counted from the seeding day.
+DEMO_STAYS = [(0, 2, 8), (1, 5, 11)]
 
 
 def demo_id(kind: str, key: str) -> uuid.UUID:
@@ -139,7 +145,7 @@ async def _seed_clients(session: AsyncSession) -> None:
     rng = random.Random(2026)
     today = date(2026, 1, 1)
     units = (await session.execute(select(Unit).order_by(Unit.code))).scalars().all()
-    changes, clients = ChangeSet(), []
+    changes, clients, residencies = ChangeSet(), [], []
     for unit in units:
         for n in range(int(unit.capacity * CLIENT_SHARE[unit.kind])):
             key = f"{unit.code}:{n}"
@@ -158,10 +164,49 @@ async def _seed_clients(session: AsyncSession) -> None:
                 ClientUnit(id=demo_id("client_unit", key), client_id=client.id, unit_id=unit.id, since=today)
             )
             clients.append(client)
+            if unit.kind == "housing_24h":
+                residencies.append(
+                    Residency(
+                        id=demo_id("residency", key), client_id=client.id, unit_id=unit.id, move_in=today
+                    )
+                )
     await session.flush()
     for client in clients:
         await publish_client(session, changes, client)
+    await _seed_places(session, changes, residencies)
     await changes.flush(session)
+
+
+async def _seed_places(session: AsyncSession, changes: ChangeSet, residencies: list[Residency]) -> None:
+    """Residents of every 24h unit, a couple of bookings in the small short-term unit, and every unit's free
+    places for the next 60 days (dated from the day of seeding: free places are always about today)."""
+    session.add_all(residencies)
+    day = date.today()
+    unit_id = reference_id("unit", DEMO_SHORT_TERM_UNIT)
+    stays = [
+        Stay(
+            id=demo_id("stay", f"{DEMO_SHORT_TERM_UNIT}:{n}"),
+            client_id=demo_id("client", f"{DEMO_SHORT_TERM_UNIT}:{n}"),
+            unit_id=unit_id,
+            start_date=day + timedelta(days=first),
+            end_date=day + timedelta(days=last),
+            status="booked",
+        )
+        for n, first, last in DEMO_STAYS
+    ]
+    session.add_all(stays)
+    await session.flush()
+    for residency in residencies:
+        changes.put(
+            "residency", residency.id, residency_record(residency, []), _place_scopes(residency.unit_id)
+        )
+    for stay in stays:
+        changes.put("stay", stay.id, stay_data(stay), _place_scopes(stay.unit_id))
+    await refresh_all(session, changes, day)
+
+
+def _place_scopes(unit_id: uuid.UUID) -> list[str]:
+    return [PLACES, unit_scope(unit_id)]
 
 
 def demo_sign_ins() -> str:

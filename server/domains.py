@@ -8,4 +8,5 @@ def import_all_domains() -> None:
     import server.attendance.mutations
     import server.clients.mutations
     import server.conflicts.mutations
-    import server.contacts.mutations  # noqa: F401
+    import server.contacts.mutations
+    import server.places.mutations  # noqa: F401

@@ -11,5 +11,6 @@ def import_all_models() -> None:
     import server.conflicts.models
     import server.contacts.models
     import server.devices.models
+    import server.places.models
     import server.reference.models
     import server.sync.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Units and capacity: short-term stays, 24h-housing residencies, capacity changes and free places."""

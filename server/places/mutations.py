@@ -1,0 +1,428 @@
+"""Places mutations: short-term stays, 24h-housing residencies and capacity changes.
+
+Every handler follows the same steps:
+1. authorise: `stay.*` and `residency.*` need `unit:{unit_id}` (unit staff) or `places` (a coordinator);
+   `capacity.change` needs the role admin or coordinator;
+2. take the unit's capacity lock (`capacity.lock_unit`) before reading anything that counts places;
+3. load the unit's state, write the rows, load the state again, and refuse if any date became over
+   capacity or more over capacity than it was (`capacity.overbooked`):
+   `capacity_exhausted` with `details.alternatives` (units of the same kind in the same area with a free
+   place on every requested date) for the mutations that take places, `capacity_in_use` for a capacity
+   reduction below the places already taken;
+4. publish the changed records (`stay`, `residency`, the client if it got a new service relationship) and
+   the unit's `free_places` for [today, today+60] into `places` and `unit:{unit_id}`.
+
+Rules:
+- `stay.book` (short-term-care units): `end_date >= start_date`, at most a year; both days are care days.
+  The client gets a service relationship (`client_units`) to the unit through `end_date` if it has none,
+  and is republished so the unit's staff see it. Re-sending the same booking (same id and content) is a
+  no-op; the same id with other content is `duplicate`.
+- `stay.cancel`: frees the places; cancelling a cancelled stay is a no-op.
+- `stay.change_dates`: a booked stay only; checked against capacity for the days it adds.
+- `residency.move_in` (24h-housing units): open-ended; checked on every date from `move_in` on (every
+  later date looks like the day after the unit's last dated event). A client cannot have two
+  overlapping residencies in one unit (`already_resident`).
+- `residency.move_out`: sets or changes the move-out date (the last day in care); a later date than
+  before is capacity-checked like a move-in.
+- `residency.absence`: a period within the residency (hospital, home leave, other); the place is free on
+  those days.
+- `capacity.change`: `mode` `delta` (places may be negative: a closed room) or `absolute` (places ≥ 0).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from sqlalchemy import or_, select
+
+from server.clients.models import Client, ClientUnit
+from server.clients.sync import publish_client
+from server.places.capacity import (
+    UnitState,
+    alternatives,
+    days_to_check,
+    load_state,
+    lock_unit,
+    overbooked,
+    publish_free_places,
+)
+from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
+from server.reference.models import Unit
+from server.sync.mutations import MutationContext, mutation
+from server.sync.scopes import PLACES, unit_scope
+
+MAX_PERIOD_DAYS = 366
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class BookStay(msgspec.Struct, forbid_unknown_fields=True):
+    stay_id: uuid.UUID
+    client_id: uuid.UUID
+    unit_id: uuid.UUID
+    start_date: date
+    end_date: date
+
+
+class CancelStay(msgspec.Struct, forbid_unknown_fields=True):
+    stay_id: uuid.UUID
+
+
+class ChangeStayDates(msgspec.Struct, forbid_unknown_fields=True):
+    stay_id: uuid.UUID
+    start_date: date
+    end_date: date
+
+
+class MoveIn(msgspec.Struct, forbid_unknown_fields=True):
+    residency_id: uuid.UUID
+    client_id: uuid.UUID
+    unit_id: uuid.UUID
+    move_in: date
+
+
+class MoveOut(msgspec.Struct, forbid_unknown_fields=True):
+    residency_id: uuid.UUID
+    move_out: date
+
+
+class Absence(msgspec.Struct, forbid_unknown_fields=True):
+    absence_id: uuid.UUID
+    residency_id: uuid.UUID
+    start_date: date
+    end_date: date
+    reason: Literal["hospital", "home_leave", "other"]  # models.ABSENCE_REASONS
+
+
+class ChangeCapacity(msgspec.Struct, forbid_unknown_fields=True):
+    change_id: uuid.UUID
+    unit_id: uuid.UUID
+    start_date: date
+    end_date: date
+    places: int
+    reason: Reason
+    mode: Literal["delta", "absolute"] = "delta"
+
+
+# --- records ------------------------------------------------------------------------------------------------
+
+
+def stay_data(stay: Stay) -> dict:
+    return {
+        "id": str(stay.id),
+        "client_id": str(stay.client_id),
+        "unit_id": str(stay.unit_id),
+        "start_date": stay.start_date.isoformat(),
+        "end_date": stay.end_date.isoformat(),
+        "status": stay.status,
+        "care_days": (stay.end_date - stay.start_date).days + 1,
+    }
+
+
+async def residency_data(ctx: MutationContext, residency: Residency) -> dict:
+    absences = (
+        await ctx.session.execute(
+            select(ResidencyAbsence)
+            .where(ResidencyAbsence.residency_id == residency.id)
+            .order_by(ResidencyAbsence.start_date, ResidencyAbsence.id)
+        )
+    ).scalars()
+    return residency_record(residency, list(absences))
+
+
+def residency_record(residency: Residency, absences: list[ResidencyAbsence]) -> dict:
+    return {
+        "id": str(residency.id),
+        "client_id": str(residency.client_id),
+        "unit_id": str(residency.unit_id),
+        "move_in": residency.move_in.isoformat(),
+        "move_out": residency.move_out.isoformat() if residency.move_out else None,
+        "absences": [
+            {
+                "id": str(a.id),
+                "start_date": a.start_date.isoformat(),
+                "end_date": a.end_date.isoformat(),
+                "reason": a.reason,
+            }
+            for a in absences
+        ],
+    }
+
+
+def record_scopes(unit_id: uuid.UUID) -> list[str]:
+    return [PLACES, unit_scope(unit_id)]
+
+
+# --- shared steps -------------------------------------------------------------------------------------------
+
+
+def require_unit_or_places(ctx: MutationContext, unit_id: uuid.UUID) -> None:
+    if PLACES not in ctx.scopes:
+        ctx.require_scope(unit_scope(unit_id))
+
+
+def require_period(ctx: MutationContext, start: date, end: date) -> None:
+    if end < start:
+        ctx.reject(
+            "invalid_date", "The period ends before it starts.", {"start": str(start), "end": str(end)}
+        )
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        ctx.reject("invalid_date", "A period is at most a year.", {"start": str(start), "end": str(end)})
+
+
+async def locked_unit(ctx: MutationContext, unit_id: uuid.UUID, kind: str | None) -> tuple[Unit, UnitState]:
+    """Take the unit's capacity lock, then read its state (see `server.places.capacity`)."""
+    unit = await lock_unit(ctx.session, unit_id)
+    if unit is None:
+        ctx.reject("unknown_entity", "No such unit.", {"unit_id": str(unit_id)})
+    if kind is not None and unit.kind != kind:
+        ctx.reject(
+            "invalid_unit_kind", f"This needs a {kind} unit.", {"unit_id": str(unit_id), "kind": unit.kind}
+        )
+    return unit, await load_state(ctx.session, unit)
+
+
+async def check_and_publish(
+    ctx: MutationContext,
+    unit: Unit,
+    before: UnitState,
+    start: date,
+    end: date | None,
+    *,
+    taking: bool = True,
+) -> None:
+    """Refuse if the written rows overbook any date of start..end (None: open); else publish free places."""
+    await ctx.session.flush()
+    after = await load_state(ctx.session, unit)
+    today = ctx.now.date()
+    days = days_to_check(start, end, [before, after], today)
+    bad = overbooked(before, after, days)
+    if bad:
+        details = {"unit_id": str(unit.id), "dates": [d.isoformat() for d in bad[:31]]}
+        if taking:
+            details["alternatives"] = await alternatives(ctx.session, unit, days)
+            ctx.reject("capacity_exhausted", "No free place in the unit on these dates.", details)
+        ctx.reject("capacity_in_use", "More places are taken on these dates than the change leaves.", details)
+    publish_free_places(ctx.changes, after, today)
+
+
+async def serve_client(
+    ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, since: date, until: date | None
+) -> Client:
+    """Make sure the client has a service relationship to the unit covering since..until; republish it."""
+    client = await ctx.session.get(Client, client_id)
+    if client is None:
+        ctx.reject("unknown_entity", "No such client.", {"client_id": str(client_id)})
+    row = (
+        await ctx.session.execute(
+            select(ClientUnit).where(ClientUnit.client_id == client_id, ClientUnit.unit_id == unit_id)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        ctx.session.add(ClientUnit(client_id=client_id, unit_id=unit_id, since=since, until=until))
+    else:
+        row.since = min(row.since, since)
+        if row.until is not None and (until is None or until > row.until):
+            row.until = until
+    await ctx.session.flush()
+    await publish_client(ctx.session, ctx.changes, client)
+    return client
+
+
+async def get_stay(ctx: MutationContext, stay_id: uuid.UUID) -> tuple[Stay, Unit, UnitState]:
+    found = await ctx.session.get(Stay, stay_id)
+    if found is None:
+        ctx.reject("unknown_entity", "No such stay.", {"stay_id": str(stay_id)})
+    require_unit_or_places(ctx, found.unit_id)
+    unit, before = await locked_unit(ctx, found.unit_id, None)
+    stay = await ctx.session.get(Stay, stay_id, populate_existing=True)
+    assert stay is not None
+    return stay, unit, before
+
+
+async def get_residency(ctx: MutationContext, residency_id: uuid.UUID) -> tuple[Residency, Unit, UnitState]:
+    found = await ctx.session.get(Residency, residency_id)
+    if found is None:
+        ctx.reject("unknown_entity", "No such residency.", {"residency_id": str(residency_id)})
+    require_unit_or_places(ctx, found.unit_id)
+    unit, before = await locked_unit(ctx, found.unit_id, None)
+    residency = await ctx.session.get(Residency, residency_id, populate_existing=True)
+    assert residency is not None
+    return residency, unit, before
+
+
+# --- short-term stays ---------------------------------------------------------------------------------------
+
+
+@mutation("stay.book", args=BookStay, capacity_taking=True)
+async def book(ctx: MutationContext, args: BookStay) -> dict:
+    """Book a short-term care period; `capacity_exhausted` with alternatives when a date is full."""
+    require_unit_or_places(ctx, args.unit_id)
+    require_period(ctx, args.start_date, args.end_date)
+    unit, before = await locked_unit(ctx, args.unit_id, "short_term_care")
+    existing = await ctx.session.get(Stay, args.stay_id)
+    if existing is not None:
+        same = (existing.client_id, existing.unit_id, existing.start_date, existing.end_date) == (
+            args.client_id,
+            args.unit_id,
+            args.start_date,
+            args.end_date,
+        )
+        if not same:
+            ctx.reject("duplicate", "A stay with this id already exists with other content.")
+        return {"stay_id": str(existing.id), "status": existing.status}
+    await serve_client(ctx, args.client_id, args.unit_id, args.start_date, args.end_date)
+    stay = Stay(
+        id=args.stay_id,
+        client_id=args.client_id,
+        unit_id=args.unit_id,
+        start_date=args.start_date,
+        end_date=args.end_date,
+        status="booked",
+        updated_by=ctx.user_id,
+    )
+    ctx.session.add(stay)
+    await check_and_publish(ctx, unit, before, args.start_date, args.end_date)
+    ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
+    return {"stay_id": str(stay.id), "status": stay.status}
+
+
+@mutation("stay.cancel", args=CancelStay)
+async def cancel(ctx: MutationContext, args: CancelStay) -> dict:
+    """Cancel a stay; its places are free again."""
+    stay, unit, before = await get_stay(ctx, args.stay_id)
+    if stay.status != "cancelled":
+        stay.status, stay.updated_by = "cancelled", ctx.user_id
+        await check_and_publish(ctx, unit, before, stay.start_date, stay.end_date, taking=False)
+        ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
+    return {"stay_id": str(stay.id), "status": stay.status}
+
+
+@mutation("stay.change_dates", args=ChangeStayDates, capacity_taking=True)
+async def change_dates(ctx: MutationContext, args: ChangeStayDates) -> dict:
+    """Move or resize a booked stay; the days it adds must have a free place."""
+    require_period(ctx, args.start_date, args.end_date)
+    stay, unit, before = await get_stay(ctx, args.stay_id)
+    if stay.status != "booked":
+        ctx.reject("invalid_state", "Only a booked stay can change dates.", {"status": stay.status})
+    first, last = min(stay.start_date, args.start_date), max(stay.end_date, args.end_date)
+    stay.start_date, stay.end_date, stay.updated_by = args.start_date, args.end_date, ctx.user_id
+    await serve_client(ctx, stay.client_id, unit.id, args.start_date, args.end_date)
+    await check_and_publish(ctx, unit, before, first, last)
+    ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
+    return {"stay_id": str(stay.id), "status": stay.status}
+
+
+# --- 24h housing ----------------------------------------------------------------------------------------------
+
+
+@mutation("residency.move_in", args=MoveIn, capacity_taking=True)
+async def move_in(ctx: MutationContext, args: MoveIn) -> dict:
+    """A resident moves in (open-ended): needs a free place on every date from `move_in` on."""
+    require_unit_or_places(ctx, args.unit_id)
+    unit, before = await locked_unit(ctx, args.unit_id, "housing_24h")
+    if await ctx.session.get(Residency, args.residency_id) is not None:
+        ctx.reject("duplicate", "A residency with this id already exists.")
+    overlapping = await ctx.session.execute(
+        select(Residency.id).where(
+            Residency.client_id == args.client_id,
+            Residency.unit_id == args.unit_id,
+            or_(Residency.move_out.is_(None), Residency.move_out >= args.move_in),
+        )
+    )
+    if overlapping.first() is not None:
+        ctx.reject("already_resident", "The client already lives in this unit then.")
+    await serve_client(ctx, args.client_id, args.unit_id, args.move_in, None)
+    residency = Residency(
+        id=args.residency_id,
+        client_id=args.client_id,
+        unit_id=args.unit_id,
+        move_in=args.move_in,
+        updated_by=ctx.user_id,
+    )
+    ctx.session.add(residency)
+    await check_and_publish(ctx, unit, before, args.move_in, None)
+    ctx.changes.put("residency", residency.id, await residency_data(ctx, residency), record_scopes(unit.id))
+    return {"residency_id": str(residency.id)}
+
+
+@mutation("residency.move_out", args=MoveOut, capacity_taking=True)
+async def move_out(ctx: MutationContext, args: MoveOut) -> dict:
+    """Set or change the move-out date (the last day in care); a later date is capacity-checked."""
+    residency, unit, before = await get_residency(ctx, args.residency_id)
+    if args.move_out < residency.move_in:
+        ctx.reject("invalid_date", "The move-out is before the move-in.", {"move_in": str(residency.move_in)})
+    residency.move_out, residency.updated_by = args.move_out, ctx.user_id
+    link = (
+        await ctx.session.execute(
+            select(ClientUnit).where(
+                ClientUnit.client_id == residency.client_id, ClientUnit.unit_id == residency.unit_id
+            )
+        )
+    ).scalar_one_or_none()
+    if link is not None:
+        link.until = args.move_out
+    await check_and_publish(ctx, unit, before, residency.move_in, None)
+    ctx.changes.put("residency", residency.id, await residency_data(ctx, residency), record_scopes(unit.id))
+    client = await ctx.session.get(Client, residency.client_id)
+    if client is not None:
+        await publish_client(ctx.session, ctx.changes, client)
+    return {"residency_id": str(residency.id)}
+
+
+@mutation("residency.absence", args=Absence)
+async def absence(ctx: MutationContext, args: Absence) -> dict:
+    """A temporary absence (hospital, home leave) within the residency; the place is free those days."""
+    require_period(ctx, args.start_date, args.end_date)
+    residency, unit, before = await get_residency(ctx, args.residency_id)
+    if args.start_date < residency.move_in or (
+        residency.move_out is not None and args.end_date > residency.move_out
+    ):
+        ctx.reject("invalid_date", "The absence is outside the residency.")
+    if await ctx.session.get(ResidencyAbsence, args.absence_id) is not None:
+        ctx.reject("duplicate", "An absence with this id already exists.")
+    ctx.session.add(
+        ResidencyAbsence(
+            id=args.absence_id,
+            residency_id=residency.id,
+            start_date=args.start_date,
+            end_date=args.end_date,
+            reason=args.reason,
+            created_by=ctx.user_id,
+        )
+    )
+    await check_and_publish(ctx, unit, before, args.start_date, args.end_date, taking=False)
+    ctx.changes.put("residency", residency.id, await residency_data(ctx, residency), record_scopes(unit.id))
+    return {"absence_id": str(args.absence_id)}
+
+
+# --- capacity -------------------------------------------------------------------------------------------------
+
+
+@mutation("capacity.change", args=ChangeCapacity, capacity_taking=True)
+async def change_capacity(ctx: MutationContext, args: ChangeCapacity) -> dict:
+    """A temporary capacity change for a period (admin or coordinator); never below the places taken."""
+    ctx.require_role("admin", "coordinator")
+    require_period(ctx, args.start_date, args.end_date)
+    if args.mode == "absolute" and args.places < 0:
+        ctx.reject("invalid_args", "An absolute capacity cannot be negative.", {"places": args.places})
+    unit, before = await locked_unit(ctx, args.unit_id, None)
+    if await ctx.session.get(CapacityChange, args.change_id) is not None:
+        ctx.reject("duplicate", "A capacity change with this id already exists.")
+    ctx.session.add(
+        CapacityChange(
+            id=args.change_id,
+            unit_id=unit.id,
+            start_date=args.start_date,
+            end_date=args.end_date,
+            mode=args.mode,
+            places=args.places,
+            reason=args.reason,
+            created_at=ctx.now,
+            created_by=ctx.user_id,
+        )
+    )
+    await check_and_publish(ctx, unit, before, args.start_date, args.end_date, taking=False)
+    return {"change_id": str(args.change_id)}
