@@ -22,6 +22,7 @@ from server.accounts.principal import Principal, provide_principal
 from server.accounts.tokens import TokenService
 from server.clients.controllers import ClientsController
 from server.context import AppContext, provide_context
+from server.day_activity.controllers import DayActivityController
 from server.db import create_engine
 from server.devices.controllers import AdminDevicesController, DevicesController
 from server.domains import import_all_domains
@@ -30,6 +31,7 @@ from server.health import healthz, readyz
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
 from server.pwa import pwa
+from server.queue.controllers import PlacesBoardController, QueueController
 from server.reference.controllers import ReferenceController
 from server.settings import Settings
 from server.sync.admin import SyncHealthController
@@ -46,12 +48,15 @@ ROUTES = [
     AdminDevicesController,
     ReferenceController,
     ClientsController,
+    DayActivityController,
+    PlacesBoardController,
+    QueueController,
     AccessLogController,
     SyncController,
     SyncEventsController,
     SyncHealthController,
     PrometheusController,
-    pwa,
+    pwa,  # last: the app's catch-all for deep links
 ]
 
 

@@ -17,6 +17,8 @@ from server.accounts.models import RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import publish_client
+from server.day_activity.models import Schedule
+from server.day_activity.mutations import schedule_data
 from server.places.capacity import refresh_all
 from server.places.models import Residency, Stay
 from server.places.mutations import residency_record, stay_data
@@ -106,6 +108,9 @@ LAST_NAMES = [
 CLIENT_SHARE = {"day_activity": 1.5, "housing_24h": 0.9, "short_term_care": 0.5}
 # Short-term bookings in the small unit, as (client number, first day, last day) counted from the seeding day.
 DEMO_STAYS = [(0, 2, 8), (1, 5, 11)]
+# Weekly day-activity schedules of the DEMO_DAY_UNIT clients: client n attends DEMO_WEEKDAYS[n % 5], twelve
+# clients a day (the unit has 20 places Monday to Thursday, 15 on Friday).
+DEMO_WEEKDAYS = [["mon", "wed"], ["tue", "thu"], ["wed", "fri"], ["mon", "thu"], ["tue", "fri"]]
 
 
 def demo_id(kind: str, key: str) -> uuid.UUID:
@@ -195,7 +200,11 @@ async def _seed_places(session: AsyncSession, changes: ChangeSet, residencies: l
         for n, first, last in DEMO_STAYS
     ]
     session.add_all(stays)
+    schedules = await _demo_schedules(session)
+    session.add_all(schedules)
     await session.flush()
+    for schedule in schedules:
+        changes.put("schedule", schedule.id, schedule_data(schedule), [unit_scope(schedule.unit_id)])
     for residency in residencies:
         changes.put(
             "residency", residency.id, residency_record(residency, []), _place_scopes(residency.unit_id)
@@ -203,6 +212,28 @@ async def _seed_places(session: AsyncSession, changes: ChangeSet, residencies: l
     for stay in stays:
         changes.put("stay", stay.id, stay_data(stay), _place_scopes(stay.unit_id))
     await refresh_all(session, changes, day)
+
+
+async def _demo_schedules(session: AsyncSession) -> list[Schedule]:
+    unit_id = reference_id("unit", DEMO_DAY_UNIT)
+    links = await session.execute(
+        select(ClientUnit.client_id, ClientUnit.since).where(ClientUnit.unit_id == unit_id)
+    )
+    since = {client_id: start for client_id, start in links}
+    schedules = []
+    for n in range(len(since)):
+        client_id = demo_id("client", f"{DEMO_DAY_UNIT}:{n}")
+        if client_id in since:
+            schedules.append(
+                Schedule(
+                    id=demo_id("schedule", f"{DEMO_DAY_UNIT}:{n}"),
+                    client_id=client_id,
+                    unit_id=unit_id,
+                    weekdays=DEMO_WEEKDAYS[n % len(DEMO_WEEKDAYS)],
+                    valid_from=since[client_id],
+                )
+            )
+    return schedules
 
 
 def _place_scopes(unit_id: uuid.UUID) -> list[str]:

@@ -9,4 +9,6 @@ def import_all_domains() -> None:
     import server.clients.mutations
     import server.conflicts.mutations
     import server.contacts.mutations
-    import server.places.mutations  # noqa: F401
+    import server.day_activity.mutations
+    import server.places.mutations
+    import server.queue.mutations  # noqa: F401

@@ -10,7 +10,9 @@ def import_all_models() -> None:
     import server.clients.models
     import server.conflicts.models
     import server.contacts.models
+    import server.day_activity.models
     import server.devices.models
     import server.places.models
+    import server.queue.models
     import server.reference.models
     import server.sync.models  # noqa: F401

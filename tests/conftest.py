@@ -12,14 +12,13 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.app import create_app
@@ -72,19 +71,51 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
+@dataclass
+class PostgresDatabases:
+    """This run's PostgreSQL databases: two templates (migrated; migrated + demo) and the one tests use.
+
+    Each test gets the work database as a fresh copy of a template (`CREATE DATABASE … TEMPLATE`), which
+    is much faster than emptying tables and seeding the demo again.
+    """
+
+    prefix: str
+    names: list[str] = field(default_factory=list)
+
+    def url(self, name: str) -> str:
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    @property
+    def work(self) -> str:
+        return f"{self.prefix}_work"
+
+    def clone(self, template: str) -> str:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.work}" WITH (FORCE)'))
+        asyncio.run(_admin(f'CREATE DATABASE "{self.work}" TEMPLATE "{template}"'))
+        return self.url(self.work)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, dropped at the end."""
-    name = f"kaari_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(f"kaari_test_{os.getpid()}_{uuid.uuid4().hex[:6]}")
+    base, demo = f"{databases.prefix}_base", f"{databases.prefix}_demo"
     try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(_admin(f'CREATE DATABASE "{base}"'))
     except Exception as exc:
         pytest.fail(
             f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc!r}). Start it, or set TEST_DATABASE_URL.",
             pytrace=False,
         )
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    databases.names += [base, demo, databases.work]
+    directory = tmp_path_factory.mktemp("postgres")
+    base_settings = make_settings(directory, databases.url(base))
+    upgrade(base_settings)
+    asyncio.run(_load_region(base_settings))
+    asyncio.run(_admin(f'CREATE DATABASE "{demo}" TEMPLATE "{base}"'))
+    asyncio.run(_seed(make_settings(directory, databases.url(demo))))
+    yield databases
+    for name in databases.names:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -95,48 +126,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(settings)
     asyncio.run(_load_region(settings))
     return directory / "kaari.sqlite3"
-
-
-_postgres_migrated: set[str] = set()
-
-
-def _postgres_reset(settings: Settings) -> None:
-    """Migrate once per run from an empty schema; afterwards empty every table between tests."""
-    if settings.database_url not in _postgres_migrated:
-        asyncio.run(_drop_schema(settings))
-        upgrade(settings)
-        _postgres_migrated.add(settings.database_url)
-    asyncio.run(_truncate(settings))
-    asyncio.run(_load_region(settings))
-
-
-async def _drop_schema(settings: Settings) -> None:
-    engine = create_engine(settings)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
-
-
-async def _truncate(settings: Settings) -> None:
-    engine = create_engine(settings)
-    async with engine.begin() as conn:
-        tables = (
-            (
-                await conn.execute(
-                    text(
-                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        tables = [t for t in tables if t != "sync_head"]
-        if tables:
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        await conn.execute(text("UPDATE sync_head SET version = 0, compacted_before = 0"))
-    await engine.dispose()
 
 
 async def _load_region(settings: Settings) -> None:
@@ -174,9 +163,8 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, tmp_path / "kaari.sqlite3")
         return make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'kaari.sqlite3'}")
-    settings = make_settings(tmp_path, request.getfixturevalue("postgres_url"))
-    _postgres_reset(settings)
-    return settings
+    databases = request.getfixturevalue("postgres")
+    return make_settings(tmp_path, databases.clone(f"{databases.prefix}_base"))
 
 
 async def _seed(settings: Settings) -> None:
@@ -205,7 +193,8 @@ def demo(settings: Settings, backend: str, request: pytest.FixtureRequest) -> Se
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         shutil.copy(request.getfixturevalue("sqlite_demo_template"), target)
     else:
-        asyncio.run(_seed(settings))
+        databases = request.getfixturevalue("postgres")
+        databases.clone(f"{databases.prefix}_demo")
     return settings
 
 

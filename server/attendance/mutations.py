@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
+from server.day_activity import mutations as day_activity
+from server.day_activity.models import NO_SHOW
 from server.db import dialect_insert
 from server.reference.models import CodeList, Unit
 from server.sync.mutations import MutationContext, mutation
@@ -90,22 +92,13 @@ async def _lock_rows(ctx: MutationContext, keys: dict[uuid.UUID, tuple]) -> list
     locking in id order means two batches touching the same records cannot deadlock.
     """
     ids = sorted(keys)
-    await ctx.session.execute(
-        dialect_insert(ctx.session, Attendance)
-        .values(
-            [
-                {
-                    "id": i,
-                    "client_id": keys[i][0],
-                    "unit_id": keys[i][1],
-                    "date": keys[i][2],
-                    "updated_at": ctx.now,
-                }
-                for i in ids
-            ]
-        )
-        .on_conflict_do_nothing()
-    )
+    # One cached single-row statement run for many rows: a multi-row VALUES would be compiled afresh for
+    # every batch size.
+    missing = [
+        {"id": i, "client_id": keys[i][0], "unit_id": keys[i][1], "date": keys[i][2], "updated_at": ctx.now}
+        for i in ids
+    ]
+    await ctx.session.execute(dialect_insert(ctx.session, Attendance).on_conflict_do_nothing(), missing)
     rows = (
         (
             await ctx.session.execute(
@@ -163,6 +156,7 @@ async def _apply(
         checked_in_at=row.checked_in_at, checked_out_at=row.checked_out_at, absent_reason=row.absent_reason
     )
     merged = policies.merge_attendance(current, event)
+    was_absent = row.absent_reason is not None
     row.checked_in_at, row.checked_out_at, row.absent_reason = (
         merged.checked_in_at,
         merged.checked_out_at,
@@ -170,6 +164,8 @@ async def _apply(
     )
     row.updated_by, row.updated_at = ctx.user_id, ctx.now
     ctx.changes.put("attendance", row.id, record_data(row), [unit_scope(unit_id)])
+    if was_absent != (row.absent_reason is not None):  # a scheduled place taken or freed
+        await day_activity.absence_changed(ctx, row)
     return {"attendance_id": str(row.id)}
 
 
@@ -198,6 +194,10 @@ async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
             f"{args.reason!r} is not an active code of attendance.absent_reason.",
             {"list": "attendance.absent_reason", "code": args.reason},
         )
-    return await _apply(
+    result = await _apply(
         ctx, args.client_id, args.unit_id, args.date, policies.Attendance(absent_reason=args.reason)
     )
+    if args.reason == NO_SHOW:
+        row = ctx.cache[("attendance", policies.attendance_id(args.client_id, args.unit_id, args.date))]
+        await day_activity.follow_up_no_show(ctx, row)
+    return result

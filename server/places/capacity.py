@@ -9,8 +9,11 @@ Rules, per unit and date:
   not open), replaced by the latest `absolute` capacity change covering the date, plus every `delta`
   change covering it; never below 0.
 - **occupied** = booked stays covering the date (`start_date`..`end_date`, both inclusive) + residents
-  (`move_in`..`move_out` inclusive, open-ended while `move_out` is null) who are not absent that date.
-  Day-activity schedules do not count here yet (they are not modelled yet).
+  (`move_in`..`move_out` inclusive, open-ended while `move_out` is null) who are not absent that date
+  + day-activity schedules (`valid_from`..`valid_until`, open-ended while null) on their weekdays, except
+  on a date the client has a recorded absence (`attendance.mark_absent`) in the unit
+  + open place offers covering the date (`server.queue`, `UnitState.holds`): an offer HOLDS its place until
+  it is accepted (the hold becomes the stay or residency), declined or expired.
 - **free** = capacity - occupied. A mutation may never make a date over capacity that was not, or more over
   capacity than it was (`overbooked`): that is the rule every places mutation is checked against.
 
@@ -34,7 +37,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.attendance.models import Attendance
+from server.day_activity.models import Schedule
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
+from server.queue.models import Offer
 from server.reference.models import Unit
 from server.sync.changes import ChangeSet
 from server.sync.scopes import PLACES, unit_scope
@@ -70,14 +76,18 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Taker:
-    """Something that takes one place from `start` through `end` (None: open-ended), except in `gaps`."""
+    """Something that takes one place from `start` through `end` (None: open-ended), except in `gaps`;
+    with `weekdays`, only on those weekdays (a day-activity schedule)."""
 
     start: date
     end: date | None
     gaps: tuple[tuple[date, date], ...] = ()
+    weekdays: frozenset[str] | None = None
 
     def occupies(self, day: date) -> bool:
         if day < self.start or (self.end is not None and day > self.end):
+            return False
+        if self.weekdays is not None and WEEKDAYS[day.weekday()] not in self.weekdays:
             return False
         return not any(a <= day <= b for a, b in self.gaps)
 
@@ -97,6 +107,11 @@ class UnitState:
     unit: UnitPlaces
     changes: list[Change] = field(default_factory=list)
     takers: list[Taker] = field(default_factory=list)
+    holds: list[Taker] = field(default_factory=list)  # open place offers: occupied like takers
+
+    @property
+    def occupants(self) -> list[Taker]:
+        return self.takers + self.holds
 
 
 def base_capacity(unit: UnitPlaces, day: date) -> int:
@@ -122,7 +137,7 @@ def occupied_on(takers: Iterable[Taker], day: date) -> int:
 
 def day_places(state: UnitState, days: Iterable[date]) -> dict[date, DayPlaces]:
     return {
-        day: DayPlaces(capacity_on(state.unit, state.changes, day), occupied_on(state.takers, day))
+        day: DayPlaces(capacity_on(state.unit, state.changes, day), occupied_on(state.occupants, day))
         for day in days
     }
 
@@ -142,7 +157,7 @@ def last_event(states: Iterable[UnitState]) -> date | None:
     for state in states:
         for c in state.changes:
             found += [c.start, c.end]
-        for t in state.takers:
+        for t in state.occupants:
             found.append(t.start)
             if t.end is not None:
                 found.append(t.end)
@@ -153,10 +168,12 @@ def last_event(states: Iterable[UnitState]) -> date | None:
 
 def days_to_check(start: date, end: date | None, states: Sequence[UnitState], today: date) -> list[date]:
     """`start`..`end`; an open end runs to the day after the last event (or the horizon), which stands for
-    every date after it."""
+    every date after it (the week after it when a taker or the capacity follows weekdays)."""
     if end is None:
         last = last_event(states) or start
-        end = max(last + timedelta(days=1), today + timedelta(days=HORIZON_DAYS), start)
+        weekly = any(s.unit.weekday_capacity or any(t.weekdays for t in s.takers) for s in states)
+        after = timedelta(days=7 if weekly else 1)
+        end = max(last + after, today + timedelta(days=HORIZON_DAYS), start)
     return date_range(start, end)
 
 
@@ -207,6 +224,11 @@ async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
             select(Residency.id, Residency.move_in, Residency.move_out).where(Residency.unit_id == unit.id)
         )
     ).all()
+    holds = (
+        await session.execute(
+            select(Offer.start_date, Offer.end_date).where(Offer.unit_id == unit.id, Offer.status == "open")
+        )
+    ).all()
     gaps: dict[uuid.UUID, list[tuple[date, date]]] = {}
     if residencies:
         absences = await session.execute(
@@ -220,8 +242,35 @@ async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
         unit_places(unit),
         [Change(c.start_date, c.end_date, c.mode, c.places, (c.created_at, str(c.id))) for c in changes],
         [Taker(s, e) for s, e in stays]
-        + [Taker(r.move_in, r.move_out, tuple(sorted(gaps.get(r.id, [])))) for r in residencies],
+        + [Taker(r.move_in, r.move_out, tuple(sorted(gaps.get(r.id, [])))) for r in residencies]
+        + await _schedule_takers(session, unit.id),
+        [Taker(s, e) for s, e in holds],
     )
+
+
+async def _schedule_takers(session: AsyncSession, unit_id: uuid.UUID) -> list[Taker]:
+    """Day-activity schedules of the unit; a date with a recorded absence of the client is a gap."""
+    schedules = (
+        await session.execute(
+            select(Schedule.client_id, Schedule.weekdays, Schedule.valid_from, Schedule.valid_until).where(
+                Schedule.unit_id == unit_id
+            )
+        )
+    ).all()
+    if not schedules:
+        return []
+    absent: dict[uuid.UUID, list[tuple[date, date]]] = {}
+    rows = await session.execute(
+        select(Attendance.client_id, Attendance.date).where(
+            Attendance.unit_id == unit_id, Attendance.absent_reason.is_not(None)
+        )
+    )
+    for client_id, day in rows:
+        absent.setdefault(client_id, []).append((day, day))
+    return [
+        Taker(start, end, tuple(sorted(absent.get(client_id, []))), frozenset(weekdays))
+        for client_id, weekdays, start, end in schedules
+    ]
 
 
 def free_places_data(unit_id: uuid.UUID, day: date, places: DayPlaces) -> dict[str, Any]:

@@ -128,6 +128,8 @@ class Batch:
         self.client = client
         self.last_seq = client.last_seq
         self.outcomes: list[SyncMutation] = []
+        self.by_id: dict[uuid.UUID, SyncMutation] = {}
+        self.by_seq: dict[int, SyncMutation] = {}
         self.counts = {"applied": 0, "rejected": 0, "conflict": 0}
         # Shared by the batch's mutations for lookups that do not change within a push (units, codes…).
         self.cache: dict[object, object] = {}
@@ -135,10 +137,14 @@ class Batch:
         self.used_ids: set[uuid.UUID] = set()
 
     def find_id(self, mutation_id: uuid.UUID) -> bool:
-        return any(row.id == mutation_id for row in self.outcomes)
+        return mutation_id in self.by_id
 
     def find(self, seq: int) -> SyncMutation | None:
-        return next((row for row in self.outcomes if row.seq == seq), None)
+        return self.by_seq.get(seq)
+
+    def add(self, row: SyncMutation) -> None:
+        self.outcomes.append(row)
+        self.by_id[row.id], self.by_seq[row.seq] = row, row
 
     def write(self, session: AsyncSession) -> None:
         session.add_all(self.outcomes)
@@ -208,7 +214,7 @@ async def _run(ctx: MutationContext, batch: Batch) -> MutationResult:
                 if len(ctx.conflict_ids) > 1:
                     details = {"conflict_ids": [str(c) for c in ctx.conflict_ids]}
     conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
-    batch.outcomes.append(
+    batch.add(
         SyncMutation(
             client_id=batch.client.id,
             seq=envelope.seq,

@@ -1,0 +1,311 @@
+"""Day-activity mutations: `schedule.set`, `schedule.end`, `task.close`, `headcount.record`; and the hooks the
+attendance mutations call (`follow_up_no_show`, `absence_changed`).
+
+Rules:
+- `schedule.set` (unit staff of the unit, `unit:{unit_id}`, or a coordinator, `places`): creates the
+  schedule, or replaces the weekdays and validity of an existing one (same client and unit, else
+  `duplicate`). A weekday the unit is not open is `unit_closed`. The schedule takes a place on each
+  scheduled weekday within its validity: under the unit's capacity lock, a scheduled date that goes over
+  capacity (or further over) is `capacity_exhausted` with `details.alternatives` (day-activity units of the
+  same area with a free place on every such date). The client gets a service relationship to the unit.
+- `schedule.end`: sets the last day (`valid_until`, not before `valid_from`); a later date than before is
+  capacity-checked like a new schedule.
+- After either, the schedule (`schedule`, in `unit:{unit_id}`) and the unit's `free_places` are published.
+- A recorded absence frees the client's place that day: when an attendance record gains or loses its
+  absence on a scheduled day, the unit's free places are republished (`absence_changed`).
+- `attendance.mark_absent` with reason `no_show` creates one `call_family` task per attendance record
+  (`follow_up_no_show`; id uuid5(attendance id, "no_show"), so a second tablet's mark creates nothing).
+  The task (`task`, in `unit:{unit_id}`) is closed by the unit's staff with `task.close` and an outcome;
+  closing a closed task changes nothing.
+- `headcount.record` (unit staff of the unit): a count ≥ 0 for a date, with an optional note; re-sending
+  the same id with the same content is a no-op, other content is `duplicate`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+from sqlalchemy import select
+
+from server.attendance.models import Attendance
+from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule, Task
+from server.db import dialect_insert
+from server.places.capacity import (
+    alternatives,
+    days_to_check,
+    load_state,
+    lock_unit,
+    overbooked,
+    publish_free_places,
+)
+from server.places.mutations import locked_unit, require_unit_or_places, serve_client
+from server.reference.models import Unit
+from server.sync.mutations import MutationContext, mutation
+from server.sync.scopes import unit_scope
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # models.WEEKDAYS
+Outcome = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+
+
+class SetSchedule(msgspec.Struct, forbid_unknown_fields=True):
+    schedule_id: uuid.UUID
+    client_id: uuid.UUID
+    unit_id: uuid.UUID
+    weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
+    valid_from: date
+    valid_until: date | None = None
+
+
+class EndSchedule(msgspec.Struct, forbid_unknown_fields=True):
+    schedule_id: uuid.UUID
+    valid_until: date
+
+
+class CloseTask(msgspec.Struct, forbid_unknown_fields=True):
+    task_id: uuid.UUID
+    outcome: Outcome
+
+
+class RecordHeadCount(msgspec.Struct, forbid_unknown_fields=True):
+    headcount_id: uuid.UUID
+    unit_id: uuid.UUID
+    date: date
+    count: Annotated[int, msgspec.Meta(ge=0)]
+    note: Note | None = None
+
+
+# --- records ------------------------------------------------------------------------------------------------
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def schedule_data(row: Schedule) -> dict:
+    return {
+        "id": str(row.id),
+        "client_id": str(row.client_id),
+        "unit_id": str(row.unit_id),
+        "weekdays": list(row.weekdays),
+        "valid_from": row.valid_from.isoformat(),
+        "valid_until": _iso(row.valid_until),
+    }
+
+
+def task_data(row: Task) -> dict:
+    return {
+        "id": str(row.id),
+        "unit_id": str(row.unit_id),
+        "client_id": str(row.client_id),
+        "attendance_id": str(row.attendance_id) if row.attendance_id else None,
+        "date": row.date.isoformat(),
+        "kind": row.kind,
+        "created_at": _iso(row.created_at),
+        "status": row.status,
+        "outcome": row.outcome,
+        "closed_by": str(row.closed_by) if row.closed_by else None,
+        "closed_at": _iso(row.closed_at),
+    }
+
+
+def headcount_data(row: HeadCount) -> dict:
+    return {
+        "id": str(row.id),
+        "unit_id": str(row.unit_id),
+        "date": row.date.isoformat(),
+        "count": row.count,
+        "note": row.note,
+    }
+
+
+def task_id_for(attendance_id: uuid.UUID) -> uuid.UUID:
+    return uuid.uuid5(attendance_id, NO_SHOW)
+
+
+def open_days(unit: Unit) -> set[str]:
+    """The weekdays a unit is open: its `opening_days`, else the weekdays with places."""
+    if unit.opening_days is not None:
+        return set(unit.opening_days)
+    if unit.weekday_capacity:
+        return {day for day, places in unit.weekday_capacity.items() if places > 0}
+    return set(WEEKDAYS)
+
+
+# --- schedules ----------------------------------------------------------------------------------------------
+
+
+def _require_period(ctx: MutationContext, start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        ctx.reject(
+            "invalid_date", "The schedule ends before it starts.", {"start": str(start), "end": str(end)}
+        )
+
+
+async def _check_and_publish(
+    ctx: MutationContext, unit: Unit, before, weekdays: set[str], start: date, end: date | None
+) -> None:
+    """Refuse if a scheduled date of start..end (None: open) went over capacity; else publish free places."""
+    await ctx.session.flush()
+    after = await load_state(ctx.session, unit)
+    today = ctx.now.date()
+    days = [
+        d
+        for d in days_to_check(max(start, today), end, [before, after], today)
+        if WEEKDAYS[d.weekday()] in weekdays
+    ]
+    bad = overbooked(before, after, days)
+    if bad:
+        details = {
+            "unit_id": str(unit.id),
+            "dates": [d.isoformat() for d in bad[:31]],
+            "alternatives": await alternatives(ctx.session, unit, bad),
+        }
+        ctx.reject("capacity_exhausted", "No free place in the unit on these days.", details)
+    publish_free_places(ctx.changes, after, today)
+
+
+@mutation("schedule.set", args=SetSchedule, capacity_taking=True)
+async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
+    """Create or replace a client's weekly schedule in a day-activity unit; capacity-checked."""
+    require_unit_or_places(ctx, args.unit_id)
+    _require_period(ctx, args.valid_from, args.valid_until)
+    unit, before = await locked_unit(ctx, args.unit_id, "day_activity")
+    weekdays = set(args.weekdays)
+    closed = sorted(weekdays - open_days(unit), key=WEEKDAYS.index)
+    if closed:
+        ctx.reject("unit_closed", "The unit is not open on these weekdays.", {"weekdays": closed})
+    schedule = await ctx.session.get(Schedule, args.schedule_id, populate_existing=True)
+    if schedule is not None and (schedule.client_id, schedule.unit_id) != (args.client_id, args.unit_id):
+        ctx.reject("duplicate", "A schedule with this id already exists for another client or unit.")
+    await serve_client(ctx, args.client_id, args.unit_id, args.valid_from, args.valid_until)
+    if schedule is None:
+        schedule = Schedule(id=args.schedule_id, client_id=args.client_id, unit_id=args.unit_id)
+        ctx.session.add(schedule)
+    schedule.weekdays = sorted(weekdays, key=WEEKDAYS.index)
+    schedule.valid_from, schedule.valid_until = args.valid_from, args.valid_until
+    schedule.updated_by, schedule.updated_at = ctx.user_id, ctx.now
+    await _check_and_publish(ctx, unit, before, weekdays, args.valid_from, args.valid_until)
+    ctx.changes.put("schedule", schedule.id, schedule_data(schedule), [unit_scope(unit.id)])
+    return {"schedule_id": str(schedule.id)}
+
+
+@mutation("schedule.end", args=EndSchedule, capacity_taking=True)
+async def end_schedule(ctx: MutationContext, args: EndSchedule) -> dict:
+    """Set the schedule's last day; a later last day than before is capacity-checked."""
+    found = await ctx.session.get(Schedule, args.schedule_id)
+    if found is None:
+        ctx.reject("unknown_entity", "No such schedule.", {"schedule_id": str(args.schedule_id)})
+    require_unit_or_places(ctx, found.unit_id)
+    unit, before = await locked_unit(ctx, found.unit_id, None)
+    schedule = await ctx.session.get(Schedule, args.schedule_id, populate_existing=True)
+    assert schedule is not None
+    _require_period(ctx, schedule.valid_from, args.valid_until)
+    schedule.valid_until, schedule.updated_by, schedule.updated_at = args.valid_until, ctx.user_id, ctx.now
+    await _check_and_publish(ctx, unit, before, set(schedule.weekdays), schedule.valid_from, None)
+    ctx.changes.put("schedule", schedule.id, schedule_data(schedule), [unit_scope(unit.id)])
+    return {"schedule_id": str(schedule.id)}
+
+
+# --- hooks of the attendance mutations (they run without a savepoint: nothing here rejects) -------------------
+
+
+async def absence_changed(ctx: MutationContext, row: Attendance) -> None:
+    """An attendance record gained or lost its absence: republish the unit's free places if a schedule of
+    the client covers that date within the published window."""
+    today = ctx.now.date()
+    if not today <= row.date <= today + timedelta(days=60):
+        return
+    weekday = WEEKDAYS[row.date.weekday()]
+    schedules = await ctx.session.execute(
+        select(Schedule.weekdays, Schedule.valid_from, Schedule.valid_until).where(
+            Schedule.client_id == row.client_id, Schedule.unit_id == row.unit_id
+        )
+    )
+    if not any(
+        weekday in days and start <= row.date and (end is None or row.date <= end)
+        for days, start, end in schedules
+    ):
+        return
+    unit = await lock_unit(ctx.session, row.unit_id)
+    if unit is not None:
+        await ctx.session.flush()
+        publish_free_places(ctx.changes, await load_state(ctx.session, unit), today)
+
+
+async def follow_up_no_show(ctx: MutationContext, row: Attendance) -> None:
+    """Create the no-show's `call_family` task once (whatever the number of tablets that marked it)."""
+    if row.absent_reason != NO_SHOW:  # a presence won over the absence
+        return
+    task_id = task_id_for(row.id)
+    if await ctx.session.get(Task, task_id) is not None:
+        return
+    await ctx.session.execute(
+        dialect_insert(ctx.session, Task)
+        .values(
+            id=task_id,
+            unit_id=row.unit_id,
+            client_id=row.client_id,
+            attendance_id=row.id,
+            date=row.date,
+            kind="call_family",
+            created_at=ctx.now,
+            status="open",
+        )
+        .on_conflict_do_nothing()
+    )
+    task = await ctx.session.get(Task, task_id)
+    assert task is not None
+    ctx.changes.put("task", task.id, task_data(task), [unit_scope(task.unit_id)])
+
+
+# --- tasks and head counts --------------------------------------------------------------------------------------
+
+
+@mutation("task.close", args=CloseTask)
+async def close_task(ctx: MutationContext, args: CloseTask) -> dict:
+    """Close a follow-up task with its outcome (the unit's staff); a closed task stays as it was."""
+    task = await ctx.session.get(Task, args.task_id, populate_existing=True)
+    if task is None:
+        ctx.reject("unknown_entity", "No such task.", {"task_id": str(args.task_id)})
+    ctx.require_scope(unit_scope(task.unit_id))
+    if task.status != "done":
+        task.status, task.outcome = "done", args.outcome
+        task.closed_by, task.closed_at = ctx.user_id, ctx.now
+        ctx.changes.put("task", task.id, task_data(task), [unit_scope(task.unit_id)])
+    return {"task_id": str(task.id), "status": task.status}
+
+
+@mutation("headcount.record", args=RecordHeadCount)
+async def record_headcount(ctx: MutationContext, args: RecordHeadCount) -> dict:
+    """Record a head count of the unit for a date."""
+    ctx.require_scope(unit_scope(args.unit_id))
+    if await ctx.session.get(Unit, args.unit_id) is None:
+        ctx.reject("unknown_entity", "No such unit.", {"unit_id": str(args.unit_id)})
+    existing = await ctx.session.get(HeadCount, args.headcount_id)
+    if existing is not None:
+        same = (existing.unit_id, existing.date, existing.count, existing.note) == (
+            args.unit_id,
+            args.date,
+            args.count,
+            args.note,
+        )
+        if not same:
+            ctx.reject("duplicate", "A head count with this id already exists with other content.")
+        return {"headcount_id": str(existing.id)}
+    row = HeadCount(
+        id=args.headcount_id,
+        unit_id=args.unit_id,
+        date=args.date,
+        count=args.count,
+        note=args.note,
+        created_at=ctx.now,
+        created_by=ctx.user_id,
+    )
+    ctx.session.add(row)
+    await ctx.session.flush()
+    ctx.changes.put("headcount", row.id, headcount_data(row), [unit_scope(row.unit_id)])
+    return {"headcount_id": str(row.id)}

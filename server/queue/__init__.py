@@ -1,0 +1,1 @@
+"""Referrals, the placement queue and place offers (SAS: selvitä-arvioi-sijoita)."""
