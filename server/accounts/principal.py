@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log.service import Actor
 from server.accounts.models import AuthSession, RoleAssignment, User
-from server.accounts.tokens import DEVICE_PREFIX, parse_device_credential, same_digest
+from server.accounts.tokens import DEVICE_PREFIX, AccessClaims, parse_device_credential, same_digest
 from server.db import utcnow
 from server.devices.models import Device
 from server.errors import DeviceRevoked, Forbidden, Unauthenticated
@@ -99,6 +99,11 @@ async def resolve_principal(request: Request[Any, Any, Any], session: AsyncSessi
         device = await device_from_credential(session, token)
         return Principal(device.id, device.kind, device.unit_id)
     claims = request.app.state.kaari.tokens.decode_access(token)
+    return await principal_for_session(session, claims)
+
+
+async def principal_for_session(session: AsyncSession, claims: AccessClaims) -> Principal:
+    """The user signed in by this session, if the session, its device and the user are all still live."""
     row = (
         await session.execute(
             select(AuthSession, Device, User)

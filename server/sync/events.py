@@ -32,15 +32,12 @@ from litestar import Controller, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.params import FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from server.accounts.models import AuthSession, User
-from server.accounts.principal import Principal, grants_of
-from server.db import utcnow
+from server.accounts.principal import principal_for_session
+from server.accounts.tokens import AccessClaims
 from server.deps import Context, CurrentPrincipal, DbSession
-from server.devices.models import Device
-from server.errors import Unauthenticated
+from server.errors import DeviceRevoked, Unauthenticated
 from server.sync.clients_registry import bind_client
 from server.sync.pokes import scope_channel
 from server.sync.scopes import scopes_for
@@ -117,36 +114,12 @@ def read_ticket(key: bytes, ticket: str) -> TicketClaims:
 async def _scopes_of(context: Context, claims: TicketClaims) -> set[str]:
     """The user's scopes now, after checking the sign-in is still live (its own short session)."""
     async with async_sessionmaker(context.engine, expire_on_commit=False)() as session:
-        row = (
-            await session.execute(
-                select(AuthSession, Device, User)
-                .join(Device, Device.id == AuthSession.device_id)
-                .join(User, User.id == AuthSession.user_id)
-                .where(AuthSession.id == claims.session_id)
+        try:
+            principal = await principal_for_session(
+                session, AccessClaims(claims.user_id, claims.session_id, claims.device_id)
             )
-        ).one_or_none()
-        if row is None:
-            raise Unauthenticated("The sign-in session does not exist.")
-        auth_session, device, user = row
-        if (
-            device.revoked_at is not None
-            or auth_session.revoked_at is not None
-            or auth_session.expires_at <= utcnow()
-            or not user.active
-            or user.id != claims.user_id
-            or device.id != claims.device_id
-        ):
-            raise Unauthenticated("The sign-in behind this ticket has ended. Sign in again.")
-        principal = Principal(
-            device_id=device.id,
-            device_kind=device.kind,
-            device_unit_id=device.unit_id,
-            user_id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            session_id=auth_session.id,
-            grants=grants_of(user.roles),
-        )
+        except (Unauthenticated, DeviceRevoked) as exc:
+            raise Unauthenticated("The sign-in behind this ticket has ended. Sign in again.") from exc
         scopes = await scopes_for(session, principal)
         await session.commit()
         return scopes
