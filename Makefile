@@ -15,7 +15,7 @@ PWA_SOURCES := $(shell find pwa_shell/src pwa_shell/public pwa_shell/tools -type
 run: $(PY_STAMP) pwa
 	$(BIN)/kaari db upgrade
 	$(BIN)/kaari seed demo
-	@echo "Kaari is starting on http://127.0.0.1:8000 (Ctrl-C stops it)."
+	@echo "Kaari is starting on http://$${KAARI_HOST:-127.0.0.1}:$${KAARI_PORT:-8000} (Ctrl-C stops it)."
 	$(BIN)/kaari serve
 
 test: $(PY_STAMP) pwa test-deps
