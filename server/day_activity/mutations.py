@@ -287,14 +287,7 @@ async def record_headcount(ctx: MutationContext, args: RecordHeadCount) -> dict:
         ctx.reject("unknown_entity", "No such unit.", {"unit_id": str(args.unit_id)})
     existing = await ctx.session.get(HeadCount, args.headcount_id)
     if existing is not None:
-        same = (existing.unit_id, existing.date, existing.count, existing.note) == (
-            args.unit_id,
-            args.date,
-            args.count,
-            args.note,
-        )
-        if not same:
-            ctx.reject("duplicate", "A head count with this id already exists with other content.")
+        ctx.require_replay(existing, args, ("unit_id", "date", "count", "note"), "A head count")
         return {"headcount_id": str(existing.id)}
     row = HeadCount(
         id=args.headcount_id,

@@ -264,14 +264,7 @@ async def book(ctx: MutationContext, args: BookStay) -> dict:
     unit, before = await locked_unit(ctx, args.unit_id, "short_term_care")
     existing = await ctx.session.get(Stay, args.stay_id)
     if existing is not None:
-        same = (existing.client_id, existing.unit_id, existing.start_date, existing.end_date) == (
-            args.client_id,
-            args.unit_id,
-            args.start_date,
-            args.end_date,
-        )
-        if not same:
-            ctx.reject("duplicate", "A stay with this id already exists with other content.")
+        ctx.require_replay(existing, args, ("client_id", "unit_id", "start_date", "end_date"), "A stay")
         return {"stay_id": str(existing.id), "status": existing.status}
     await serve_client(ctx, args.client_id, args.unit_id, args.start_date, args.end_date)
     stay = Stay(

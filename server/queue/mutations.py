@@ -186,14 +186,9 @@ async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     ctx.require_role("coordinator")
     existing = await ctx.session.get(Offer, args.offer_id)
     if existing is not None:
-        same = (existing.queue_entry_id, existing.unit_id, existing.start_date, existing.end_date) == (
-            args.queue_entry_id,
-            args.unit_id,
-            args.start_date,
-            args.end_date,
+        ctx.require_replay(
+            existing, args, ("queue_entry_id", "unit_id", "start_date", "end_date"), "An offer"
         )
-        if not same:
-            ctx.reject("duplicate", "An offer with this id already exists with other content.")
         return {"offer_id": str(existing.id), "status": existing.status}
     entry = await ctx.session.get(QueueEntry, args.queue_entry_id)
     if entry is None:

@@ -120,3 +120,8 @@ class MutationContext:
 
     def record_conflict(self, conflict_id: uuid.UUID) -> None:
         self.conflict_ids.append(conflict_id)
+
+    def require_replay(self, existing: Any, args: Any, fields: tuple[str, ...], what: str) -> None:
+        """A record id the device sends again: the same content is a replay, other content `duplicate`."""
+        if any(getattr(existing, name) != getattr(args, name) for name in fields):
+            self.reject("duplicate", f"{what} with this id already exists with other content.")
