@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log import service as access_log
 from server.clients.models import Client
-from server.queue.controllers import age_on
+from server.queue.controllers import QueueEntryOut, age_on
 from server.queue.models import ACTIVE_ENTRY_STATUSES, Offer, QueueEntry, Referral
 from server.queue.ranking import Ranked
 from server.queue.sync import ranked_queue
@@ -46,24 +46,10 @@ class SituationChange(msgspec.Struct):
     after: Any
 
 
-class MeetingEntry(msgspec.Struct):
-    queue_entry_id: uuid.UUID
-    referral_id: uuid.UUID
-    service_kind: str
-    area_id: uuid.UUID
-    status: str
-    rank: int
-    reasons: list[str]
+class MeetingEntry(QueueEntryOut):
+    """An entry as the queue shows it (`GET /api/queue`), with what the meeting needs on top."""
+
     entered_at: date
-    days_waiting: int
-    client_id: uuid.UUID
-    initials: str
-    age: int | None
-    municipality_id: uuid.UUID
-    urgency: str
-    maple: int | None
-    cps: int | None
-    adl_h: int | None
     changed_at: datetime | None = None
     changes: list[SituationChange] = []
     events: list[str] = []
@@ -181,23 +167,23 @@ async def meeting_view(
         entry, referral, ranked = row
         client = clients[entry.client_id]
         return MeetingEntry(
-            entry.id,
-            referral.id,
-            entry.service_kind,
-            entry.area_id,
-            entry.status,
-            ranked.rank,
-            ranked.reasons,
-            entry.entered_at,
-            ranked.days_waiting,
-            client.id,
-            f"{client.first_name[:1]}{client.last_name[:1]}".upper(),
-            age_on(client.birth_date, today),
-            client.municipality_id,
-            referral.urgency,
-            referral.maple,
-            referral.cps,
-            referral.adl_h,
+            queue_entry_id=entry.id,
+            referral_id=referral.id,
+            service_kind=entry.service_kind,
+            area_id=entry.area_id,
+            status=entry.status,
+            rank=ranked.rank,
+            reasons=ranked.reasons,
+            days_waiting=ranked.days_waiting,
+            client_id=client.id,
+            initials=f"{client.first_name[:1]}{client.last_name[:1]}".upper(),
+            age=age_on(client.birth_date, today),
+            municipality_id=client.municipality_id,
+            urgency=referral.urgency,
+            maple=referral.maple,
+            cps=referral.cps,
+            adl_h=referral.adl_h,
+            entered_at=entry.entered_at,
             **extra,
         )
 
