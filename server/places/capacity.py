@@ -24,6 +24,12 @@ snapshot per statement, after the lock is granted). On SQLite `FOR UPDATE` is no
 the push transaction began with BEGIN IMMEDIATE (`server.db.begin_write`), so it holds the database's
 single write lock from its first statement; no other writer can interleave between the check and the
 insert, in this process or any other.
+
+Several units in one transaction (`lock_units`): always in ascending unit id, in one statement, so two
+transactions that both need units A and B cannot each hold one and wait for the other (a deadlock, which
+PostgreSQL breaks by failing one of them). A mutation that touches two units (`residency.move`) locks both
+that way, and the `prepare` hooks of the places mutations lock every unit a push batch will need, in that
+order, before the first handler runs (`server.places.mutations.prepare_unit_locks`).
 """
 
 from __future__ import annotations
@@ -204,6 +210,24 @@ async def lock_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit | None:
             select(Unit).where(Unit.id == unit_id).with_for_update().execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
+
+
+async def lock_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Unit]:
+    """Take the capacity locks of several units in ascending id order (PostgreSQL applies `ORDER BY` before
+    `FOR UPDATE`, so the rows are locked in that order); returns the units found."""
+    ids = sorted({uuid.UUID(str(u)) for u in unit_ids})
+    if not ids:
+        return {}
+    units = (
+        await session.execute(
+            select(Unit)
+            .where(Unit.id.in_(ids))
+            .order_by(Unit.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalars()
+    return {unit.id: unit for unit in units}
 
 
 async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
