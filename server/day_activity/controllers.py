@@ -3,7 +3,8 @@
 Both show client data, so both write one access-log entry per client listed, in the same transaction as the
 read (`server.access_log.service.record`); if the log cannot be written, the read fails with it (nothing is
 returned). The default day and month are today's in Finland (`server.clock`). Unit staff see their own unit (the same scopes they sync:
-`unit:{unit_id}`, on a shared tablet only the tablet's unit); the monthly report is also open to admins.
+`unit:{unit_id}`, on a shared tablet only the tablet's unit); the monthly report is also open to admins
+(on a shared tablet, for the tablet's unit only: a tablet holds only what its unit needs).
 
 The roster is what a tablet also computes from its synced `schedule` and `attendance` records: every client
 scheduled that weekday within the schedule's validity, with the day's attendance state — `expected`,
@@ -102,7 +103,8 @@ async def _unit_access(
         raise NotFound("No such unit.")
     if unit_scope(unit_id) in await scopes_for(session, principal):
         return unit, "unit_staff", f"service_relationship:unit:{unit_id}"
-    if admin and principal.has_role("admin"):
+    on_other_tablet = principal.device_kind == "shared" and principal.device_unit_id != unit_id
+    if admin and principal.has_role("admin") and not on_other_tablet:
         return unit, "admin", f"billing:unit:{unit_id}"
     raise Forbidden("You have no basis to see this unit's clients.")
 

@@ -8,6 +8,7 @@
 - `GET /api/queue` (coordinators): the active entries (filter by `service_kind`, `area_id`) per queue in rank
   order with their reasons, and only what placement needs of the client: id, initials, age, municipality,
   scores, days waiting. Every client listed is written to the access log (basis `coordinator:placement`).
+  Not on a shared tablet (a coordinator may sign in on one, but a tablet holds only its unit's data).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from server.clients.models import Client
 from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.errors import KaariError
+from server.errors import Forbidden, KaariError
 from server.places.capacity import free_places_id
 from server.queue.models import ACTIVE_ENTRY_STATUSES, QueueEntry
 from server.queue.sync import ranked_queue
@@ -145,6 +146,8 @@ class QueueController(Controller):
     ) -> list[QueueEntryOut]:
         """The queue in rank order with reasons (coordinators). Every client listed is logged."""
         principal.require_role("coordinator")
+        if principal.device_kind == "shared":
+            raise Forbidden("The queue is not shown on a shared tablet: a tablet holds only its unit's data.")
         await begin_write(db_session)
         today = today_in_finland()
         keys_query = select(QueueEntry.service_kind, QueueEntry.area_id).where(
