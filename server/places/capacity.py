@@ -334,6 +334,13 @@ async def refresh_all(session: AsyncSession, changes: ChangeSet, today: date) ->
 
 async def alternatives(session: AsyncSession, unit: Unit, days: Sequence[date]) -> list[dict[str, Any]]:
     """Units of the same kind in the same area with at least one free place on every one of `days`."""
+    return (await alternatives_for(session, unit, [days]))[0]
+
+
+async def alternatives_for(
+    session: AsyncSession, unit: Unit, periods: Sequence[Sequence[date]]
+) -> list[list[dict[str, Any]]]:
+    """`alternatives` for each of several periods, reading each other unit's rows once (a series)."""
     others = (
         await session.execute(
             select(Unit)
@@ -341,12 +348,14 @@ async def alternatives(session: AsyncSession, unit: Unit, days: Sequence[date]) 
             .order_by(Unit.code)
         )
     ).scalars()
-    found = []
-    for other in others:
-        places = day_places(await load_state(session, other), days)
-        least = min((p.free for p in places.values()), default=0)
-        if least >= 1:
-            found.append(
-                {"unit_id": str(other.id), "code": other.code, "labels": other.labels, "free": least}
-            )
+    states = [(other, await load_state(session, other)) for other in others]
+    found: list[list[dict[str, Any]]] = []
+    for days in periods:
+        found.append([])
+        for other, state in states:
+            least = min((p.free for p in day_places(state, days).values()), default=0)
+            if least >= 1:
+                found[-1].append(
+                    {"unit_id": str(other.id), "code": other.code, "labels": other.labels, "free": least}
+                )
     return found

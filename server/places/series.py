@@ -33,7 +33,7 @@ import msgspec
 from sqlalchemy import select
 
 from server.clock import today_in_finland
-from server.places.capacity import Taker, UnitState, alternatives, date_range, overbooked
+from server.places.capacity import Taker, UnitState, alternatives_for, date_range, overbooked
 from server.places.models import Stay, StaySeries, series_stay_id
 from server.places.mutations import (
     MAX_PERIOD_DAYS,
@@ -153,15 +153,18 @@ async def book_series(ctx: MutationContext, args: BookSeries) -> dict:
         stays = await ctx.session.execute(select(Stay.id).where(Stay.series_id == existing.id))
         return _series_result(existing, sorted(stays.scalars()))
     booked, full = fit_periods(before, periods)
+    offered = (
+        await alternatives_for(ctx.session, unit, [date_range(*periods[n]) for n in full]) if full else []
+    )
     refused = [
         {
             "n": n,
             "start_date": periods[n][0].isoformat(),
             "end_date": periods[n][1].isoformat(),
             "dates": [d.isoformat() for d in dates[:31]],
-            "alternatives": await alternatives(ctx.session, unit, date_range(*periods[n])),
+            "alternatives": others,
         }
-        for n, dates in full.items()
+        for (n, dates), others in zip(full.items(), offered, strict=True)
     ]
     if refused and (args.all_or_nothing or not booked):
         ctx.reject(
