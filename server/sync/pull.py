@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Text, cast, literal, select, tuple_, union_all
+from sqlalchemy import Text, bindparam, cast, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
@@ -92,6 +92,14 @@ class Page:
         return self.used >= self.budget
 
 
+_HEAD_AND_CLIENT = (
+    select(SyncHead, SyncClient)
+    .outerjoin(SyncClient, SyncClient.id == bindparam("client_id", type_=SyncClient.__table__.c.id.type))
+    .where(SyncHead.id == 1)
+)
+"""Built once: constructing the statement cost more than running it."""
+
+
 async def pull(
     session: AsyncSession, principal: Principal, request: PullRequest, page_bytes: int = PAGE_TARGET_BYTES
 ) -> tuple[PullResponse, Any]:
@@ -102,13 +110,7 @@ async def pull(
     if session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     # The head and the client row in one statement; `bind_client` then finds the row in the identity map.
-    head, client = (
-        await session.execute(
-            select(SyncHead, SyncClient)
-            .outerjoin(SyncClient, SyncClient.id == request.client_id)
-            .where(SyncHead.id == 1)
-        )
-    ).one()
+    head, client = (await session.execute(_HEAD_AND_CLIENT, {"client_id": request.client_id})).one()
     if client is not None:
         client = await bind_client(session, principal, request.client_id, create=False)
     scopes = sorted(await scopes_for(session, principal))
