@@ -21,12 +21,15 @@ from server.accounts.controllers import AuthController, UsersController
 from server.accounts.principal import Principal, provide_principal
 from server.accounts.tokens import TokenService
 from server.clients.controllers import ClientsController
+from server.contacts.controllers import ContactsController
+from server.contacts.report_controllers import GuidanceStatisticsController
 from server.context import AppContext, provide_context
 from server.day_activity.controllers import DayActivityController
 from server.db import create_engine
 from server.devices.controllers import AdminDevicesController, DevicesController
 from server.domains import import_all_domains
 from server.errors import EXCEPTION_HANDLERS
+from server.events.controllers import EventsController
 from server.health import healthz, readyz
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
@@ -54,6 +57,9 @@ ROUTES = [
     PlacesBoardController,
     QueueController,
     PlacesStatisticsController,
+    ContactsController,
+    EventsController,
+    GuidanceStatisticsController,
     SasMeetingController,
     AccessLogController,
     SyncController,

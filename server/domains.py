@@ -10,5 +10,6 @@ def import_all_domains() -> None:
     import server.conflicts.mutations
     import server.contacts.mutations
     import server.day_activity.mutations
+    import server.events.mutations
     import server.places.mutations
     import server.queue.mutations  # noqa: F401

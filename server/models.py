@@ -12,6 +12,7 @@ def import_all_models() -> None:
     import server.contacts.models
     import server.day_activity.models
     import server.devices.models
+    import server.events.models
     import server.places.models
     import server.queue.models
     import server.reference.models

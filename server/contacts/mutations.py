@@ -2,7 +2,8 @@
 
 - `contact.record`: the author must hold `area:{area_id}`; every code must be active in its list
   (`contact.channel`, `contact.caller_type`, `contact.contact_type`, `contact.topics`,
-  `contact.resolution`); the area, service point (of that area) and client must exist. Append-only: the same
+  `contact.resolution`); the area, service point (of that area) and client must exist; `follow_up` says
+  the contact continues a matter raised before (so it is not a first contact). Append-only: the same
   `contact_id` again with the same content (and author) is applied as a no-op; with other content it is
   rejected `duplicate`.
 - `contact.link_client`: the author must hold the contact's area scope; the statistics fields never change;
@@ -24,7 +25,8 @@ import msgspec
 from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
-from server.contacts.models import Contact
+from server.clock import date_in_finland
+from server.contacts.models import Contact, ContactTopic
 from server.reference.codes import require_code
 from server.reference.models import Area, ServicePoint
 from server.sync.changes import to_data
@@ -48,6 +50,7 @@ class RecordContact(msgspec.Struct, forbid_unknown_fields=True):
     client_id: uuid.UUID | None = None
     note: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=0, le=1440)] | None = None
+    follow_up: bool = False
 
 
 class LinkClient(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,6 +62,8 @@ def contact_data(row: Contact) -> dict:
     return {
         "id": str(row.id),
         "occurred_at": to_data(row.occurred_at),
+        "month": row.month,
+        "follow_up": row.follow_up,
         "channel": row.channel,
         "caller_type": row.caller_type,
         "contact_type": row.contact_type,
@@ -72,6 +77,21 @@ def contact_data(row: Contact) -> dict:
         "duration_minutes": row.duration_minutes,
         "created_at": to_data(row.created_at),
     }
+
+
+def topic_rows(row: Contact) -> list[ContactTopic]:
+    """The contact's topics with its grouping columns, for the topic statistics."""
+    return [
+        ContactTopic(
+            contact_id=row.id,
+            topic=topic,
+            month=row.month,
+            area_id=row.area_id,
+            service_point_id=row.service_point_id,
+            counsellor_id=row.counsellor_id,
+        )
+        for topic in row.topics
+    ]
 
 
 def contact_scopes(row: Contact) -> set[str]:
@@ -107,7 +127,8 @@ def _same(row: Contact, args: RecordContact, author: uuid.UUID) -> bool:
         and list(row.topics) == list(args.topics)
         and (row.area_id, row.service_point_id, row.counsellor_id)
         == (args.area_id, args.service_point_id, author)
-        and (row.note, row.duration_minutes) == (args.note, args.duration_minutes)
+        and (row.note, row.duration_minutes, row.follow_up)
+        == (args.note, args.duration_minutes, args.follow_up)
         # A replay of the anonymous original after the contact was linked is still the same contact.
         and (row.client_id == args.client_id or (args.client_id is None and row.linked_at is not None))
     )
@@ -151,6 +172,8 @@ async def record(ctx: MutationContext, args: RecordContact) -> dict:
     row = Contact(
         id=args.contact_id,
         occurred_at=args.occurred_at,
+        month=date_in_finland(args.occurred_at).strftime("%Y-%m"),
+        follow_up=args.follow_up,
         channel=args.channel,
         caller_type=args.caller_type,
         contact_type=args.contact_type,
@@ -166,6 +189,7 @@ async def record(ctx: MutationContext, args: RecordContact) -> dict:
     )
     ctx.session.add(row)
     await ctx.session.flush()
+    ctx.session.add_all(topic_rows(row))
     ctx.changes.put("contact", row.id, contact_data(row), contact_scopes(row))
     if row.client_id is not None:
         await _attach_client(ctx, row, "create")

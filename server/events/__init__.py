@@ -1,0 +1,1 @@
+"""Events (tapahtumat): guidance events and info sessions, their participant counts and named participants."""
