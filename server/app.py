@@ -20,6 +20,7 @@ from server.access_log.controllers import AccessLogController
 from server.accounts.controllers import AuthController, UsersController
 from server.accounts.principal import Principal, provide_principal
 from server.accounts.tokens import TokenService
+from server.assessments.controllers import routes as assessment_routes
 from server.clients.controllers import ClientsController
 from server.contacts.controllers import ContactsController
 from server.contacts.report_controllers import GuidanceStatisticsController
@@ -53,6 +54,7 @@ ROUTES = [
     AdminDevicesController,
     ReferenceController,
     ClientsController,
+    *assessment_routes(),
     DayActivityController,
     PlacesBoardController,
     QueueController,

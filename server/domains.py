@@ -5,6 +5,9 @@ from __future__ import annotations
 
 def import_all_domains() -> None:
     import server.access_log.mutations
+    import server.applications.mutations
+    import server.assessments.mutations
+    import server.clients.record_mutations
     import server.attendance.mutations
     import server.clients.mutations
     import server.conflicts.mutations

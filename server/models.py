@@ -5,6 +5,8 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import server.access_log.models
+    import server.applications.models
+    import server.assessments.models
     import server.accounts.models
     import server.attendance.models
     import server.clients.models

@@ -2,26 +2,34 @@
 
 Returns the role and a basis string for the access log, or None. Unit staff see the clients their unit
 serves; counsellors see the clients of their area (living in one of its municipalities, or with a guidance
-relationship to it in `client_areas`, e.g. through a linked contact); coordinators and admins see places and queues, not
-client records.
+relationship to it in `client_areas`, e.g. through a linked contact); a responsible counsellor named in
+`client_services` sees the client wherever they work; and any counsellor may open the record of a client who
+has given a `cross_service_summary` consent that is in force (the county's guidance is one service for the
+whole region, and the client has agreed to be seen across services). Coordinators and admins see places and
+queues, not client records.
+
+Bases, as written to the access log: `service_relationship:unit:{unit_id}`, `guidance:region`,
+`guidance:area:{area_id}`, `service_relationship:counsellor:{client_service_id}`, `consent:{consent_id}`.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
-from server.clients.models import Client, ClientArea, ClientUnit
+from server.clients.models import Client, ClientArea, ClientService, ClientUnit, Consent
+from server.clock import today_in_finland
 from server.reference.models import Municipality, Unit
 
 
 async def basis_for_client(
     session: AsyncSession, principal: Principal, client: Client
 ) -> tuple[str, str] | None:
-    today = date.today()
+    today = today_in_finland()
     for grant in principal.grants_for("unit_staff"):
         query = (
             select(ClientUnit.unit_id)
@@ -50,4 +58,38 @@ async def basis_for_client(
                 return "counsellor", f"guidance:area:{area_id}"
             if await session.get(ClientArea, (client.id, grant.area_id)) is not None:
                 return "counsellor", f"guidance:area:{grant.area_id}"
+    if principal.has_role("counsellor") and principal.user_id is not None:
+        named = (
+            await session.execute(
+                select(ClientService.id).where(
+                    ClientService.client_id == client.id,
+                    ClientService.kind == "counsellor",
+                    ClientService.counsellor_id == principal.user_id,
+                    ClientService.since <= today,
+                    or_(ClientService.until.is_(None), ClientService.until >= today),
+                )
+            )
+        ).scalar()
+        if named is not None:
+            return "counsellor", f"service_relationship:counsellor:{named}"
+        consent_id = await summary_consent(session, client.id, today)
+        if consent_id is not None:
+            return "counsellor", f"consent:{consent_id}"
     return None
+
+
+async def summary_consent(session: AsyncSession, client_id: uuid.UUID, today: date) -> uuid.UUID | None:
+    """The client's `cross_service_summary` consent in force today (given, not withdrawn), if any."""
+    return (
+        await session.execute(
+            select(Consent.id)
+            .where(
+                Consent.client_id == client_id,
+                Consent.purpose == "cross_service_summary",
+                Consent.given_on <= today,
+                or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+            )
+            .order_by(Consent.given_on.desc(), Consent.id)
+            .limit(1)
+        )
+    ).scalar()

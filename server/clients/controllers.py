@@ -1,20 +1,27 @@
-"""Routes: reading a client record. Every read is written to the access log in the same transaction."""
+"""Routes: reading a client record and the client 360 view. Every read is written to the access log in the
+same transaction; a refused 360 view is logged too (`read_refused`, committed before the 403)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
+from sqlalchemy import select
 
 from server.access_log import service as access_log
-from server.clients.access import basis_for_client
-from server.clients.models import Client
+from server.clients import timeline
+from server.clients.access import basis_for_client, summary_consent
+from server.clients.models import Client, ClientService, ClosePerson, Consent
+from server.clients.sync import client_service_data, close_person_data, consent_data
+from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden, NotFound
+from server.sync.scopes import scopes_for
 
 
 class ClientOut(msgspec.Struct):
@@ -25,6 +32,26 @@ class ClientOut(msgspec.Struct):
     municipality_id: uuid.UUID
     phone: str | None
     address: str | None
+    email: str | None = None
+    languages: list[str] = []
+    service_language: str | None = None
+    close_persons: list[dict] = []
+    consents: list[dict] = []
+    services: list[dict] = []
+
+
+class TimelineOut(msgspec.Struct):
+    client_id: uuid.UUID
+    basis: str
+    consent_id: uuid.UUID | None
+    withheld: list[str]
+    """Kinds of items this reader's basis does not cover (shown with a cross-service summary consent)."""
+    items: list[timeline.TimelineItem]
+
+
+async def _parts(db_session: DbSession, model: type, client_id: uuid.UUID, data) -> list[dict]:
+    rows = (await db_session.execute(select(model).where(model.client_id == client_id))).scalars()
+    return [data(row) for row in rows]
 
 
 class ClientsController(Controller):
@@ -35,7 +62,8 @@ class ClientsController(Controller):
     async def get_client(
         self, client_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
     ) -> ClientOut:
-        """One client record, if the caller's role and unit or area give a basis to see it. Logged."""
+        """One client record with close persons, consents and service relationships, if the caller's role
+        and unit or area (or a responsible-counsellor relationship or consent) give a basis. Logged."""
         principal.require_user()
         await begin_write(db_session)
         client = await db_session.get(Client, client_id)
@@ -58,4 +86,68 @@ class ClientsController(Controller):
             client.municipality_id,
             client.phone,
             client.address,
+            client.email,
+            list(client.languages or []),
+            client.service_language,
+            [
+                p
+                for p in await _parts(db_session, ClosePerson, client.id, close_person_data)
+                if not p["removed_at"]
+            ],
+            await _parts(db_session, Consent, client.id, consent_data),
+            await _parts(db_session, ClientService, client.id, client_service_data),
         )
+
+    @get("/{client_id:uuid}/timeline", operation_id="getClientTimeline")
+    async def get_timeline(
+        self,
+        client_id: FromPath[uuid.UUID],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        start: Annotated[date | None, QueryParameter(name="from")] = None,
+        end: Annotated[date | None, QueryParameter(name="to")] = None,
+    ) -> TimelineOut:
+        """The client 360 view: contacts, events, assessments, applications, queue, offers, stays,
+        residencies and attendance on one timeline, newest first, as far as the caller's basis reaches.
+        Logged with its basis; a refusal is logged as `read_refused` and answered 403."""
+        principal.require_user()
+        await begin_write(db_session)
+        client = await db_session.get(Client, client_id)
+        if client is None:
+            raise NotFound("No such client.")
+        found = await basis_for_client(db_session, principal, client)
+        if found is None:
+            await access_log.record(
+                db_session,
+                principal.actor(),
+                [access_log.Access("client_timeline", "read_refused", "none", client_id=client.id)],
+            )
+            await db_session.commit()  # the refusal stays in the log although the request fails
+            raise Forbidden("You have no basis to see this client's data.")
+        role, basis = found
+        consent_id = await summary_consent(db_session, client.id, today_in_finland())
+        if consent_id is not None:
+            guidance, care = True, True
+            if not basis.startswith("consent:"):
+                basis = f"{basis};consent:{consent_id}"
+        elif role == "unit_staff":
+            scopes = await scopes_for(db_session, principal)
+            guidance, care = False, {uuid.UUID(s[5:]) for s in scopes if s.startswith("unit:")}
+        else:
+            guidance, care = True, False
+        items = await timeline.build(
+            db_session, client.id, guidance=guidance, care_units=care, start=start, end=end
+        )
+        withheld = ([] if guidance else list(timeline.GUIDANCE)) + (
+            [] if care is not False else list(timeline.CARE)
+        )
+        await access_log.record(
+            db_session,
+            principal.actor(role),
+            [
+                access_log.Access(
+                    "client_timeline", "read", basis, client_id=client.id, record_id=str(client.id)
+                )
+            ],
+        )
+        return TimelineOut(client.id, basis, consent_id, withheld, items)

@@ -1,4 +1,14 @@
-"""The client record and the service relationships that give staff a basis to see it.
+"""The client record (asiakkuus): the person, the people close to them, service relationships and consents.
+
+- `Client` — identity and contact details, municipality, languages.
+- `ClientUnit` — a unit serves the client (a schedule, a residency, a stay): unit staff's basis.
+- `ClientArea` — a guidance relationship of an area (a contact, a creation): the area's counsellors' basis.
+- `ClientService` — a named service relationship: a responsible counsellor (*vastuutyöntekijä*, a basis
+  for that counsellor wherever they work) or a service the client receives (home care, meals, …).
+- `ClosePerson` — a relative or other person close to the client (*läheinen*), with relation and contact info.
+- `Consent` — a consent (*suostumus*) for a purpose, given on a date by the client or their representative,
+  withdrawn on a date. `cross_service_summary` lets professionals see the client's summary across services
+  (the 360 view, `server.clients.timeline`).
 
 Field policies (protocol §6) are declared here, next to the model. `revision` counts the changes of the
 record; `field_versions` remembers, per field, the revision at which it last changed. For `client.update`
@@ -24,6 +34,9 @@ POLICIES = record_policies(
         "last_name": Policy.LWW,
         "phone": Policy.LWW,
         "address": Policy.LWW,
+        "email": Policy.LWW,
+        "languages": Policy.LWW,
+        "service_language": Policy.LWW,
         # Legally significant identity data: a stale change becomes a conflict for a person to decide.
         "birth_date": Policy.MANUAL,
         "municipality_id": Policy.MANUAL,
@@ -43,6 +56,10 @@ class Client(Base):
     municipality_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("municipalities.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    # ISO 639-1 codes, mother tongue first; `service_language` is the language the client is served in.
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    service_language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     field_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
@@ -74,3 +91,100 @@ class ClientArea(Base):
     )
     area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id"), primary_key=True, index=True)
     since: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+CLOSE_PERSON_POLICIES = record_policies(
+    "close_person",
+    {
+        "name": Policy.LWW,
+        "relation": Policy.LWW,
+        "phone": Policy.LWW,
+        "email": Policy.LWW,
+        "address": Policy.LWW,
+        "primary_contact": Policy.LWW,
+        "note": Policy.LWW,
+        "id": Policy.SERVER,
+        "client_id": Policy.SERVER,
+        "removed_at": Policy.SERVER,
+    },
+)
+# What was consented, when and by whom is written once; a withdrawal stays (the earliest one counts).
+CONSENT_POLICIES = record_policies(
+    "consent",
+    {
+        "purpose": Policy.APPEND,
+        "given_on": Policy.APPEND,
+        "given_by": Policy.APPEND,
+        "given_by_name": Policy.APPEND,
+        "note": Policy.APPEND,
+        "withdrawn_on": Policy.MERGE,
+        "id": Policy.SERVER,
+        "client_id": Policy.SERVER,
+        "recorded_by": Policy.SERVER,
+        "withdrawn_by": Policy.SERVER,
+    },
+    merges={"withdrawn_on": lambda a, b: min((v for v in (a, b) if v is not None), default=None)},
+)
+CLIENT_SERVICE_POLICIES = record_policies(
+    "client_service",
+    {
+        "kind": Policy.SERVER,
+        "counsellor_id": Policy.SERVER,
+        "service": Policy.SERVER,
+        "area_id": Policy.SERVER,
+        "since": Policy.SERVER,
+        "until": Policy.MERGE,
+        "id": Policy.SERVER,
+        "client_id": Policy.SERVER,
+    },
+    merges={"until": lambda a, b: min((v for v in (a, b) if v is not None), default=None)},
+)
+
+
+class ClosePerson(Base):
+    __tablename__ = "close_persons"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200))
+    primary_contact: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None]
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    given_on: Mapped[date]
+    given_by: Mapped[str] = mapped_column(String(32))
+    given_by_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_on: Mapped[date | None]
+    withdrawn_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ClientService(Base):
+    """A named service relationship: `kind` `counsellor` (a responsible counsellor) or `service`."""
+
+    __tablename__ = "client_services"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    counsellor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    service: Mapped[str | None] = mapped_column(String(40))
+    area_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("areas.id"))
+    since: Mapped[date]
+    until: Mapped[date | None]
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

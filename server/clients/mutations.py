@@ -36,6 +36,9 @@ from server.sync.scopes import ADMIN, area_scope, unit_scope
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
 Address = Annotated[str, msgspec.Meta(max_length=200)]
+Email = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")]
+Language = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+Languages = Annotated[list[Language], msgspec.Meta(max_length=10)]
 
 # The type of every field a device may set, for `client.update` and `conflict.resolve` values.
 FIELD_TYPES: dict[str, Any] = {
@@ -45,6 +48,9 @@ FIELD_TYPES: dict[str, Any] = {
     "municipality_id": uuid.UUID,
     "phone": Phone | None,
     "address": Address | None,
+    "email": Email | None,
+    "languages": Languages,
+    "service_language": Language | None,
 }
 
 
@@ -56,6 +62,9 @@ class CreateClient(msgspec.Struct, forbid_unknown_fields=True):
     birth_date: date | None = None
     phone: Phone | None = None
     address: Address | None = None
+    email: Email | None = None
+    languages: Languages = []
+    service_language: Language | None = None
     unit_id: uuid.UUID | None = None
     """Unit staff: the unit that serves the client (required for them; a service relationship is created)."""
 
@@ -69,6 +78,9 @@ class ClientChanges(msgspec.Struct, forbid_unknown_fields=True):
     municipality_id: uuid.UUID | UnsetType = UNSET
     phone: Phone | UnsetType | None = UNSET
     address: Address | UnsetType | None = UNSET
+    email: Email | UnsetType | None = UNSET
+    languages: Languages | UnsetType = UNSET
+    service_language: Language | UnsetType | None = UNSET
 
 
 class UpdateClient(msgspec.Struct, forbid_unknown_fields=True):
@@ -137,6 +149,9 @@ async def create(ctx: MutationContext, args: CreateClient) -> dict:
         "municipality_id": args.municipality_id,
         "phone": args.phone,
         "address": args.address,
+        "email": args.email,
+        "languages": list(args.languages),
+        "service_language": args.service_language,
     }
     existing = await ctx.session.get(Client, args.client_id)
     if existing is not None:

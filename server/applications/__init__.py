@@ -1,0 +1,1 @@
+"""Applications (hakemukset): received, handled, decided; counted per handler."""

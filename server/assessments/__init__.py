@@ -1,0 +1,1 @@
+"""Service-needs assessments (PTA): contact → assessment → decision → service start, RAI results, deadlines."""

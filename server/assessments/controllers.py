@@ -1,0 +1,148 @@
+"""Routes: the statutory worklist of service-needs assessments.
+
+`GET /api/assessments/deadlines?area_id=&counsellor_id=&days=` — the assessments not yet started whose
+statutory deadline (`server.assessments.deadlines`) has passed (`overdue`) or comes within `days` working
+days (`due_soon`, default 2), with per-counsellor and per-area counts. Counsellors see the areas they
+work in (a region-wide counsellor, a supervisor, sees every area) and the processes they are responsible
+for. Each listed client is written to the access log (`assessment_worklist`, with the basis).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import FromQuery, QueryParameter
+from sqlalchemy import or_, select
+
+from server.access_log import service as access_log
+from server.accounts.models import User
+from server.assessments.deadlines import working_days_left
+from server.assessments.models import Assessment
+from server.clients.models import Client
+from server.clock import today_in_finland
+from server.db import begin_write
+from server.deps import CurrentPrincipal, DbSession
+from server.errors import Forbidden
+
+
+class WorklistItem(msgspec.Struct):
+    assessment_id: uuid.UUID
+    client_id: uuid.UUID
+    client_name: str
+    area_id: uuid.UUID
+    counsellor_id: uuid.UUID
+    counsellor_name: str | None
+    contact_on: date
+    urgent: bool
+    rule: str
+    deadline: date
+    days_overdue: int
+    """Calendar days past the deadline (0 when not overdue)."""
+    working_days_left: int
+
+
+class CounsellorCount(msgspec.Struct):
+    counsellor_id: uuid.UUID
+    counsellor_name: str | None
+    area_id: uuid.UUID
+    overdue: int
+    due_soon: int
+
+
+class Worklist(msgspec.Struct):
+    today: date
+    overdue: list[WorklistItem]
+    due_soon: list[WorklistItem]
+    by_counsellor: list[CounsellorCount]
+
+
+class AssessmentsController(Controller):
+    path = "/api/assessments"
+    tags = ["assessments"]
+
+    @get("/deadlines", operation_id="assessmentDeadlines")
+    async def deadlines(
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        counsellor_id: FromQuery[uuid.UUID | None] = None,
+        days: Annotated[int, QueryParameter(ge=0, le=30)] = 2,
+    ) -> Worklist:
+        """Overdue and due-soon assessments (not started) per counsellor and area; each client logged."""
+        principal.require_role("counsellor")
+        user_id = principal.require_user()
+        grants = principal.grants_for("counsellor")
+        region = any(g.region_wide for g in grants)
+        areas = {g.area_id for g in grants if g.area_id is not None}
+        if area_id is not None and not region and area_id not in areas:
+            raise Forbidden("You see the assessments of your own areas.")
+        await begin_write(db_session)
+        today = today_in_finland()
+        query = (
+            select(Assessment, Client.first_name, Client.last_name, User.display_name)
+            .join(Client, Client.id == Assessment.client_id)
+            .join(User, User.id == Assessment.counsellor_id)
+            .where(Assessment.status == "contacted", Assessment.deadline.is_not(None))
+            .order_by(Assessment.deadline, Assessment.contacted_at, Assessment.id)
+        )
+        if not region:
+            query = query.where(or_(Assessment.area_id.in_(areas), Assessment.counsellor_id == user_id))
+        if area_id is not None:
+            query = query.where(Assessment.area_id == area_id)
+        if counsellor_id is not None:
+            query = query.where(Assessment.counsellor_id == counsellor_id)
+        overdue, due_soon, accesses = [], [], []
+        counts: Counter[tuple[uuid.UUID, uuid.UUID, str | None, str]] = Counter()
+        for row, first, last, counsellor_name in await db_session.execute(query):
+            left = working_days_left(today, row.deadline)
+            if row.deadline >= today and left > days:
+                continue
+            item = WorklistItem(
+                row.id,
+                row.client_id,
+                f"{first} {last}",
+                row.area_id,
+                row.counsellor_id,
+                counsellor_name,
+                row.contact_on,
+                row.urgent,
+                row.rule,
+                row.deadline,
+                max(0, (today - row.deadline).days),
+                left,
+            )
+            which = "overdue" if row.deadline < today else "due_soon"
+            (overdue if which == "overdue" else due_soon).append(item)
+            counts[(row.counsellor_id, row.area_id, counsellor_name, which)] += 1
+            basis = (
+                f"guidance:area:{row.area_id}"
+                if region or row.area_id in areas
+                else f"responsible_counsellor:assessment:{row.id}"
+            )
+            accesses.append(
+                access_log.Access(
+                    "assessment_worklist", "read", basis, client_id=row.client_id, record_id=str(row.id)
+                )
+            )
+        await access_log.record(db_session, principal.actor("counsellor"), accesses)
+        people = sorted(
+            {(c, a, n) for c, a, n, _ in counts}, key=lambda k: (k[2] or "", str(k[0]), str(k[1]))
+        )
+        by_counsellor = [
+            CounsellorCount(c, n, a, counts[(c, a, n, "overdue")], counts[(c, a, n, "due_soon")])
+            for c, a, n in people
+        ]
+        return Worklist(today, overdue, due_soon, by_counsellor)
+
+
+def routes() -> list[type[Controller]]:
+    """Every route of guidance's assessments, applications and their statistics (registered in the app)."""
+    from server.assessments.statistics_controllers import AssessmentStatisticsController
+
+    return [AssessmentsController, AssessmentStatisticsController]
