@@ -13,10 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import empty_pull, first_sync, push, server
+from bench import empty_pull, first_sync, guidance_stats, push, server
 from bench.server import Workspace
 
-BENCHMARKS = {"push": push.run, "pull": empty_pull.run, "first_sync": first_sync.run}
+BENCHMARKS = {
+    "push": push.run,
+    "pull": empty_pull.run,
+    "first_sync": first_sync.run,
+    "guidance_stats": guidance_stats.run,
+}
 ALIASES = {"empty_pull": "pull", "first-sync": "first_sync", "empty-pull": "pull"}
 RESULTS = Path(__file__).resolve().parent / "results"
 HEADER = ("bench", "metric", "measured", "baseline (same run)", "ratio", "target", "met")
