@@ -1,12 +1,20 @@
 """The reference client, instrumented: an httpx transport that times each request and counts its bytes.
 
-No `Server-Timing` header is sent by the server, so "server time" here is the HTTP round trip on
-loopback (request sent → response body read), which includes the server's handler, the ASGI stack,
-uvicorn and the loopback hop, but none of the client's own decoding or store work.
+Two times per request:
+
+- `server_ms`: the handler's own time, from the server's `Server-Timing: app;dur=<ms>` header (push and
+  pull send it): body decoding, the database work, encoding the answer. It excludes authentication (a
+  dependency resolved before the handler), the middlewares, gzip, uvicorn and the loopback hop;
+- `seconds`: the HTTP round trip on loopback (request sent → whole response body read), which includes
+  all of that, but none of the client's own decoding or store work.
+
+Bytes are counted as they cross the wire: bodies as sent (the response body still compressed when the
+server gzipped it; httpx asks for gzip by default) plus an estimate of the HTTP/1.1 headers.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -22,6 +30,23 @@ class Sample:
     sent: int
     received: int
     status: int
+    server_ms: float | None = None
+    """The handler's time from `Server-Timing: app;dur=…`, when the server sent it."""
+    body_bytes: int = 0
+    """The response body as received on the wire (compressed if the server compressed it)."""
+    encoding: str = ""
+    """The response's `Content-Encoding` (`gzip`, or empty)."""
+
+
+_APP_DUR = re.compile(r"(?:^|,)\s*app\s*;(?:[^,]*;)?\s*dur\s*=\s*([0-9.]+)")
+
+
+def server_timing_ms(header: str | None) -> float | None:
+    """The `app` metric's `dur` (milliseconds) from a `Server-Timing` header, or None."""
+    if not header:
+        return None
+    match = _APP_DUR.search(header)
+    return float(match.group(1)) if match else None
 
 
 @dataclass
@@ -39,7 +64,16 @@ class TimingTransport(httpx.AsyncBaseTransport):
         head = sum(len(k) + len(v) + 4 for k, v in request.headers.raw) + len(request.url.raw_path) + 16
         head_in = sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 17
         self.samples.append(
-            Sample(request.url.path, elapsed, len(body) + head, len(raw) + head_in, response.status_code)
+            Sample(
+                request.url.path,
+                elapsed,
+                len(body) + head,
+                len(raw) + head_in,
+                response.status_code,
+                server_timing_ms(response.headers.get("server-timing")),
+                len(raw),
+                response.headers.get("content-encoding", ""),
+            )
         )
         return httpx.Response(
             status_code=response.status_code,

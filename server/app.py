@@ -30,8 +30,10 @@ from server.errors import EXCEPTION_HANDLERS
 from server.health import healthz, readyz
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
+from server.places.report_controllers import PlacesStatisticsController
 from server.pwa import pwa
 from server.queue.controllers import PlacesBoardController, QueueController
+from server.queue.meeting_controllers import SasMeetingController
 from server.reference.controllers import ReferenceController
 from server.settings import Settings
 from server.sync.admin import SyncHealthController
@@ -51,6 +53,8 @@ ROUTES = [
     DayActivityController,
     PlacesBoardController,
     QueueController,
+    PlacesStatisticsController,
+    SasMeetingController,
     AccessLogController,
     SyncController,
     SyncEventsController,

@@ -1,7 +1,11 @@
 """Who is calling: a signed-in user on a device, or a device alone (flushing a signed-out user's outbox).
 
-`provide_principal` is the dependency every authenticated route takes. It reads the session, the device
-and the user in one query, so a sign-out, a revoked device or a removed role takes effect on the next call.
+`provide_principal` is the dependency every authenticated route takes. It reads the session, the device,
+the user and the user's roles in one statement on every call, so a sign-out, a revoked device, a
+deactivated user or a removed role takes effect on the next call, whoever changed the database (this
+process, another one, an operator's SQL). Only the access token's verified claims are kept in memory, until
+the token expires (`TokenService.decode_access`): they say who the token names, never whether that
+sign-in is still live.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.di import NamedDependency
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log.service import Actor
@@ -102,34 +106,53 @@ async def resolve_principal(request: Request[Any, Any, Any], session: AsyncSessi
     return await principal_for_session(session, claims)
 
 
+# The live-session check: one statement, one row per role (one row with NULL role columns for none).
+_LIVE_SESSION = (
+    select(
+        AuthSession.user_id,
+        AuthSession.device_id,
+        AuthSession.expires_at,
+        AuthSession.revoked_at,
+        Device.kind,
+        Device.unit_id,
+        Device.revoked_at,
+        User.active,
+        User.username,
+        User.display_name,
+        RoleAssignment.role,
+        RoleAssignment.area_id,
+        RoleAssignment.unit_id,
+    )
+    .join(Device, Device.id == AuthSession.device_id)
+    .join(User, User.id == AuthSession.user_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(AuthSession.id == bindparam("session_id", type_=AuthSession.__table__.c.id.type))
+)
+
+
 async def principal_for_session(session: AsyncSession, claims: AccessClaims) -> Principal:
     """The user signed in by this session, if the session, its device and the user are all still live."""
-    row = (
-        await session.execute(
-            select(AuthSession, Device, User)
-            .join(Device, Device.id == AuthSession.device_id)
-            .join(User, User.id == AuthSession.user_id)
-            .where(AuthSession.id == claims.session_id)
-        )
-    ).one_or_none()
-    if row is None:
+    rows = (await session.execute(_LIVE_SESSION, {"session_id": claims.session_id})).all()
+    if not rows:
         raise Unauthenticated("The sign-in session does not exist.")
-    auth_session, device, user = row
-    if device.revoked_at is not None:
+    (user_id, device_id, expires_at, revoked_at, kind, unit_id, device_revoked_at, active, username, name) = (
+        rows[0][:10]
+    )
+    if device_revoked_at is not None:
         raise DeviceRevoked()
-    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
+    if revoked_at is not None or expires_at <= utcnow():
         raise Unauthenticated("You have been signed out. Sign in again.")
-    if not user.active or user.id != claims.user_id or device.id != claims.device_id:
+    if not active or user_id != claims.user_id or device_id != claims.device_id:
         raise Unauthenticated("The access token is not valid.")
     return Principal(
-        device_id=device.id,
-        device_kind=device.kind,
-        device_unit_id=device.unit_id,
-        user_id=user.id,
-        username=user.username,
-        display_name=user.display_name,
-        session_id=auth_session.id,
-        grants=grants_of(user.roles),
+        device_id=device_id,
+        device_kind=kind,
+        device_unit_id=unit_id,
+        user_id=user_id,
+        username=username,
+        display_name=name,
+        session_id=claims.session_id,
+        grants=tuple(Grant(role, area_id, unit) for *_, role, area_id, unit in rows if role is not None),
     )
 
 

@@ -3,6 +3,10 @@
 Access tokens carry only identities (user, session, device); roles are read from the database on each
 request so that a removed role or a revoked device takes effect at once. Refresh tokens and device
 credentials are random strings of which the server keeps only a SHA-256.
+
+A verified access token's claims are remembered until the token expires (a bounded LRU per
+`TokenService`, hence per secret), so a device that calls every few seconds does not pay for the
+signature check each time; whether the sign-in is still live is checked on every request regardless.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -29,10 +35,15 @@ class AccessClaims:
     device_id: uuid.UUID
 
 
+VERIFIED_TOKENS_KEPT = 4096
+
+
 class TokenService:
     def __init__(self, secret: str, access_seconds: int) -> None:
         self._secret = secret
         self.access_seconds = access_seconds
+        # token → (claims, exp as a Unix time): tokens whose signature and claims were checked.
+        self._verified: OrderedDict[str, tuple[AccessClaims, float]] = OrderedDict()
 
     def derive_key(self, purpose: str) -> bytes:
         """A key for one other purpose (e.g. SSE tickets), derived so it can never pass as this one."""
@@ -51,6 +62,16 @@ class TokenService:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def decode_access(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            claims, expires = known
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return claims
+            del self._verified[token]  # expired: the full check below says so
+        return self._decode_access(token)
+
+    def _decode_access(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub", "sid", "did"]}
@@ -62,9 +83,15 @@ class TokenService:
         if claims.get("typ") != "access":
             raise Unauthenticated("The access token is not valid.")
         try:
-            return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["did"]))
+            access = AccessClaims(
+                uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), uuid.UUID(claims["did"])
+            )
         except ValueError as exc:
             raise Unauthenticated("The access token is not valid.") from exc
+        self._verified[token] = (access, float(claims["exp"]))
+        if len(self._verified) > VERIFIED_TOKENS_KEPT:
+            self._verified.popitem(last=False)
+        return access
 
 
 def digest(secret: str) -> str:

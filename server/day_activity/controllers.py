@@ -1,8 +1,10 @@
 """Routes: a unit's roster for a day, and its attendance days per client for a month (secretaries, billing).
 
 Both show client data, so both write one access-log entry per client listed, in the same transaction as the
-read (`server.access_log.service.record`). Unit staff see their own unit (the same scopes they sync:
-`unit:{unit_id}`, on a shared tablet only the tablet's unit); the monthly report is also open to admins.
+read (`server.access_log.service.record`); if the log cannot be written, the read fails with it (nothing is
+returned). The default day and month are today's in Finland (`server.clock`). Unit staff see their own unit (the same scopes they sync:
+`unit:{unit_id}`, on a shared tablet only the tablet's unit); the monthly report is also open to admins
+(on a shared tablet, for the tablet's unit only: a tablet holds only what its unit needs).
 
 The roster is what a tablet also computes from its synced `schedule` and `attendance` records: every client
 scheduled that weekday within the schedule's validity, with the day's attendance state — `expected`,
@@ -29,6 +31,7 @@ from server.access_log import service as access_log
 from server.accounts.principal import Principal
 from server.attendance.models import Attendance
 from server.clients.models import Client
+from server.clock import today_in_finland
 from server.day_activity.models import WEEKDAYS, Schedule
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
@@ -100,7 +103,8 @@ async def _unit_access(
         raise NotFound("No such unit.")
     if unit_scope(unit_id) in await scopes_for(session, principal):
         return unit, "unit_staff", f"service_relationship:unit:{unit_id}"
-    if admin and principal.has_role("admin"):
+    on_other_tablet = principal.device_kind == "shared" and principal.device_unit_id != unit_id
+    if admin and principal.has_role("admin") and not on_other_tablet:
         return unit, "admin", f"billing:unit:{unit_id}"
     raise Forbidden("You have no basis to see this unit's clients.")
 
@@ -118,7 +122,7 @@ class DayActivityController(Controller):
         day: Annotated[date | None, QueryParameter(name="date")] = None,
     ) -> Roster:
         """Every client scheduled in the unit that day (today by default) and their attendance state. Logged."""
-        day = day or date.today()
+        day = day or today_in_finland()
         await begin_write(db_session)
         unit, role, basis = await _unit_access(db_session, principal, unit_id)
         weekday = WEEKDAYS[day.weekday()]
@@ -182,7 +186,7 @@ class DayActivityController(Controller):
         month: Annotated[str | None, QueryParameter(min_length=7, max_length=7)] = None,
     ) -> Response[Any]:
         """Attendance days per client in a month (this month by default); CSV with `Accept: text/csv`. Logged."""
-        month = month or date.today().strftime("%Y-%m")
+        month = month or today_in_finland().strftime("%Y-%m")
         first, last = month_range(month)
         await begin_write(db_session)
         unit, role, basis = await _unit_access(db_session, principal, unit_id, admin=True)

@@ -17,6 +17,8 @@ Rules:
   (`follow_up_no_show`; id uuid5(attendance id, "no_show"), so a second tablet's mark creates nothing).
   The task (`task`, in `unit:{unit_id}`) is closed by the unit's staff with `task.close` and an outcome;
   closing a closed task changes nothing.
+- "Today" is the date in Finland (`server.clock`). `schedule.*` lock their units in ascending unit id for the
+  whole push batch before the first one runs (`server.places.mutations.prepare_unit_locks`).
 - `headcount.record` (unit staff of the unit): a count ≥ 0 for a date, with an optional note; re-sending
   the same id with the same content is a no-op, other content is `duplicate`.
 """
@@ -31,6 +33,7 @@ import msgspec
 from sqlalchemy import select
 
 from server.attendance.models import Attendance
+from server.clock import today_in_finland
 from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule, Task
 from server.db import dialect_insert
 from server.places.capacity import (
@@ -41,7 +44,15 @@ from server.places.capacity import (
     overbooked,
     publish_free_places,
 )
-from server.places.mutations import locked_unit, require_unit_or_places, serve_client
+from server.places.mutations import (
+    lock_units_in_args,
+    locked_row,
+    locked_unit,
+    prepare_unit_locks,
+    require_unit_or_places,
+    serve_client,
+    units_of_rows,
+)
 from server.reference.models import Unit
 from server.sync.mutations import MutationContext, mutation
 from server.sync.scopes import unit_scope
@@ -151,7 +162,7 @@ async def _check_and_publish(
     """Refuse if a scheduled date of start..end (None: open) went over capacity; else publish free places."""
     await ctx.session.flush()
     after = await load_state(ctx.session, unit)
-    today = ctx.now.date()
+    today = today_in_finland(ctx.now)
     days = [
         d
         for d in days_to_check(max(start, today), end, [before, after], today)
@@ -168,7 +179,7 @@ async def _check_and_publish(
     publish_free_places(ctx.changes, after, today)
 
 
-@mutation("schedule.set", args=SetSchedule, capacity_taking=True)
+@mutation("schedule.set", args=SetSchedule, capacity_taking=True, prepare=lock_units_in_args)
 async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
     """Create or replace a client's weekly schedule in a day-activity unit; capacity-checked."""
     require_unit_or_places(ctx, args.unit_id)
@@ -193,16 +204,15 @@ async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
     return {"schedule_id": str(schedule.id)}
 
 
-@mutation("schedule.end", args=EndSchedule, capacity_taking=True)
+@mutation(
+    "schedule.end",
+    args=EndSchedule,
+    capacity_taking=True,
+    prepare=prepare_unit_locks(units_of_rows(Schedule, "schedule_id")),
+)
 async def end_schedule(ctx: MutationContext, args: EndSchedule) -> dict:
     """Set the schedule's last day; a later last day than before is capacity-checked."""
-    found = await ctx.session.get(Schedule, args.schedule_id)
-    if found is None:
-        ctx.reject("unknown_entity", "No such schedule.", {"schedule_id": str(args.schedule_id)})
-    require_unit_or_places(ctx, found.unit_id)
-    unit, before = await locked_unit(ctx, found.unit_id, None)
-    schedule = await ctx.session.get(Schedule, args.schedule_id, populate_existing=True)
-    assert schedule is not None
+    schedule, unit, before = await locked_row(ctx, Schedule, args.schedule_id, "schedule")
     _require_period(ctx, schedule.valid_from, args.valid_until)
     schedule.valid_until, schedule.updated_by, schedule.updated_at = args.valid_until, ctx.user_id, ctx.now
     await _check_and_publish(ctx, unit, before, set(schedule.weekdays), schedule.valid_from, None)
@@ -216,7 +226,7 @@ async def end_schedule(ctx: MutationContext, args: EndSchedule) -> dict:
 async def absence_changed(ctx: MutationContext, row: Attendance) -> None:
     """An attendance record gained or lost its absence: republish the unit's free places if a schedule of
     the client covers that date within the published window."""
-    today = ctx.now.date()
+    today = today_in_finland(ctx.now)
     if not today <= row.date <= today + timedelta(days=60):
         return
     weekday = WEEKDAYS[row.date.weekday()]

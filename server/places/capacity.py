@@ -24,6 +24,12 @@ snapshot per statement, after the lock is granted). On SQLite `FOR UPDATE` is no
 the push transaction began with BEGIN IMMEDIATE (`server.db.begin_write`), so it holds the database's
 single write lock from its first statement; no other writer can interleave between the check and the
 insert, in this process or any other.
+
+Several units in one transaction (`lock_units`): always in ascending unit id, in one statement, so two
+transactions that both need units A and B cannot each hold one and wait for the other (a deadlock, which
+PostgreSQL breaks by failing one of them). A mutation that touches two units (`residency.move`) locks both
+that way, and the `prepare` hooks of the places mutations lock every unit a push batch will need, in that
+order, before the first handler runs (`server.places.mutations.prepare_unit_locks`).
 """
 
 from __future__ import annotations
@@ -206,6 +212,24 @@ async def lock_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit | None:
     ).scalar_one_or_none()
 
 
+async def lock_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Unit]:
+    """Take the capacity locks of several units in ascending id order (PostgreSQL applies `ORDER BY` before
+    `FOR UPDATE`, so the rows are locked in that order); returns the units found."""
+    ids = sorted({uuid.UUID(str(u)) for u in unit_ids})
+    if not ids:
+        return {}
+    units = (
+        await session.execute(
+            select(Unit)
+            .where(Unit.id.in_(ids))
+            .order_by(Unit.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalars()
+    return {unit.id: unit for unit in units}
+
+
 async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
     changes = (
         await session.execute(
@@ -310,6 +334,13 @@ async def refresh_all(session: AsyncSession, changes: ChangeSet, today: date) ->
 
 async def alternatives(session: AsyncSession, unit: Unit, days: Sequence[date]) -> list[dict[str, Any]]:
     """Units of the same kind in the same area with at least one free place on every one of `days`."""
+    return (await alternatives_for(session, unit, [days]))[0]
+
+
+async def alternatives_for(
+    session: AsyncSession, unit: Unit, periods: Sequence[Sequence[date]]
+) -> list[list[dict[str, Any]]]:
+    """`alternatives` for each of several periods, reading each other unit's rows once (a series)."""
     others = (
         await session.execute(
             select(Unit)
@@ -317,12 +348,14 @@ async def alternatives(session: AsyncSession, unit: Unit, days: Sequence[date]) 
             .order_by(Unit.code)
         )
     ).scalars()
-    found = []
-    for other in others:
-        places = day_places(await load_state(session, other), days)
-        least = min((p.free for p in places.values()), default=0)
-        if least >= 1:
-            found.append(
-                {"unit_id": str(other.id), "code": other.code, "labels": other.labels, "free": least}
-            )
+    states = [(other, await load_state(session, other)) for other in others]
+    found: list[list[dict[str, Any]]] = []
+    for days in periods:
+        found.append([])
+        for other, state in states:
+            least = min((p.free for p in day_places(state, days).values()), default=0)
+            if least >= 1:
+                found[-1].append(
+                    {"unit_id": str(other.id), "code": other.code, "labels": other.labels, "free": least}
+                )
     return found

@@ -8,6 +8,11 @@ Two models, not one `Stay` with a kind, because the two ways of taking a place d
   resident leaves (the place is taken through `move_out` inclusive), with `ResidencyAbsence` periods
   (hospital, home leave) during which the resident does not occupy the place (protocol: free places
   count planned absences).
+- `StaySeries` — regular rotating short-term care for a client of a family carer (e.g. one week every fourth
+  week): `periods` periods of `period_days` days, the n-th starting `first_start + n * every_weeks` weeks.
+  Each booked period is an ordinary `Stay` with `series_id` and id `series_stay_id(series, n)`; the periods
+  that found no free place are kept in `refused` (their dates and the alternatives offered then).
+  `cancelled_from`: the periods starting on or after it were cancelled (`stay.cancel_series`).
 - `CapacityChange` — a temporary change of a unit's places for a period with a reason: `mode` `delta`
   (-1: a closed room) or `absolute` (2 places in a holiday week). See `server.places.capacity`.
 
@@ -19,15 +24,43 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 
 STAY_STATUSES = ("booked", "cancelled")
+SERIES_STATUSES = ("active", "cancelled")
+SERIES_NAMESPACE = uuid.UUID("9a7c3e51-4b2d-5f60-8e1a-2c4b6d8f0a13")
 CAPACITY_MODES = ("delta", "absolute")
 ABSENCE_REASONS = ("hospital", "home_leave", "other")
+
+
+def series_stay_id(series_id: uuid.UUID | str, n: int) -> uuid.UUID:
+    """The id of the series' n-th period (0-based) as a stay: deterministic, so a device can predict it."""
+    return uuid.uuid5(SERIES_NAMESPACE, f"stay_series:{uuid.UUID(str(series_id))}:{n}")
+
+
+class StaySeries(Base):
+    __tablename__ = "stay_series"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), index=True)
+    first_start: Mapped[date]
+    period_days: Mapped[int] = mapped_column(Integer)
+    every_weeks: Mapped[int] = mapped_column(Integer)
+    periods: Mapped[int] = mapped_column(Integer)
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    cancelled_from: Mapped[date | None]
+    refused: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Stay(Base):
@@ -39,6 +72,7 @@ class Stay(Base):
     start_date: Mapped[date]
     end_date: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="booked")
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stay_series.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -2,11 +2,13 @@
 
 - `GET /api/places/board` (coordinators, admins): every unit (filter by `area_id`, `kind`) with its free
   places per date in `from`..`to` (default today..today+13, at most 60 days after `from`), read from the
-  published `free_places` records (dates outside the published window [today, today+60] are absent),
-  sorted by the total of free places, most first. No client data.
+  published `free_places` records (dates outside the published window [today, today+60] are absent;
+  "today" is the date in Finland, `server.clock`),
+  sorted by the total of free places, most first. No client data, so nothing to log.
 - `GET /api/queue` (coordinators): the active entries (filter by `service_kind`, `area_id`) per queue in rank
   order with their reasons, and only what placement needs of the client: id, initials, age, municipality,
   scores, days waiting. Every client listed is written to the access log (basis `coordinator:placement`).
+  Not on a shared tablet (a coordinator may sign in on one, but a tablet holds only its unit's data).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from sqlalchemy import select
 
 from server.access_log import service as access_log
 from server.clients.models import Client
+from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.errors import KaariError
+from server.errors import Forbidden, KaariError
 from server.places.capacity import free_places_id
 from server.queue.models import ACTIVE_ENTRY_STATUSES, QueueEntry
 from server.queue.sync import ranked_queue
@@ -93,7 +96,7 @@ class PlacesBoardController(Controller):
     ) -> list[BoardUnit]:
         """Free places per unit and date (coordinators, admins), most free places first."""
         principal.require_role("coordinator", "admin")
-        start = start or date.today()
+        start = start or today_in_finland()
         end = end or start + timedelta(days=DEFAULT_BOARD_DAYS)
         if end < start or (end - start).days > MAX_BOARD_DAYS:
             raise KaariError(
@@ -143,8 +146,10 @@ class QueueController(Controller):
     ) -> list[QueueEntryOut]:
         """The queue in rank order with reasons (coordinators). Every client listed is logged."""
         principal.require_role("coordinator")
+        if principal.device_kind == "shared":
+            raise Forbidden("The queue is not shown on a shared tablet: a tablet holds only its unit's data.")
         await begin_write(db_session)
-        today = date.today()
+        today = today_in_finland()
         keys_query = select(QueueEntry.service_kind, QueueEntry.area_id).where(
             QueueEntry.status.in_(ACTIVE_ENTRY_STATUSES)
         )

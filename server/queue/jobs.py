@@ -1,7 +1,7 @@
 """Jobs of the queue: expiring place offers (run by a job later; idempotent, arq may run it twice).
 
 `expire_offers(session, now)` takes every `open` offer whose `expires_at` has passed, under its unit's
-capacity lock, marks it `expired`, puts its queue entry back to `waiting`, republishes the offer, the queue
+capacity lock (the units in ascending id, like every places mutation, so it cannot deadlock with a push), marks it `expired`, puts its queue entry back to `waiting`, republishes the offer, the queue
 and the unit's free places (the held place is free again) and commits. An offer already expired, accepted or
 declined is left alone, so a second run (or a concurrent one) changes nothing. The caller pokes devices
 (the returned change set's `touched_scopes`).
@@ -15,8 +15,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.clock import today_in_finland
 from server.db import begin_write
-from server.places.capacity import load_state, lock_unit, publish_free_places
+from server.places.capacity import load_state, lock_units, publish_free_places
 from server.queue.models import Offer, QueueEntry
 from server.queue.sync import publish_offer, publish_queue
 from server.sync.changes import ChangeSet
@@ -34,8 +35,10 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
         )
     ).all()
     expired: list[uuid.UUID] = []
+    today = today_in_finland(now)
+    units = await lock_units(session, [unit_id for _, unit_id in due])
     for offer_id, unit_id in due:
-        unit = await lock_unit(session, unit_id)
+        unit = units.get(unit_id)
         offer = await session.get(Offer, offer_id, populate_existing=True)
         if unit is None or offer is None or offer.status != "open" or offer.expires_at > now:
             continue
@@ -44,10 +47,10 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
         if entry is not None and entry.status == "offered":
             entry.status = "waiting"
         await session.flush()
-        publish_free_places(changes, await load_state(session, unit), now.date())
+        publish_free_places(changes, await load_state(session, unit), today)
         publish_offer(changes, offer)
         if entry is not None:
-            await publish_queue(session, changes, entry.service_kind, entry.area_id, now.date())
+            await publish_queue(session, changes, entry.service_kind, entry.area_id, today)
         expired.append(offer.id)
     await changes.flush(session)
     await session.commit()

@@ -18,6 +18,10 @@
 - `placement.decline` (coordinators): the place is free again, the entry is back to `waiting`.
 - Accepting or declining an offer past its `expires_at` is rejected `offer_expired` (`jobs.expire_offers`
   releases the place).
+- Dates are Finnish dates (`server.clock`): "in the past" means before today in Finland, and a referral
+  received at 23:30 Finnish time on the 3rd entered the queue on the 3rd.
+- Lock order: the `placement.*` mutations of a push batch lock their units in ascending unit id before the
+  first one runs (`server.places.mutations.prepare_unit_locks`).
 """
 
 from __future__ import annotations
@@ -31,16 +35,20 @@ import msgspec
 from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
+from server.clock import date_in_finland, today_in_finland
 from server.places.models import Residency, Stay
 from server.places.mutations import (
     Reason,
     check_and_publish,
+    lock_units_in_args,
     locked_unit,
+    prepare_unit_locks,
     record_scopes,
     require_period,
     residency_data,
     serve_client,
     stay_data,
+    units_of_rows,
 )
 from server.queue.models import Offer, QueueEntry, Referral, placement_id, queue_entry_id
 from server.queue.sync import publish_offer, publish_queue, queue_scopes, referral_data
@@ -139,14 +147,16 @@ async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
         client_id=referral.client_id,
         service_kind=referral.service_kind,
         area_id=referral.area_id,
-        entered_at=args.received_at.date(),
+        entered_at=date_in_finland(args.received_at),
         status="waiting",
     )
     ctx.session.add(entry)
     if area_scope(args.area_id) in ctx.scopes and await remember_area(ctx.session, client.id, args.area_id):
         await publish_client(ctx.session, ctx.changes, client)
     ctx.changes.put("referral", referral.id, referral_data(referral), queue_scopes(referral.area_id))
-    await publish_queue(ctx.session, ctx.changes, entry.service_kind, entry.area_id, ctx.now.date())
+    await publish_queue(
+        ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
+    )
     role, basis = (
         ("coordinator", "coordinator:placement")
         if coordinator
@@ -159,6 +169,9 @@ async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
 
 
 # --- offers ---------------------------------------------------------------------------------------------------
+
+
+lock_units_of_offers = prepare_unit_locks(units_of_rows(Offer, "offer_id"))
 
 
 def is_expired(offer: Offer, now: datetime) -> bool:
@@ -180,7 +193,7 @@ async def _log_placement(ctx: MutationContext, offer: Offer, operation: str) -> 
     )
 
 
-@mutation("placement.offer", args=OfferPlace, capacity_taking=True)
+@mutation("placement.offer", args=OfferPlace, capacity_taking=True, prepare=lock_units_in_args)
 async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     """Offer a place to a waiting client; the open offer holds the place until answered or expired."""
     ctx.require_role("coordinator")
@@ -199,7 +212,7 @@ async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
         ctx.reject("invalid_date", "A short-term care offer needs an end date.")
     if args.end_date is not None:
         require_period(ctx, args.start_date, args.end_date)
-    if args.start_date < ctx.now.date():
+    if args.start_date < today_in_finland(ctx.now):
         ctx.reject("invalid_date", "An offer cannot start in the past.", {"start_date": str(args.start_date)})
     expires_at = args.expires_at or ctx.now + timedelta(hours=OFFER_HOURS)
     if expires_at <= ctx.now:
@@ -231,7 +244,9 @@ async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     entry.status = "offered"
     await check_and_publish(ctx, unit, before, args.start_date, args.end_date)
     publish_offer(ctx.changes, offer)
-    await publish_queue(ctx.session, ctx.changes, entry.service_kind, entry.area_id, ctx.now.date())
+    await publish_queue(
+        ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
+    )
     await _log_placement(ctx, offer, "offer")
     return {"offer_id": str(offer.id), "status": offer.status, "expires_at": expires_at.isoformat()}
 
@@ -252,7 +267,7 @@ async def get_offer(ctx: MutationContext, offer_id: uuid.UUID):
     return offer, entry, unit, before
 
 
-@mutation("placement.accept", args=AcceptOffer, capacity_taking=True)
+@mutation("placement.accept", args=AcceptOffer, capacity_taking=True, prepare=lock_units_of_offers)
 async def accept(ctx: MutationContext, args: AcceptOffer) -> dict:
     """The client accepts: the held place becomes their stay or residency; the entry is placed."""
     offer, entry, unit, before = await get_offer(ctx, args.offer_id)
@@ -295,12 +310,14 @@ async def accept(ctx: MutationContext, args: AcceptOffer) -> dict:
         ctx.changes.put("residency", placed.id, await residency_data(ctx, placed), record_scopes(unit.id))
     publish_offer(ctx.changes, offer)
     ctx.changes.put("referral", referral.id, referral_data(referral), queue_scopes(referral.area_id))
-    await publish_queue(ctx.session, ctx.changes, entry.service_kind, entry.area_id, ctx.now.date(), (entry,))
+    await publish_queue(
+        ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now), (entry,)
+    )
     await _log_placement(ctx, offer, "accept")
     return {"offer_id": str(offer.id), "placement_id": str(offer.placement_id)}
 
 
-@mutation("placement.decline", args=DeclineOffer)
+@mutation("placement.decline", args=DeclineOffer, prepare=lock_units_of_offers)
 async def decline(ctx: MutationContext, args: DeclineOffer) -> dict:
     """The client declines: the place is free again and the entry waits again."""
     offer, entry, unit, before = await get_offer(ctx, args.offer_id)
@@ -313,6 +330,8 @@ async def decline(ctx: MutationContext, args: DeclineOffer) -> dict:
     entry.status = "waiting"
     await check_and_publish(ctx, unit, before, offer.start_date, offer.end_date, taking=False)
     publish_offer(ctx.changes, offer)
-    await publish_queue(ctx.session, ctx.changes, entry.service_kind, entry.area_id, ctx.now.date())
+    await publish_queue(
+        ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
+    )
     await _log_placement(ctx, offer, "decline")
     return {"offer_id": str(offer.id), "status": offer.status}

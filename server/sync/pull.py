@@ -9,15 +9,31 @@ A page is built in this order:
 3. the change log after the cookie's version, filtered to the replica's scopes through `change_scopes`.
 A snapshot spans several transactions, so once it is complete the change log is replayed from the version
 where it began: whatever changed meanwhile arrives again, in order, and the replica ends exact.
+
+Most pulls find nothing new, so that case costs one statement after the transaction begins:
+- `sync_head` and the client row are read together;
+- the change-log query is skipped when the cookie is already at the head version (it could only be empty);
+- the outcomes query is skipped when the client's `last_seq` equals the cookie's (every stored outcome has
+  `seq <= last_seq`: push writes them in the transaction that moves `last_seq`);
+- the scope summaries are cached per head version: `scope_state` only changes in the transaction that
+  moves `sync_head.version` (`ChangeSet.flush`), so one version has one set of checksums.
+Each shortcut leaves exactly the answer the full path would give.
+
+Snapshots and changes read each record's JSON columns as text and decode them with msgspec (no ORM
+objects, no stdlib `json`), and a page's size is estimated from the stored text's length rather than by
+encoding every op once more: the stored JSON is never shorter than the compact encoding, so pages stay
+under the budget.
 """
 
 from __future__ import annotations
 
+import json
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Text, bindparam, cast, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
@@ -30,6 +46,7 @@ from server.sync.models import (
     ChangeScope,
     RecordScope,
     ScopeState,
+    SyncClient,
     SyncHead,
     SyncMutation,
     SyncRecord,
@@ -50,7 +67,13 @@ from sync_protocol.messages import (
 
 SNAPSHOT_BATCH = 500
 CHANGES_BATCH = 1000
+SUMMARY_VERSIONS = 8
+"""Head versions whose scope summaries are kept in memory (per engine)."""
 _size = msgspec.json.Encoder()
+# `{"op":"put","type":"","id":"","version":,"scopes":[],"data":}` (61 bytes) and a version of up to 20
+# digits: a put's JSON besides its strings and data; likewise a del's.
+_PUT_FRAME = 61 + 20
+_DEL_FRAME = 41 + 20
 
 
 @dataclass
@@ -59,13 +82,22 @@ class Page:
     ops: list[Op] = field(default_factory=list)
     used: int = 0
 
-    def add(self, op: Op) -> None:
+    def add(self, op: Op, size: int | None = None) -> None:
+        """Append `op`; `size` is an upper bound on its encoded length (measured when not given)."""
         self.ops.append(op)
-        self.used += len(_size.encode(op))
+        self.used += len(_size.encode(op)) if size is None else size
 
     @property
     def full(self) -> bool:
         return self.used >= self.budget
+
+
+_HEAD_AND_CLIENT = (
+    select(SyncHead, SyncClient)
+    .outerjoin(SyncClient, SyncClient.id == bindparam("client_id", type_=SyncClient.__table__.c.id.type))
+    .where(SyncHead.id == 1)
+)
+"""Built once: constructing the statement cost more than running it."""
 
 
 async def pull(
@@ -77,8 +109,10 @@ async def pull(
         raise Forbidden("Pulling needs a signed-in user; a device credential can only flush an outbox.")
     if session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    client = await bind_client(session, principal, request.client_id, create=False)
-    head = (await session.execute(select(SyncHead).where(SyncHead.id == 1))).scalar_one()
+    # The head and the client row in one statement; `bind_client` then finds the row in the identity map.
+    head, client = (await session.execute(_HEAD_AND_CLIENT, {"client_id": request.client_id})).one()
+    if client is not None:
+        client = await bind_client(session, principal, request.client_id, create=False)
     scopes = sorted(await scopes_for(session, principal))
     last_seq = client.last_seq if client else 0
 
@@ -102,7 +136,7 @@ async def pull(
     outcomes = await _outcomes(session, client, cookie.ls)
     summaries: dict[str, ScopeSummary] = {}
     if not has_more:
-        summaries = await _summaries(session, scopes)
+        summaries = await _summaries(session, scopes, head.version)
         cookie.ls = last_seq
     response = PullResponse(
         cookie=encode_cookie(cookie),
@@ -140,36 +174,31 @@ async def _snapshot(session: AsyncSession, cookie: Cookie, scopes: set[str], pag
     snap = cookie.snap
     assert snap is not None
     while True:
-        keys = select(RecordScope.record_type, RecordScope.record_id).where(
-            RecordScope.scope.in_(snap.scopes)
-        )
-        if snap.after_type or snap.after_id:
-            keys = keys.where(
-                (RecordScope.record_type > snap.after_type)
-                | ((RecordScope.record_type == snap.after_type) & (RecordScope.record_id > snap.after_id))
-            )
-        keys = keys.distinct().order_by(RecordScope.record_type, RecordScope.record_id).limit(SNAPSHOT_BATCH)
-        batch = keys.subquery()
+        batch = _next_keys(snap).subquery()
         rows = (
-            (
-                await session.execute(
-                    select(SyncRecord)
-                    .join(
-                        batch,
-                        (SyncRecord.record_type == batch.c.record_type)
-                        & (SyncRecord.record_id == batch.c.record_id),
-                    )
-                    .order_by(SyncRecord.record_type, SyncRecord.record_id)
+            await session.execute(
+                select(
+                    SyncRecord.record_type,
+                    SyncRecord.record_id,
+                    SyncRecord.version,
+                    cast(SyncRecord.scopes, Text),
+                    cast(SyncRecord.data, Text),
                 )
+                .join(
+                    batch,
+                    (SyncRecord.record_type == batch.c.record_type)
+                    & (SyncRecord.record_id == batch.c.record_id),
+                )
+                .order_by(SyncRecord.record_type, SyncRecord.record_id)
             )
-            .scalars()
-            .all()
-        )
-        for record in rows:
+        ).all()
+        for record_type, record_id, version, scopes_text, data_text in rows:
+            now_in = [s for s in _json(scopes_text) if s in scopes]
             page.add(
-                _put(record.record_type, record.record_id, record.version, record.scopes, record.data, scopes)
+                PutOp(type=record_type, id=record_id, version=version, scopes=now_in, data=_json(data_text)),
+                _put_size(record_type, record_id, now_in, data_text),
             )
-            snap.after_type, snap.after_id = record.record_type, record.record_id
+            snap.after_type, snap.after_id = record_type, record_id
             if page.full:
                 return
         if len(rows) < SNAPSHOT_BATCH:
@@ -177,9 +206,41 @@ async def _snapshot(session: AsyncSession, cookie: Cookie, scopes: set[str], pag
             return
 
 
+def _next_keys(snap: Snapshot) -> Any:
+    """The next `SNAPSHOT_BATCH` record keys of the snapshot's scopes after its position, in key order.
+
+    One index range per scope (`record_scopes` is keyed by scope, type, id), each stopping after a batch,
+    merged and deduplicated: the cost of a batch does not grow with the scope's size. (A single
+    `scope IN (…)` with the position as an OR read every remaining key of the scopes and sorted them.)
+    """
+    per_scope = []
+    for scope in snap.scopes:
+        keys = select(RecordScope.record_type, RecordScope.record_id).where(RecordScope.scope == scope)
+        if snap.after_type or snap.after_id:
+            keys = keys.where(
+                tuple_(RecordScope.record_type, RecordScope.record_id)
+                > tuple_(literal(snap.after_type), literal(snap.after_id))
+            )
+        ranged = (
+            keys.order_by(RecordScope.record_type, RecordScope.record_id).limit(SNAPSHOT_BATCH).subquery()
+        )
+        per_scope.append(select(ranged.c.record_type, ranged.c.record_id))
+    merged = union_all(*per_scope).subquery()
+    return (
+        select(merged.c.record_type, merged.c.record_id)
+        .distinct()
+        .order_by(merged.c.record_type, merged.c.record_id)
+        .limit(SNAPSHOT_BATCH)
+    )
+
+
 async def _changes(session: AsyncSession, cookie: Cookie, scopes: list[str], head: int, page: Page) -> bool:
     """Append changes after `cookie.v`; returns True if more remain. Moves `cookie.v` to a tx boundary."""
     held = set(scopes)
+    if cookie.v >= head:
+        # Already at the head: the query below could only come back empty.
+        cookie.v = head
+        return False
     while True:
         versions = (
             (
@@ -202,60 +263,60 @@ async def _changes(session: AsyncSession, cookie: Cookie, scopes: list[str], hea
             cookie.v = head
             return False
         changes = (
-            (
-                await session.execute(
-                    select(Change).where(Change.version.in_(versions)).order_by(Change.version)
+            await session.execute(
+                select(
+                    Change.version,
+                    Change.tx_last,
+                    Change.record_type,
+                    Change.record_id,
+                    Change.op,
+                    cast(Change.scopes, Text),
+                    cast(Change.old_scopes, Text),
+                    cast(Change.data, Text),
                 )
+                .where(Change.version.in_(versions))
+                .order_by(Change.version)
             )
-            .scalars()
-            .all()
-        )
-        for change in changes:
-            op = _op_for(change, held)
-            if op is not None:
-                page.add(op)
-            cookie.v = change.version
-            if page.full and change.version == change.tx_last:
+        ).all()
+        for version, tx_last, record_type, record_id, kind, scopes_text, old_text, data_text in changes:
+            now_in = [s for s in _json(scopes_text) if s in held]
+            if kind == "put" and now_in:
+                data = _json(data_text) if data_text is not None else None
+                page.add(
+                    PutOp(type=record_type, id=record_id, version=version, scopes=now_in, data=data or {}),
+                    _put_size(record_type, record_id, now_in, data_text or "{}"),
+                )
+            elif any(s in held for s in _json(old_text)):
+                page.add(
+                    DelOp(type=record_type, id=record_id, version=version),
+                    _DEL_FRAME + len(record_type) + len(record_id),
+                )
+            cookie.v = version
+            if page.full and version == tx_last:
                 return cookie.v < head
         if len(versions) < CHANGES_BATCH:
             cookie.v = head
             return False
 
 
-def _op_for(change: Change, held: set[str]) -> Op | None:
-    now_in = [s for s in change.scopes if s in held]
-    if change.op == "put" and now_in:
-        return PutOp(
-            type=change.record_type,
-            id=change.record_id,
-            version=change.version,
-            scopes=now_in,
-            data=change.data or {},
-        )
-    if any(s in held for s in change.old_scopes):
-        return DelOp(type=change.record_type, id=change.record_id, version=change.version)
-    return None
+def _json(text: str | bytes | None) -> Any:
+    """A JSON column read as text (`CAST(… AS TEXT)`: raw on both engines), decoded; None for SQL NULL."""
+    if text is None:
+        return None
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)  # what the column's own type would do (NaN, huge integers)
 
 
-def _put(
-    record_type: str,
-    record_id: str,
-    version: int,
-    record_scopes: list[str],
-    data: dict[str, Any],
-    held: set[str],
-) -> PutOp:
-    return PutOp(
-        type=record_type,
-        id=record_id,
-        version=version,
-        scopes=[s for s in record_scopes if s in held],
-        data=data,
-    )
+def _put_size(record_type: str, record_id: str, scopes: list[str], data_text: str) -> int:
+    """An upper bound on a put's JSON length: the stored JSON text is at least as long as msgspec's."""
+    return _PUT_FRAME + len(record_type) + len(record_id) + sum(len(s) + 3 for s in scopes) + len(data_text)
 
 
 async def _outcomes(session: AsyncSession, client: Any, after_seq: int) -> list[Any]:
-    if client is None:
+    # Outcomes are written in the transaction that moves `last_seq` past them: none lies beyond it.
+    if client is None or client.last_seq <= after_seq:
         return []
     rows = (
         (
@@ -275,7 +336,35 @@ async def _outcomes(session: AsyncSession, client: Any, after_seq: int) -> list[
     return [result_of(row) for row in rows]
 
 
-async def _summaries(session: AsyncSession, scopes: list[str]) -> dict[str, ScopeSummary]:
-    rows = (await session.execute(select(ScopeState).where(ScopeState.scope.in_(scopes)))).scalars().all()
-    known = {row.scope: ScopeChecksum.from_signed(row.count, row.checksum) for row in rows}
-    return {scope: known.get(scope, ScopeChecksum.from_signed(0, 0)).summary() for scope in scopes}
+_EMPTY = ScopeChecksum.from_signed(0, 0).summary()
+_summary_cache: weakref.WeakKeyDictionary[Any, dict[int, dict[str, ScopeSummary]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _summaries(session: AsyncSession, scopes: list[str], version: int) -> dict[str, ScopeSummary]:
+    """Each scope's count and checksum at head `version` (read in this pull's transaction).
+
+    `scope_state` changes only in the transaction that moves `sync_head.version`, so the summaries of one
+    version never change: they are kept per engine for the last few versions, and a pull at a version
+    already seen reads nothing.
+    """
+    by_version = _summary_cache.setdefault(session.bind.sync_engine, {})
+    cached = by_version.get(version)
+    if cached is not None and all(scope in cached for scope in scopes):
+        return {scope: cached[scope] for scope in scopes}
+    rows = (
+        await session.execute(
+            select(ScopeState.scope, ScopeState.count, ScopeState.checksum).where(
+                ScopeState.scope.in_(scopes)
+            )
+        )
+    ).all()
+    known = {scope: ScopeChecksum.from_signed(count, checksum).summary() for scope, count, checksum in rows}
+    summaries = {scope: known.get(scope, _EMPTY) for scope in scopes}
+    if cached is None:
+        cached = by_version[version] = {}
+        for old in sorted(by_version)[:-SUMMARY_VERSIONS]:
+            del by_version[old]
+    cached.update(summaries)
+    return summaries

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.attendance.models import Attendance
+from server.clock import today_in_finland
 from server.day_activity.models import Schedule
 from server.demo import DEMO_DAY_UNIT, DEMO_WEEKDAYS, demo_id
 from server.reference.models import reference_id
@@ -33,7 +34,7 @@ def new_id() -> str:
 
 def last_weekday(before: date | None = None) -> date:
     """The latest Monday-to-Friday date on or before `before` (today)."""
-    d = before or date.today()
+    d = before or today_in_finland()
     while d.weekday() >= 5:
         d -= timedelta(days=1)
     return d

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from server.clock import today_in_finland
 from server.places.capacity import free_places_id
 from tests.day_activity.helpers import DA, da_client, demo_weekdays, new_id, recompute_day_activity
 from tests.places.helpers import DAY_NAMES, published, replica, window
@@ -15,7 +16,7 @@ def outcome(sync, mutation):
 
 
 def next_weekday(name: str, after: int = 1) -> date:
-    d = date.today() + timedelta(days=after)
+    d = today_in_finland() + timedelta(days=after)
     while DAY_NAMES[d.weekday()] != name:
         d += timedelta(days=1)
     return d
@@ -84,7 +85,7 @@ async def test_set_and_end_schedule_and_free_places_follow(client, db):
 
 async def test_closed_day_and_full_day_are_rejected(client, db):
     paiva = await replica(client, "paiva")
-    closed = await set_schedule(paiva, da_client(1), ["mon", "sat"], date.today())
+    closed = await set_schedule(paiva, da_client(1), ["mon", "sat"], today_in_finland())
     # Fridays: 15 places, 12 demo clients; three more fit, the fourth does not.
     friday = next_weekday("fri")
     fits = [await set_schedule(paiva, da_client(n), ["fri"], friday) for n in (0, 1, 3)]
@@ -107,7 +108,7 @@ async def test_closed_day_and_full_day_are_rejected(client, db):
 async def test_an_absence_frees_the_scheduled_place(client, db):
     paiva = await replica(client, "paiva")
     await paiva.pull()
-    weekdays = [d for d in (date.today(), date.today() + timedelta(days=1)) if d.weekday() < 5]
+    weekdays = [d for d in (today_in_finland(), today_in_finland() + timedelta(days=1)) if d.weekday() < 5]
     if not weekdays:  # a Saturday: nobody is scheduled today or tomorrow (absences are for today or tomorrow)
         return
     day = weekdays[0]
@@ -130,9 +131,9 @@ async def test_other_units_staff_cannot_schedule(client):
     await paiva.pull()
     schedule_id = next(iter(paiva.view.records("schedule"))).id
     attempts = [
-        await set_schedule(hoiva, da_client(2), ["mon"], date.today()),
+        await set_schedule(hoiva, da_client(2), ["mon"], today_in_finland()),
         await hoiva.mutate(
-            "schedule.end", {"schedule_id": schedule_id, "valid_until": date.today().isoformat()}
+            "schedule.end", {"schedule_id": schedule_id, "valid_until": today_in_finland().isoformat()}
         ),
     ]
     report = await hoiva.sync()

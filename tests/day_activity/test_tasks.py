@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from sqlalchemy import func, select
 
+from server.clock import today_in_finland
 from server.day_activity.models import HeadCount, Task
 from sync_protocol.policies import attendance_id
 from tests.day_activity.helpers import DA, da_client, new_id
@@ -19,7 +19,7 @@ def outcome(sync, mutation):
 
 async def test_a_no_show_marked_on_two_tablets_creates_one_task_which_closes(client, db):
     first, second = await replica(client, "paiva"), await replica(client, "paiva")
-    today = date.today().isoformat()
+    today = today_in_finland().isoformat()
     args = {"client_id": da_client(4), "unit_id": str(DA), "date": today, "reason": "no_show"}
     # Both tablets are offline when they mark it, then both push.
     await first.mutate("attendance.mark_absent", args)
@@ -33,7 +33,7 @@ async def test_a_no_show_marked_on_two_tablets_creates_one_task_which_closes(cli
 
     await db.rollback()
     assert (await db.execute(select(func.count()).select_from(Task))).scalar_one() == 1
-    record_id = attendance_id(uuid.UUID(da_client(4)), DA, date.today())
+    record_id = attendance_id(uuid.UUID(da_client(4)), DA, today_in_finland())
     task_id = str(uuid.uuid5(record_id, "no_show"))
     for tablet in (first, second):
         tasks = tablet.view.records("task")
@@ -59,7 +59,7 @@ async def test_a_no_show_marked_on_two_tablets_creates_one_task_which_closes(cli
 
 async def test_headcount_is_recorded_and_synced(client, db):
     paiva, hoiva = await replica(client, "paiva"), await replica(client, "hoiva")
-    today = date.today().isoformat()
+    today = today_in_finland().isoformat()
     headcount_id = new_id()
     args = {"headcount_id": headcount_id, "unit_id": str(DA), "date": today, "count": 14, "note": "lunch"}
     await paiva.mutate("headcount.record", args)

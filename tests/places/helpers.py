@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.clock import today_in_finland
 from server.demo import DEMO_SHORT_TERM_UNIT, demo_id
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
 from server.reference.models import Unit, reference_id
@@ -36,7 +37,7 @@ async def replica(http: Any, username: str, **kwargs: Any) -> SyncClient:
 
 
 def day(offset: int) -> str:
-    return (date.today() + timedelta(days=offset)).isoformat()
+    return (today_in_finland() + timedelta(days=offset)).isoformat()
 
 
 async def recompute(
@@ -106,4 +107,4 @@ def published(sync: SyncClient, unit_id: uuid.UUID) -> dict[str, tuple[int, int]
 
 
 def window() -> list[date]:
-    return [date.today() + timedelta(days=n) for n in range(61)]
+    return [today_in_finland() + timedelta(days=n) for n in range(61)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from server.clock import today_in_finland
 from server.db import create_engine
 from server.settings import Settings
 from sync_protocol.client import RetryPolicy
@@ -76,7 +77,7 @@ async def run_race(http_for, settings: Settings, racers: int, seed: int) -> None
     engine = create_engine(settings)
     try:
         async with async_sessionmaker(engine)() as session:
-            days = [date.today() + timedelta(days=n) for n in range(40, 56)]
+            days = [today_in_finland() + timedelta(days=n) for n in range(40, 56)]
             counted = await recompute(session, STC, days)
     finally:
         await engine.dispose()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from server.access_log.models import AccessLogEntry
+from server.clock import today_in_finland
 from server.reference.models import reference_id
 from tests.conftest import bearer, sign_in
 from tests.places.helpers import STC, other_client, replica
@@ -15,7 +16,7 @@ from tests.queue.helpers import OULU, offer, refer
 
 async def test_board_sorted_filtered_and_forbidden_for_unit_staff(client):
     token = (await sign_in(client, "kotas"))["access_token"]
-    start, end = date.today() + timedelta(days=1), date.today() + timedelta(days=7)
+    start, end = today_in_finland() + timedelta(days=1), today_in_finland() + timedelta(days=7)
     response = await client.get(
         "/api/places/board",
         params={
@@ -59,8 +60,8 @@ async def test_board_shows_the_held_place(client):
     await kotas.sync()
     token = (await sign_in(client, "kotas"))["access_token"]
     params = {
-        "from": (date.today() + timedelta(days=40)).isoformat(),
-        "to": (date.today() + timedelta(days=40)).isoformat(),
+        "from": (today_in_finland() + timedelta(days=40)).isoformat(),
+        "to": (today_in_finland() + timedelta(days=40)).isoformat(),
     }
 
     def free(units):

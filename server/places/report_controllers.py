@@ -1,0 +1,235 @@
+"""Routes: statistics of places and queues, as JSON or CSV (`?format=csv`, or `Accept: text/csv`).
+
+- `GET /api/places/statistics/clients?from=&to=` — clients per unit, area and kind in a period;
+- `GET /api/places/statistics/occupancy?from=YYYY-MM&to=YYYY-MM` — occupancy per unit, area and month;
+- `GET /api/places/statistics/queue` — the queue today: length and days waiting per service kind and area;
+- `GET /api/places/statistics/waiting-times?half=YYYY-H1` — the Elderly Services Act §26 half-year report.
+
+Coordinators and admins see the region (filters `area_id`, `kind`, `unit_id` pick rows); unit staff see the
+unit rows of their own units in the first two. Every figure is protected (`server.places.statistics`): a
+hidden figure is `null` in JSON and named in the row's `suppressed`, and `..` in CSV. The queries are in
+`server.places.reports`; no client data leaves here, so nothing is written to the access log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import FromQuery, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.principal import Principal
+from server.deps import CurrentPrincipal, DbSession
+from server.errors import Forbidden
+from server.places import reports
+from server.places.statistics import SUPPRESSED_CSV
+from server.sync.scopes import scopes_for
+
+Format = Annotated[Literal["json", "csv"], QueryParameter(name="format")]
+
+
+class ClientsReport(msgspec.Struct):
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    rows: list[reports.ClientsRow] = []
+
+
+class OccupancyReport(msgspec.Struct):
+    start: str = msgspec.field(name="from")
+    end: str = msgspec.field(name="to")
+    rows: list[reports.OccupancyRow] = []
+
+
+class QueueReport(msgspec.Struct):
+    date: date
+    rows: list[reports.QueueRow]
+
+
+class WaitingTimeReport(msgspec.Struct):
+    half: str
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    rows: list[reports.WaitingTimeRow] = []
+
+
+async def visible_units(
+    session: AsyncSession, principal: Principal, *, unit_staff: bool
+) -> set[uuid.UUID] | None:
+    """None: the whole region (coordinators, admins); else the units a unit-staff member works in. 403 else."""
+    principal.require_user()
+    if principal.has_role("coordinator", "admin"):
+        return None
+    if unit_staff and principal.has_role("unit_staff"):
+        units = {uuid.UUID(s[5:]) for s in await scopes_for(session, principal) if s.startswith("unit:")}
+        if units:
+            return units
+    raise Forbidden(
+        "These statistics are for coordinators and admins" + (" and unit staff." if unit_staff else ".")
+    )
+
+
+def pick(rows: Sequence[Any], units: set[uuid.UUID] | None, **filters: Any) -> list[Any]:
+    """The rows matching every given filter; for unit staff only the rows of their units."""
+    if units is not None:
+        wanted = filters.get("unit_id")
+        if wanted is not None and wanted not in units:
+            raise Forbidden("You see the statistics of your own units only.")
+        rows = [r for r in rows if r.level == "unit" and r.unit_id in units]
+    for name, value in filters.items():
+        if value is not None:
+            rows = [r for r in rows if getattr(r, name) == value]
+    return list(rows)
+
+
+def respond(
+    request: Request[Any, Any, Any],
+    fmt: str,
+    body: msgspec.Struct,
+    rows: list[Any],
+    row_type: type,
+    name: str,
+) -> Response[Any]:
+    """JSON, or CSV when asked: one line per row, a hidden figure as `..`."""
+    if fmt != "csv" and "text/csv" not in request.headers.get("accept", ""):
+        return Response(body)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    columns = [f for f in row_type.__struct_fields__ if f != "suppressed"]
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [
+                SUPPRESSED_CSV
+                if c in row.suppressed
+                else ("" if getattr(row, c) is None else getattr(row, c))
+                for c in columns
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",  # Litestar adds "; charset=utf-8"
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+class PlacesStatisticsController(Controller):
+    path = "/api/places/statistics"
+    tags = ["statistics"]
+
+    @get("/clients", operation_id="placesClientStatistics")
+    async def clients(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        start: Annotated[date | None, QueryParameter(name="from")] = None,
+        end: Annotated[date | None, QueryParameter(name="to")] = None,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        kind: FromQuery[str | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        fmt: Format = "json",
+    ) -> Response[ClientsReport]:
+        """Clients per unit, area and kind whose service overlaps from..to (this month by default). Suppressed."""
+        units = await visible_units(db_session, principal, unit_staff=True)
+        start = start or date.today().replace(day=1)
+        end = end or reports.month_end(start)
+        rows = pick(
+            await reports.clients_report(db_session, start, end),
+            units,
+            area_id=area_id,
+            kind=kind,
+            unit_id=unit_id,
+        )
+        return respond(
+            request, fmt, ClientsReport(start, end, rows), rows, reports.ClientsRow, f"clients-{start}-{end}"
+        )
+
+    @get("/occupancy", operation_id="placesOccupancyStatistics")
+    async def occupancy(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        start: Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)] = None,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        kind: FromQuery[str | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        fmt: Format = "json",
+    ) -> Response[OccupancyReport]:
+        """Capacity days, occupied days and occupancy rate per unit, area and kind, month by month. Suppressed."""
+        units = await visible_units(db_session, principal, unit_staff=True)
+        first = reports.parse_month(start or date.today().strftime("%Y-%m"))
+        last = reports.parse_month(end) if end else first
+        rows = pick(
+            await reports.occupancy_report(db_session, first, last),
+            units,
+            area_id=area_id,
+            kind=kind,
+            unit_id=unit_id,
+        )
+        span = (first.strftime("%Y-%m"), last.strftime("%Y-%m"))
+        return respond(
+            request,
+            fmt,
+            OccupancyReport(*span, rows),
+            rows,
+            reports.OccupancyRow,
+            f"occupancy-{span[0]}-{span[1]}",
+        )
+
+    @get("/queue", operation_id="placesQueueStatistics")
+    async def queue(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        service_kind: FromQuery[str | None] = None,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        fmt: Format = "json",
+    ) -> Response[QueueReport]:
+        """The queue today per service kind and area: length, mean/median days waiting, over 3 months. Suppressed."""
+        await visible_units(db_session, principal, unit_staff=False)
+        today = date.today()
+        rows = pick(
+            await reports.queue_report(db_session, today), None, service_kind=service_kind, area_id=area_id
+        )
+        return respond(request, fmt, QueueReport(today, rows), rows, reports.QueueRow, f"queue-{today}")
+
+    @get("/waiting-times", operation_id="placesWaitingTimeReport")
+    async def waiting_times(
+        self,
+        request: Request[Any, Any, Any],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        half: Annotated[str | None, QueryParameter(min_length=7, max_length=7)] = None,
+        service_kind: FromQuery[str | None] = None,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        fmt: Format = "json",
+    ) -> Response[WaitingTimeReport]:
+        """The §26 half-year waiting-time report (the last ended half-year by default). Suppressed."""
+        await visible_units(db_session, principal, unit_staff=False)
+        today = date.today()
+        half = half or reports.last_half(today)
+        first, last = reports.parse_half(half)
+        rows = pick(
+            await reports.waiting_time_report(db_session, half, today),
+            None,
+            service_kind=service_kind,
+            area_id=area_id,
+        )
+        return respond(
+            request,
+            fmt,
+            WaitingTimeReport(half, first, last, rows),
+            rows,
+            reports.WaitingTimeRow,
+            f"waiting-times-{half}",
+        )
