@@ -12,6 +12,9 @@ import asyncio
 import sqlite3
 import uuid
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -60,24 +63,51 @@ JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": msgspec.json.
 
 
 class WriterConnection(aiosqlite.Connection):
-    """An aiosqlite connection that runs statements inline while it holds SQLite's write lock.
+    """An aiosqlite connection that runs a statement inline when it cannot wait for a lock.
 
     aiosqlite sends every call (cursor, execute, fetch, close) to its own thread and back: a push of 100
-    mutations makes about 80 such round trips, and under load each costs a GIL hand-off of a few hundred
-    microseconds, far more than the statement itself. Between `BEGIN IMMEDIATE` and the end of the
-    transaction no statement of this connection can wait for a lock (it holds the only write lock, and
-    WAL readers never wait), so they run in the event loop's thread at once. Everything else, the commit
-    with its fsync included, still goes through the thread.
+    mutations made about 80 such round trips, and under load each costs a GIL hand-off of a few hundred
+    microseconds, far more than the statement itself. These never wait, so they run in the event loop's
+    thread at once:
+    - every statement between `BEGIN IMMEDIATE` and the end of the transaction (this connection holds the
+      only write lock, and in WAL mode readers never wait);
+    - cursors, fetches and closes;
+    - reads (SELECT) made inside `inline_reads()`, which the sync routes use: their queries are index lookups
+      bounded by a page, while a long report query must not hold up the event loop.
+    `BEGIN IMMEDIATE` (it may wait for another process's write lock), commits (fsync), rollbacks and any
+    other write still go through the thread.
     """
 
     holds_write_lock = False
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.holds_write_lock:
-            if fn != self._conn.commit and fn != self._conn.rollback:
-                return fn(*args, **kwargs)
+        name = getattr(fn, "__name__", "")
+        if name in ("commit", "rollback"):
             self.holds_write_lock = False
+        elif self.holds_write_lock or name in _NEVER_WAITS or (_INLINE_READS.get() and _reads(name, args)):
+            return fn(*args, **kwargs)
         return await super()._execute(fn, *args, **kwargs)
+
+
+_NEVER_WAITS = frozenset({"cursor", "fetchone", "fetchmany", "fetchall", "close"})
+_INLINE_READS: ContextVar[bool] = ContextVar("inline_reads", default=False)
+
+
+def _reads(name: str, args: tuple) -> bool:
+    if name != "execute" or not args or not isinstance(args[0], str):
+        return False
+    head = args[0].lstrip()[:16].upper()
+    return head.startswith("SELECT") or head == "BEGIN" or head.startswith("BEGIN DEFERRED")
+
+
+@contextmanager
+def inline_reads() -> Iterator[None]:
+    """Run this block's SQLite reads in the event loop's thread (see `WriterConnection`)."""
+    token = _INLINE_READS.set(True)
+    try:
+        yield
+    finally:
+        _INLINE_READS.reset(token)
 
 
 def _sqlite_connector(url: str) -> Any:

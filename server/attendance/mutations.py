@@ -10,10 +10,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
@@ -58,12 +58,19 @@ class Record:
     checked_out_at: datetime | None
     absent_reason: str | None
     dirty: bool = False
+    new: bool = False  # not in the table yet: inserted, with its merged values, when written
 
 
 ATTENDANCE = Attendance.__table__
 _COLUMNS = [ATTENDANCE.c[name] for name in ("id", "client_id", "unit_id", "date")] + [
     ATTENDANCE.c[name] for name in ("checked_in_at", "checked_out_at", "absent_reason")
 ]
+_LOCK = (
+    select(*_COLUMNS)
+    .where(ATTENDANCE.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(ATTENDANCE.c.id)
+    .with_for_update()
+)
 _UPDATE = (
     update(ATTENDANCE)
     .where(ATTENDANCE.c.id == bindparam("key"))
@@ -125,26 +132,30 @@ def _record_id(ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, d
 
 
 async def _lock_rows(ctx: MutationContext, keys: dict[uuid.UUID, tuple]) -> None:
-    """Create the records that are missing, then lock them all, in id order, into the push's cache.
+    """Read and lock the records, in id order, into the push's cache; the missing ones are new records.
 
-    Create-if-missing first, then lock: two tablets' first events of the day, pushed at the same moment,
-    merge into one record instead of failing on the second insert (PostgreSQL runs them concurrently);
-    locking in id order means two batches touching the same records cannot deadlock.
+    On PostgreSQL, which runs pushes concurrently, the missing records are created first and then locked:
+    two tablets' first events of the day, pushed at the same moment, merge into one record instead of
+    failing on the second insert; locking in id order means two batches cannot deadlock. On SQLite the push
+    holds the database's only write lock, so no other writer can create them: they are inserted once, with
+    their merged values, when the push writes (one write per record instead of two).
     """
     ids = sorted(keys)
-    # One cached single-row statement run for many rows: a multi-row VALUES would be compiled afresh for
-    # every batch size.
-    missing = [
-        {"id": i, "client_id": keys[i][0], "unit_id": keys[i][1], "date": keys[i][2], "updated_at": ctx.now}
-        for i in ids
-    ]
     conn = await ctx.session.connection()
-    await conn.execute(dialect_insert(ctx.session, ATTENDANCE).on_conflict_do_nothing(), missing)
-    rows = await conn.execute(
-        select(*_COLUMNS).where(ATTENDANCE.c.id.in_(ids)).order_by(ATTENDANCE.c.id).with_for_update()
-    )
+    if conn.dialect.name == "postgresql":
+        missing = [{"id": i, **_key_columns(keys[i]), "updated_at": ctx.now} for i in ids]
+        await conn.execute(dialect_insert(ctx.session, ATTENDANCE).on_conflict_do_nothing(), missing)
+    rows = await conn.execute(_LOCK, {"ids": ids})
     for row in rows:
         ctx.cache[("attendance", row.id)] = Record(*row)
+    for i in ids:
+        if ("attendance", i) not in ctx.cache:
+            ctx.cache[("attendance", i)] = Record(i, *keys[i], None, None, None, new=True)
+
+
+def _key_columns(key: tuple) -> dict[str, Any]:
+    client_id, unit_id, day = key
+    return {"client_id": client_id, "unit_id": unit_id, "date": day}
 
 
 async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbsent]) -> None:
@@ -162,23 +173,30 @@ async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbs
 
 
 async def _write(ctx: MutationContext, records: list[Record]) -> None:
-    """Write the merged records with one executemany."""
-    rows = [
-        {
-            "key": r.id,
+    """Write the merged records: one executemany for the new ones, one for the changed ones."""
+    inserts, updates = [], []
+    for r in records:
+        if not r.dirty:
+            continue
+        row = {
             "checked_in_at": r.checked_in_at,
             "checked_out_at": r.checked_out_at,
             "absent_reason": r.absent_reason,
             "updated_at": ctx.now,
             "updated_by": ctx.user_id,
         }
-        for r in records
-        if r.dirty
-    ]
-    for record in records:
-        record.dirty = False
-    if rows:
-        await (await ctx.session.connection()).execute(_UPDATE, rows)
+        if r.new:
+            inserts.append(
+                {**row, "id": r.id, "client_id": r.client_id, "unit_id": r.unit_id, "date": r.date}
+            )
+        else:
+            updates.append({**row, "key": r.id})
+        r.dirty = r.new = False
+    conn = await ctx.session.connection()
+    if inserts:
+        await conn.execute(insert(ATTENDANCE), inserts)
+    if updates:
+        await conn.execute(_UPDATE, updates)
 
 
 def _write_all(ctx: MutationContext) -> Callable[[], Awaitable[None]]:
