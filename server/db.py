@@ -71,33 +71,39 @@ class WriterConnection(aiosqlite.Connection):
     thread at once:
     - every statement between `BEGIN IMMEDIATE` and the end of the transaction (this connection holds the
       only write lock, and in WAL mode readers never wait);
-    - cursors, fetches and closes;
+    - cursors, fetches and closes; `BEGIN` (deferred); the end of a transaction that wrote nothing;
     - reads (SELECT) made inside `inline_reads()`, which the sync routes use: their queries are index lookups
       bounded by a page, while a long report query must not hold up the event loop.
-    `BEGIN IMMEDIATE` (it may wait for another process's write lock), commits (fsync), rollbacks and any
-    other write still go through the thread.
+    `BEGIN IMMEDIATE` (it may wait for another process's write lock), the commit of a write (fsync) and any
+    write outside a write transaction still go through the thread.
     """
 
     holds_write_lock = False
+    wrote = False  # a write statement ran through the thread in this transaction
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        name = getattr(fn, "__name__", "")
+        if self._waits(getattr(fn, "__name__", ""), args):
+            return await super()._execute(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
+
+    def _waits(self, name: str, args: tuple) -> bool:
+        """Whether this call may wait (for a lock, or on the disk), so it belongs on the thread."""
         if name in ("commit", "rollback"):
-            self.holds_write_lock = False
-        elif self.holds_write_lock or name in _NEVER_WAITS or (_INLINE_READS.get() and _reads(name, args)):
-            return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
+            # Ending a transaction that wrote syncs to disk; ending a read, or nothing, never waits.
+            waits = self.holds_write_lock or self.wrote
+            self.holds_write_lock = self.wrote = False
+            return waits
+        if self.holds_write_lock or name in _NEVER_WAITS:
+            return False
+        sql = args[0].lstrip()[:16].upper() if args and isinstance(args[0], str) else ""
+        if sql in ("BEGIN", "BEGIN DEFERRED") or (_INLINE_READS.get() and sql.startswith("SELECT")):
+            return False
+        self.wrote = self.wrote or not sql.startswith(("SELECT", "PRAGMA"))
+        return True
 
 
 _NEVER_WAITS = frozenset({"cursor", "fetchone", "fetchmany", "fetchall", "close"})
 _INLINE_READS: ContextVar[bool] = ContextVar("inline_reads", default=False)
-
-
-def _reads(name: str, args: tuple) -> bool:
-    if name != "execute" or not args or not isinstance(args[0], str):
-        return False
-    head = args[0].lstrip()[:16].upper()
-    return head.startswith("SELECT") or head == "BEGIN" or head.startswith("BEGIN DEFERRED")
 
 
 @contextmanager
