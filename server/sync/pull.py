@@ -20,9 +20,9 @@ Most pulls find nothing new, so that case costs one statement after the transact
 Each shortcut leaves exactly the answer the full path would give.
 
 Snapshots and changes read each record's JSON columns as text and decode them with msgspec (no ORM
-objects, no stdlib `json`), and a page's size is estimated from the stored text's length rather than by
-encoding every op once more: the stored JSON is never shorter than the compact encoding, so pages stay
-under the budget.
+objects, no stdlib `json`), and a page's size is reckoned from the stored text (`_data_size`) rather than
+by encoding every op once more. Snapshot keys are read one index range per scope (`_next_keys`), about as
+many as the page has room for (`_batch_size`).
 """
 
 from __future__ import annotations
@@ -65,14 +65,16 @@ from sync_protocol.messages import (
     ScopeSummary,
 )
 
-SNAPSHOT_BATCH = 500
+SNAPSHOT_BATCH = 1000
+"""Record keys read per snapshot query at most; fewer when the page has room for fewer (`_batch_size`)."""
+MIN_SNAPSHOT_BATCH = 32
 CHANGES_BATCH = 1000
 SUMMARY_VERSIONS = 8
 """Head versions whose scope summaries are kept in memory (per engine)."""
 _size = msgspec.json.Encoder()
-# `{"op":"put","type":"","id":"","version":,"scopes":[],"data":}` (61 bytes) and a version of up to 20
-# digits: a put's JSON besides its strings and data; likewise a del's.
-_PUT_FRAME = 61 + 20
+# `{"op":"put","type":"","id":"","version":,"scopes":[],"data":}`: a put's JSON besides its values;
+# `{"op":"del","type":"","id":"","version":}` a del's, with a version of up to 20 digits.
+_PUT_FRAME = 61
 _DEL_FRAME = 41 + 20
 
 
@@ -83,7 +85,7 @@ class Page:
     used: int = 0
 
     def add(self, op: Op, size: int | None = None) -> None:
-        """Append `op`; `size` is an upper bound on its encoded length (measured when not given)."""
+        """Append `op`; `size` is its encoded length as the caller estimated it (measured when not given)."""
         self.ops.append(op)
         self.used += len(_size.encode(op)) if size is None else size
 
@@ -173,8 +175,10 @@ async def _snapshot(session: AsyncSession, cookie: Cookie, scopes: set[str], pag
     """Page out every record in the snapshot's scopes, by record key; clears `cookie.snap` when done."""
     snap = cookie.snap
     assert snap is not None
+    held = _HeldScopes(scopes)
     while True:
-        batch = _next_keys(snap).subquery()
+        limit = _batch_size(page)
+        batch = _next_keys(snap, limit).subquery()
         rows = (
             await session.execute(
                 select(
@@ -193,21 +197,33 @@ async def _snapshot(session: AsyncSession, cookie: Cookie, scopes: set[str], pag
             )
         ).all()
         for record_type, record_id, version, scopes_text, data_text in rows:
-            now_in = [s for s in _json(scopes_text) if s in scopes]
+            now_in, frame = held(scopes_text)
             page.add(
                 PutOp(type=record_type, id=record_id, version=version, scopes=now_in, data=_json(data_text)),
-                _put_size(record_type, record_id, now_in, data_text),
+                frame + len(record_type) + len(record_id) + len(str(version)) + _data_size(data_text),
             )
             snap.after_type, snap.after_id = record_type, record_id
             if page.full:
                 return
-        if len(rows) < SNAPSHOT_BATCH:
+        if len(rows) < limit:
             cookie.snap = None
             return
 
 
-def _next_keys(snap: Snapshot) -> Any:
-    """The next `SNAPSHOT_BATCH` record keys of the snapshot's scopes after its position, in key order.
+def _batch_size(page: Page) -> int:
+    """How many records the page still has room for, judged by the ops already on it (plus one).
+
+    Rows read past a full page are read again by the next pull: asking for about what fits keeps that
+    waste small without a query per handful of records.
+    """
+    if not page.ops or page.used <= 0:
+        return SNAPSHOT_BATCH
+    room = max(0, page.budget - page.used) * len(page.ops) // page.used + 1
+    return max(MIN_SNAPSHOT_BATCH, min(SNAPSHOT_BATCH, room))
+
+
+def _next_keys(snap: Snapshot, limit: int = SNAPSHOT_BATCH) -> Any:
+    """The next `limit` record keys of the snapshot's scopes after its position, in key order.
 
     One index range per scope (`record_scopes` is keyed by scope, type, id), each stopping after a batch,
     merged and deduplicated: the cost of a batch does not grow with the scope's size. (A single
@@ -221,22 +237,21 @@ def _next_keys(snap: Snapshot) -> Any:
                 tuple_(RecordScope.record_type, RecordScope.record_id)
                 > tuple_(literal(snap.after_type), literal(snap.after_id))
             )
-        ranged = (
-            keys.order_by(RecordScope.record_type, RecordScope.record_id).limit(SNAPSHOT_BATCH).subquery()
-        )
+        ranged = keys.order_by(RecordScope.record_type, RecordScope.record_id).limit(limit).subquery()
         per_scope.append(select(ranged.c.record_type, ranged.c.record_id))
     merged = union_all(*per_scope).subquery()
     return (
         select(merged.c.record_type, merged.c.record_id)
         .distinct()
         .order_by(merged.c.record_type, merged.c.record_id)
-        .limit(SNAPSHOT_BATCH)
+        .limit(limit)
     )
 
 
 async def _changes(session: AsyncSession, cookie: Cookie, scopes: list[str], head: int, page: Page) -> bool:
     """Append changes after `cookie.v`; returns True if more remain. Moves `cookie.v` to a tx boundary."""
     held = set(scopes)
+    held_in = _HeldScopes(held)
     if cookie.v >= head:
         # Already at the head: the query below could only come back empty.
         cookie.v = head
@@ -279,12 +294,16 @@ async def _changes(session: AsyncSession, cookie: Cookie, scopes: list[str], hea
             )
         ).all()
         for version, tx_last, record_type, record_id, kind, scopes_text, old_text, data_text in changes:
-            now_in = [s for s in _json(scopes_text) if s in held]
+            now_in, frame = held_in(scopes_text)
             if kind == "put" and now_in:
                 data = _json(data_text) if data_text is not None else None
                 page.add(
                     PutOp(type=record_type, id=record_id, version=version, scopes=now_in, data=data or {}),
-                    _put_size(record_type, record_id, now_in, data_text or "{}"),
+                    frame
+                    + len(record_type)
+                    + len(record_id)
+                    + len(str(version))
+                    + _data_size(data_text or "{}"),
                 )
             elif any(s in held for s in _json(old_text)):
                 page.add(
@@ -309,9 +328,41 @@ def _json(text: str | bytes | None) -> Any:
         return json.loads(text)  # what the column's own type would do (NaN, huge integers)
 
 
-def _put_size(record_type: str, record_id: str, scopes: list[str], data_text: str) -> int:
-    """An upper bound on a put's JSON length: the stored JSON text is at least as long as msgspec's."""
-    return _PUT_FRAME + len(record_type) + len(record_id) + sum(len(s) + 3 for s in scopes) + len(data_text)
+def _put_size(record_type: str, record_id: str, version: int, scopes: list[str], data_text: str) -> int:
+    """A put's JSON length, from the stored text of its data (see `_data_size`)."""
+    return _frame(scopes) + len(record_type) + len(record_id) + len(str(version)) + _data_size(data_text)
+
+
+def _data_size(text: str) -> int:
+    """The compact JSON length of a JSON column's stored text, without decoding it.
+
+    The column holds `json.dumps` output: `", "` and `": "` between items, non-ASCII escaped. The compact
+    encoding drops one space per separator and writes non-ASCII as UTF-8 (shorter than `\\uXXXX`), so
+    this is exact or over, except by one byte per `", "` or `": "` inside a string value (an address, a
+    note): pages stay within the budget to within a few bytes a record.
+    """
+    return len(text) - text.count(", ") - text.count(": ")
+
+
+def _frame(scopes: list[str]) -> int:
+    """A put's JSON length besides its type, id and data: the keys, a version, the scopes list."""
+    return _PUT_FRAME + sum(len(s) + 3 for s in scopes) - (1 if scopes else 0)
+
+
+class _HeldScopes:
+    """A record's scopes (JSON text) → those the replica holds, with `_frame` of them; memoised, since
+    the records of a pull share a few scope lists (the ops then share the list: it is only encoded)."""
+
+    def __init__(self, held: set[str]) -> None:
+        self.held = held
+        self.known: dict[str, tuple[list[str], int]] = {}
+
+    def __call__(self, text: str) -> tuple[list[str], int]:
+        known = self.known.get(text)
+        if known is None:
+            now_in = [s for s in _json(text) if s in self.held]
+            known = self.known[text] = (now_in, _frame(now_in))
+        return known
 
 
 async def _outcomes(session: AsyncSession, client: Any, after_seq: int) -> list[Any]:

@@ -207,19 +207,41 @@ async def test_snapshot_pages_stay_under_the_budget_and_end_exact(client, monkey
     assert pages[-1]["scopes"][UNIT_SCOPE]["count"] > 0
 
 
-def test_put_size_is_an_upper_bound_on_the_encoded_op():
-    """For JSON as the JSON column stores it (`json.dumps`, ASCII-escaped), compact or not."""
+def test_batch_size_follows_the_room_left_on_the_page():
+    page = pull_module.Page(budget=10_000)
+    assert pull_module._batch_size(page) == pull_module.SNAPSHOT_BATCH
+    for _ in range(10):
+        page.add(pull_module.PurgeOp(scope="x"), 100)
+    assert pull_module._batch_size(page) == 91  # 9,000 bytes left at 100 a record, and one more
+    page.add(pull_module.PurgeOp(scope="x"), 8_990)
+    assert pull_module._batch_size(page) == pull_module.MIN_SNAPSHOT_BATCH
+
+
+def test_put_size_from_stored_text_matches_the_encoded_op():
+    """Exact or over for JSON as the column stores it (`json.dumps`), compact or not; under by one byte
+    only for each `", "` / `": "` inside a string value."""
     import json
 
     data = {"name": "Äiti Öberg", "n": 1.5, "nested": {"a": [1, 2, None]}, "note": 'quote " and \\'}
-    op = PutOp(type="client", id=str(uuid.uuid4()), version=2**62, scopes=["ref", UNIT_SCOPE], data=data)
-    for text in (json.dumps(data), json.dumps(data, separators=(",", ":"))):
-        assert pull_module._put_size(op.type, op.id, op.scopes, text) >= len(msgspec.json.encode(op))
+    for version in (1, 2**62):
+        op = PutOp(
+            type="client", id=str(uuid.uuid4()), version=version, scopes=["ref", UNIT_SCOPE], data=data
+        )
+        actual = len(msgspec.json.encode(op))
+        for text in (json.dumps(data), json.dumps(data, separators=(",", ":"))):
+            estimate = pull_module._put_size(op.type, op.id, version, op.scopes, text)
+            assert actual <= estimate <= actual + 4 * 5  # four escaped letters, 5 bytes longer each
+    plain = {"date": "2026-01-01", "checked_in_at": "2026-01-01T08:05:00+02:00", "absent_reason": None}
+    op = PutOp(type="attendance", id=str(uuid.uuid4()), version=12345, scopes=[UNIT_SCOPE], data=plain)
+    text = json.dumps(plain)
+    assert pull_module._put_size(op.type, op.id, 12345, op.scopes, text) == len(msgspec.json.encode(op))
+    inner = {"address": "Kauppakatu 1, Oulu", "note": "a: b"}
+    op = PutOp(type="client", id="x", version=1, scopes=[], data=inner)
+    assert pull_module._put_size("client", "x", 1, [], json.dumps(inner)) == len(msgspec.json.encode(op)) - 2
 
 
-async def test_snapshot_keys_merge_scopes_in_key_order(db, monkeypatch):
+async def test_snapshot_keys_merge_scopes_in_key_order(db):
     """Batches over several scopes: every key once, in (type, id) order, a shared key not repeated."""
-    monkeypatch.setattr(pull_module, "SNAPSHOT_BATCH", 3)
     rows = [
         ("s:a", "t1", "1"),
         ("s:a", "t1", "3"),
@@ -236,7 +258,7 @@ async def test_snapshot_keys_merge_scopes_in_key_order(db, monkeypatch):
     snap = Snapshot(scopes=["s:a", "s:b"])
     got: list[tuple[str, str]] = []
     while True:
-        batch = (await db.execute(pull_module._next_keys(snap))).all()
+        batch = (await db.execute(pull_module._next_keys(snap, 3))).all()
         got += [tuple(k) for k in batch]
         if len(batch) < 3:
             break
