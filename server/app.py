@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit",
         set_default_exception_handler=False,
+        # No model stores files: the listener would only cost every commit a walk of the session.
+        enable_file_object_listener=False,
     )
     return Litestar(
         route_handlers=ROUTES,

@@ -269,8 +269,9 @@ def attendance_id(client_id: uuid.UUID | str, unit_id: uuid.UUID | str, day: dat
     Derived, not random, so every device (and the server) names the same record without talking.
     """
     day_text = day.isoformat() if isinstance(day, date) else day
-    name = f"attendance:{uuid.UUID(str(client_id))}:{uuid.UUID(str(unit_id))}:{day_text}"
-    return uuid.uuid5(ATTENDANCE_NAMESPACE, name)
+    client = client_id if isinstance(client_id, uuid.UUID) else uuid.UUID(client_id)
+    unit = unit_id if isinstance(unit_id, uuid.UUID) else uuid.UUID(unit_id)
+    return uuid.uuid5(ATTENDANCE_NAMESPACE, f"attendance:{client}:{unit}:{day_text}")
 
 
 class Attendance(msgspec.Struct, frozen=True, kw_only=True):

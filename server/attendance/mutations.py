@@ -7,11 +7,13 @@ together converge on one record, whatever order their events arrive in.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
@@ -44,7 +46,45 @@ class MarkAbsent(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
-def record_data(row: Attendance) -> dict:
+@dataclass(slots=True)
+class Record:
+    """An attendance row as one push holds it: read and locked once, merged in memory, written once."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    unit_id: uuid.UUID
+    date: date
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    absent_reason: str | None
+    dirty: bool = False
+    new: bool = False  # not in the table yet: inserted, with its merged values, when written
+
+
+ATTENDANCE = Attendance.__table__
+_COLUMNS = [ATTENDANCE.c[name] for name in ("id", "client_id", "unit_id", "date")] + [
+    ATTENDANCE.c[name] for name in ("checked_in_at", "checked_out_at", "absent_reason")
+]
+_LOCK = (
+    select(*_COLUMNS)
+    .where(ATTENDANCE.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(ATTENDANCE.c.id)
+    .with_for_update()
+)
+_UPDATE = (
+    update(ATTENDANCE)
+    .where(ATTENDANCE.c.id == bindparam("key"))
+    .values(
+        checked_in_at=bindparam("checked_in_at"),
+        checked_out_at=bindparam("checked_out_at"),
+        absent_reason=bindparam("absent_reason"),
+        updated_at=bindparam("updated_at"),
+        updated_by=bindparam("updated_by"),
+    )
+)
+
+
+def record_data(row: Attendance | Record) -> dict:
     return {
         "id": str(row.id),
         "client_id": str(row.client_id),
@@ -84,37 +124,38 @@ async def _problem(ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUI
     return None
 
 
-async def _lock_rows(ctx: MutationContext, keys: dict[uuid.UUID, tuple]) -> list[Attendance]:
-    """Create the records that are missing, then lock them all, in id order.
+def _record_id(ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date) -> uuid.UUID:
+    key = ("attendance_id", client_id, unit_id, day)
+    if key not in ctx.cache:  # a name-based UUID: worth computing once per push, not in prepare and apply
+        ctx.cache[key] = policies.attendance_id(client_id, unit_id, day)
+    return ctx.cache[key]
 
-    Create-if-missing first, then lock: two tablets' first events of the day, pushed at the same moment,
-    merge into one record instead of failing on the second insert (PostgreSQL runs them concurrently);
-    locking in id order means two batches touching the same records cannot deadlock.
+
+async def _lock_rows(ctx: MutationContext, keys: dict[uuid.UUID, tuple]) -> None:
+    """Read and lock the records, in id order, into the push's cache; the missing ones are new records.
+
+    On PostgreSQL, which runs pushes concurrently, the missing records are created first and then locked:
+    two tablets' first events of the day, pushed at the same moment, merge into one record instead of
+    failing on the second insert; locking in id order means two batches cannot deadlock. On SQLite the push
+    holds the database's only write lock, so no other writer can create them: they are inserted once, with
+    their merged values, when the push writes (one write per record instead of two).
     """
     ids = sorted(keys)
-    # One cached single-row statement run for many rows: a multi-row VALUES would be compiled afresh for
-    # every batch size.
-    missing = [
-        {"id": i, "client_id": keys[i][0], "unit_id": keys[i][1], "date": keys[i][2], "updated_at": ctx.now}
-        for i in ids
-    ]
-    await ctx.session.execute(dialect_insert(ctx.session, Attendance).on_conflict_do_nothing(), missing)
-    rows = (
-        (
-            await ctx.session.execute(
-                select(Attendance)
-                .where(Attendance.id.in_(ids))
-                .order_by(Attendance.id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    conn = await ctx.session.connection()
+    if conn.dialect.name == "postgresql":
+        missing = [{"id": i, **_key_columns(keys[i]), "updated_at": ctx.now} for i in ids]
+        await conn.execute(dialect_insert(ctx.session, ATTENDANCE).on_conflict_do_nothing(), missing)
+    rows = await conn.execute(_LOCK, {"ids": ids})
     for row in rows:
-        ctx.cache[("attendance", row.id)] = row  # the cache also keeps them in the session's identity map
-    return list(rows)
+        ctx.cache[("attendance", row.id)] = Record(*row)
+    for i in ids:
+        if ("attendance", i) not in ctx.cache:
+            ctx.cache[("attendance", i)] = Record(i, *keys[i], None, None, None, new=True)
+
+
+def _key_columns(key: tuple) -> dict[str, Any]:
+    client_id, unit_id, day = key
+    return {"client_id": client_id, "unit_id": unit_id, "date": day}
 
 
 async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbsent]) -> None:
@@ -125,13 +166,41 @@ async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbs
             continue
         if isinstance(args, MarkAbsent) and args.reason not in await _absent_reasons(ctx):
             continue
-        keys[policies.attendance_id(args.client_id, args.unit_id, args.date)] = (
-            args.client_id,
-            args.unit_id,
-            args.date,
-        )
+        record_id = _record_id(ctx, args.client_id, args.unit_id, args.date)
+        keys[record_id] = (args.client_id, args.unit_id, args.date)
     if keys:
         await _lock_rows(ctx, keys)
+
+
+async def _write(ctx: MutationContext, records: list[Record]) -> None:
+    """Write the merged records: one executemany for the new ones, one for the changed ones."""
+    inserts, updates = [], []
+    for r in records:
+        if not r.dirty:
+            continue
+        row = {
+            "checked_in_at": r.checked_in_at,
+            "checked_out_at": r.checked_out_at,
+            "absent_reason": r.absent_reason,
+            "updated_at": ctx.now,
+            "updated_by": ctx.user_id,
+        }
+        if r.new:
+            inserts.append(
+                {**row, "id": r.id, "client_id": r.client_id, "unit_id": r.unit_id, "date": r.date}
+            )
+        else:
+            updates.append({**row, "key": r.id})
+        r.dirty = r.new = False
+    conn = await ctx.session.connection()
+    if inserts:
+        await conn.execute(insert(ATTENDANCE), inserts)
+    if updates:
+        await conn.execute(_UPDATE, updates)
+
+
+def _write_all(ctx: MutationContext) -> Callable[[], Awaitable[None]]:
+    return lambda: _write(ctx, [v for k, v in ctx.cache.items() if k[0] == "attendance" and v.dirty])
 
 
 async def _absent_reasons(ctx: MutationContext) -> set[str]:
@@ -148,10 +217,11 @@ async def _apply(
     problem = await _problem(ctx, client_id, unit_id, day)
     if problem is not None:
         ctx.reject(*problem)
-    record_id = policies.attendance_id(client_id, unit_id, day)
+    record_id = _record_id(ctx, client_id, unit_id, day)
     row = ctx.cache.get(("attendance", record_id))
     if row is None:  # not prepared with its batch
-        (row,) = await _lock_rows(ctx, {record_id: (client_id, unit_id, day)})
+        await _lock_rows(ctx, {record_id: (client_id, unit_id, day)})
+        row = ctx.cache[("attendance", record_id)]
     current = policies.Attendance(
         checked_in_at=row.checked_in_at, checked_out_at=row.checked_out_at, absent_reason=row.absent_reason
     )
@@ -162,10 +232,13 @@ async def _apply(
         merged.checked_out_at,
         merged.absent_reason,
     )
-    row.updated_by, row.updated_at = ctx.user_id, ctx.now
+    row.dirty = True
     ctx.changes.put("attendance", row.id, record_data(row), [unit_scope(unit_id)])
     if was_absent != (row.absent_reason is not None):  # a scheduled place taken or freed
+        await _write(ctx, [row])  # the free places are recomputed from the table: it must be current
         await day_activity.absence_changed(ctx, row)
+    else:
+        ctx.deferred.add(prepare, _write_all(ctx))
     return {"attendance_id": str(row.id)}
 
 
@@ -198,6 +271,6 @@ async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
         ctx, args.client_id, args.unit_id, args.date, policies.Attendance(absent_reason=args.reason)
     )
     if args.reason == NO_SHOW:
-        row = ctx.cache[("attendance", policies.attendance_id(args.client_id, args.unit_id, args.date))]
+        row = ctx.cache[("attendance", _record_id(ctx, args.client_id, args.unit_id, args.date))]
         await day_activity.follow_up_no_show(ctx, row)
     return result

@@ -16,14 +16,24 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db import utcnow
 from server.sync.models import Change, ChangeScope, RecordScope, ScopeState, SyncHead, SyncRecord
 from sync_protocol.checksum import from_signed64, record_hash, to_signed64
 
 MOD = 2**64
+CHANGES, CHANGE_SCOPES = Change.__table__, ChangeScope.__table__
+RECORDS, RECORD_SCOPES, SCOPE_STATE = SyncRecord.__table__, RecordScope.__table__, ScopeState.__table__
+HEAD = SyncHead.__table__
+_LOCK_HEAD = select(HEAD.c.version).where(HEAD.c.id == 1).with_for_update()
+_MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1).values(version=bindparam("version"))
+_UPDATE_RECORD = (
+    update(RECORDS)
+    .where(RECORDS.c.record_type == bindparam("key_type"), RECORDS.c.record_id == bindparam("key_id"))
+    .values(version=bindparam("version"), scopes=bindparam("scopes"), data=bindparam("data"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +85,9 @@ class ChangeSet:
         # Take the head lock before reading the records' current state: a concurrent transaction changing
         # the same record commits first, and we then see its version (on PostgreSQL, read before the lock,
         # it would be stale: a duplicate insert, or a checksum delta against the wrong old version).
-        head = (
-            await session.execute(select(SyncHead).where(SyncHead.id == 1).with_for_update())
-        ).scalar_one()
-        existing = await _current(session, list(latest))
+        conn = await session.connection()
+        head_version = (await conn.execute(_LOCK_HEAD)).scalar_one()
+        existing = await _current(conn, list(latest))
         effective = []
         for key, change in latest.items():
             old = existing.get(key)
@@ -95,9 +104,9 @@ class ChangeSet:
         if not effective:
             return
 
-        first = head.version + 1
-        head.version += len(effective)
-        tx_last, now = head.version, utcnow()
+        first = head_version + 1
+        tx_last, now = head_version + len(effective), utcnow()
+        await conn.execute(_MOVE_HEAD, {"version": tx_last})
 
         change_rows, scope_rows, deltas = [], [], defaultdict(lambda: [0, 0])
         upserts, deletes, scope_adds, scope_removes = [], [], [], []
@@ -153,27 +162,27 @@ class ChangeSet:
             )
             scope_rows += [{"scope": s, "version": version} for s in sorted(touched)]
 
-        await session.execute(insert(Change), change_rows)
+        # Core statements on the connection, each one executemany: the ORM session's paths (autoflush, bulk
+        # persistence) cost more than the SQL itself.
+        await conn.execute(insert(CHANGES), change_rows)
         if scope_rows:
-            await session.execute(insert(ChangeScope), scope_rows)
+            await conn.execute(insert(CHANGE_SCOPES), scope_rows)
         new_rows = [row for was_there, row in upserts if not was_there]
         if new_rows:
-            await session.execute(insert(SyncRecord), new_rows)
-        for was_there, row in upserts:
-            if was_there:
-                await session.execute(
-                    update(SyncRecord)
-                    .where(
-                        SyncRecord.record_type == row["record_type"], SyncRecord.record_id == row["record_id"]
-                    )
-                    .values(version=row["version"], scopes=row["scopes"], data=row["data"])
-                )
+            await conn.execute(insert(RECORDS), new_rows)
+        updated = [
+            {**row, "key_type": row["record_type"], "key_id": row["record_id"]}
+            for was_there, row in upserts
+            if was_there
+        ]
+        if updated:
+            await conn.execute(_UPDATE_RECORD, updated)
         if deletes:
-            await session.execute(
+            await conn.execute(
                 delete(SyncRecord).where(tuple_(SyncRecord.record_type, SyncRecord.record_id).in_(deletes))
             )
         if scope_removes:
-            await session.execute(
+            await conn.execute(
                 delete(RecordScope).where(
                     or_(
                         *(
@@ -188,48 +197,58 @@ class ChangeSet:
                 )
             )
         if scope_adds:
-            await session.execute(insert(RecordScope), scope_adds)
-        await _apply_deltas(session, deltas)
+            await conn.execute(insert(RECORD_SCOPES), scope_adds)
+        await _apply_deltas(conn, deltas)
         self.last_version = tx_last
 
 
-async def _current(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], SyncRecord]:
-    found: dict[tuple[str, str], SyncRecord] = {}
+_CURRENT = select(
+    RECORDS.c.record_type, RECORDS.c.record_id, RECORDS.c.version, RECORDS.c.scopes, RECORDS.c.data
+).where(RECORDS.c.record_type == bindparam("type"), RECORDS.c.record_id.in_(bindparam("ids", expanding=True)))
+
+
+async def _current(conn: AsyncConnection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    found: dict[tuple[str, str], Any] = {}
     by_type: dict[str, list[str]] = defaultdict(list)
     for record_type, record_id in keys:
         by_type[record_type].append(record_id)
     for record_type, ids in by_type.items():
         for start in range(0, len(ids), 500):
-            rows = await session.execute(
-                select(
-                    SyncRecord.record_type,
-                    SyncRecord.record_id,
-                    SyncRecord.version,
-                    SyncRecord.scopes,
-                    SyncRecord.data,
-                ).where(
-                    SyncRecord.record_type == record_type, SyncRecord.record_id.in_(ids[start : start + 500])
-                )
-            )
+            rows = await conn.execute(_CURRENT, {"type": record_type, "ids": ids[start : start + 500]})
             for row in rows:
                 found[(row.record_type, row.record_id)] = row
     return found
 
 
-async def _apply_deltas(session: AsyncSession, deltas: dict[str, list[int]]) -> None:
+async def _apply_deltas(conn: AsyncConnection, deltas: dict[str, list[int]]) -> None:
     """Add each scope's count and checksum delta: O(1) per change, whatever the scope's size."""
     deltas = {scope: d for scope, d in deltas.items() if d != [0, 0]}
     if not deltas:
         return
-    rows = (
-        (await session.execute(select(ScopeState).where(ScopeState.scope.in_(list(deltas))))).scalars().all()
-    )
-    known = {row.scope: row for row in rows}
+    rows = await conn.execute(_SCOPE_STATES, {"scopes": list(deltas)})
+    known = {scope: (count, checksum) for scope, count, checksum in rows}
+    inserts, updates = [], []
     for scope, (count_delta, sum_delta) in deltas.items():
-        row = known.get(scope)
-        if row is None:
-            session.add(ScopeState(scope=scope, count=count_delta, checksum=to_signed64(sum_delta % MOD)))
+        count, checksum = known.get(scope, (0, 0))
+        row = {
+            "count": count + count_delta,
+            "checksum": to_signed64((from_signed64(checksum) + sum_delta) % MOD),
+        }
+        if scope in known:
+            updates.append({**row, "key": scope})
         else:
-            row.count += count_delta
-            row.checksum = to_signed64((from_signed64(row.checksum) + sum_delta) % MOD)
-    await session.flush()
+            inserts.append({**row, "scope": scope})
+    if inserts:
+        await conn.execute(insert(SCOPE_STATE), inserts)
+    if updates:
+        await conn.execute(_UPDATE_SCOPE_STATE, updates)
+
+
+_SCOPE_STATES = select(SCOPE_STATE.c.scope, SCOPE_STATE.c.count, SCOPE_STATE.c.checksum).where(
+    SCOPE_STATE.c.scope.in_(bindparam("scopes", expanding=True))
+)
+_UPDATE_SCOPE_STATE = (
+    update(SCOPE_STATE)
+    .where(SCOPE_STATE.c.scope == bindparam("key"))
+    .values(count=bindparam("count"), checksum=bindparam("checksum"))
+)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post
 
+from server.db import inline_reads
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import KaariError
 from server.sync import health, metrics
@@ -63,11 +64,12 @@ class SyncController(Controller):
         """Send mutations (protocol §3). Each is run once; replays answer from the stored outcome."""
         started = time.perf_counter()
         body, content_type = await _read(request, PushRequest)
-        response, changes = await push(db_session, context.settings, principal, body)
-        await health.note_push_clock(
-            db_session, body.client_id, request.headers.get("x-client-time"), response.server_time
-        )
-        await db_session.commit()
+        with inline_reads():
+            response, changes = await push(db_session, context.settings, principal, body)
+            await health.note_push_clock(
+                db_session, body.client_id, request.headers.get("x-client-time"), response.server_time
+            )
+            await db_session.commit()
         # Poke only after the commit: a device that pulls on the poke must find the change.
         await context.pokes.publish(changes.touched_scopes, changes.last_version)
         _count_mutations(body, response)
@@ -84,8 +86,9 @@ class SyncController(Controller):
         """Fetch changes after a cookie (protocol §4); `has_more` means pull again now."""
         started = time.perf_counter()
         body, content_type = await _read(request, PullRequest)
-        response, client = await pull(db_session, principal, body)
-        await db_session.commit()
+        with inline_reads():  # a page's queries are bounded index scans
+            response, client = await pull(db_session, principal, body)
+            await db_session.commit()
         await health.record_pull(
             db_session, principal, body, response, client, request.headers.get("x-client-time")
         )

@@ -65,6 +65,30 @@ def mutation(
     return decorate
 
 
+class Deferred:
+    """Writes that a run of mutations of one kind puts off and makes together, once.
+
+    A handler without a savepoint (every check before its first write) may keep what it changes in memory
+    and `defer` the write: a hundred check-ins then update their records with one executemany instead of
+    a hundred ORM flushes. The push runs the pending writes at the end of the batch, and before any
+    mutation of another kind, which might read those tables.
+    """
+
+    def __init__(self) -> None:
+        self._writes: dict[Any, Callable[[], Awaitable[None]]] = {}
+
+    def add(self, owner: Any, write: Callable[[], Awaitable[None]]) -> None:
+        self._writes.setdefault(owner, write)
+
+    async def run(self, unless: Any = None) -> None:
+        """Make the pending writes, unless the next handler is of the kind (same `prepare`) that owns them."""
+        if not self._writes or set(self._writes) == {getattr(unless, "prepare", None)}:
+            return
+        writes, self._writes = list(self._writes.values()), {}
+        for write in writes:
+            await write()
+
+
 class Rejected(Exception):
     def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -84,6 +108,7 @@ class MutationContext:
     conflict_ids: list[uuid.UUID] = field(default_factory=list)
     # Lookups shared by the mutations of one push (see `cached`).
     cache: dict[Any, Any] = field(default_factory=dict)
+    deferred: Deferred = field(default_factory=Deferred)
 
     async def cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
         """`load()` once per push for `key`: for reference rows that a batch of 100 check-ins all need."""
