@@ -311,3 +311,51 @@ async def test_changes_made_in_the_database_take_effect_on_the_next_call(client,
     await db.commit()
     r = await client.post(PULL, headers=headers, json=pull_body(cid, cookie))
     assert r.status_code == 401
+
+
+async def test_a_quiet_pull_on_sqlite_needs_no_statement_on_the_request_session(client, app, backend, db):
+    """SQLite: answered from the plain reader (no BEGIN/SELECT/COMMIT through aiosqlite); PostgreSQL:
+    the one statement. Either way no read transaction is left open behind it."""
+    from sqlalchemy import event, text
+
+    headers, cid, _ = await staff(client)
+    _, cookie = await pull_all(client, headers, cid)
+    await client.post(PULL, headers=headers, json=pull_body(cid, cookie))  # the summaries are cached now
+    engine = app.state.kaari.engine.sync_engine
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = (await client.post(PULL, headers=headers, json=pull_body(cid, cookie))).json()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert page["ops"] == [] and page["cookie"] == cookie
+    auth = [s for s in seen if "auth_sessions" in s]
+    rest = [s for s in seen if "auth_sessions" not in s]
+    assert len(auth) == 1  # the live-session check, every call
+    if backend == "sqlite":
+        assert [s for s in rest if "sync_" in s] == [], rest
+        await db.rollback()
+        busy, _, _ = (await db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+        assert busy == 0  # nothing holds a read snapshot
+    else:
+        assert len([s for s in rest if "sync_head" in s]) == 1, rest
+
+
+async def test_a_rejection_still_comes_once_the_quiet_path_is_warm(client, db):
+    """Warm the summaries at the head, then reject a mutation (head unchanged): the old cookie's pull
+    must leave the quiet path (last_seq moved) and carry the outcome."""
+    headers, cid, _ = await staff(client)
+    _, cookie = await pull_all(client, headers, cid)
+    for _ in range(2):
+        assert (await client.post(PULL, headers=headers, json=pull_body(cid, cookie))).json()[
+            "cookie"
+        ] == cookie
+    bad = rejected_check_in(1)
+    await client.post(PUSH, headers=headers, json=push_body(cid, [bad]))
+    page = (await client.post(PULL, headers=headers, json=pull_body(cid, cookie))).json()
+    assert [o["id"] for o in page["outcomes"]] == [bad["id"]] and page["last_seq"] == 1
+    assert page["cookie"] != cookie and decode_cookie(page["cookie"]).ls == 1
