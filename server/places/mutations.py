@@ -340,10 +340,11 @@ UnitsOf = Callable[[MutationContext, list[Any]], Awaitable[Iterable[uuid.UUID]]]
 
 
 def prepare_unit_locks(units_of: UnitsOf) -> Callable[[MutationContext, list[Any]], Awaitable[None]]:
-    """A `prepare` hook: lock every unit the batch's mutations of one name will lock, in ascending id."""
+    """A `prepare` hook: ask for the locks of every unit the batch's mutations of one name will lock; the
+    push takes all the batch's unit locks together, in ascending id (`MutationContext.lock_together`)."""
 
     async def prepare(ctx: MutationContext, args_list: list[Any]) -> None:
-        await lock_units(ctx.session, await units_of(ctx, args_list))
+        ctx.lock_together(lock_units, await units_of(ctx, args_list))
 
     return prepare
 

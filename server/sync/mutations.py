@@ -14,7 +14,7 @@ savepoint) and the rejection is stored for the device to show. It reports contes
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NoReturn
@@ -109,12 +109,25 @@ class MutationContext:
     # Lookups shared by the mutations of one push (see `cached`).
     cache: dict[Any, Any] = field(default_factory=dict)
     deferred: Deferred = field(default_factory=Deferred)
+    # Locks asked for by the batch's `prepare` hooks (see `lock_together`).
+    locks: dict[Any, set[Any]] = field(default_factory=dict)
 
     async def cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
         """`load()` once per push for `key`: for reference rows that a batch of 100 check-ins all need."""
         if key not in self.cache:
             self.cache[key] = await load()
         return self.cache[key]
+
+    def lock_together(
+        self, lock: Callable[[AsyncSession, set[Any]], Awaitable[Any]], keys: Iterable[Any]
+    ) -> None:
+        """From a `prepare` hook: ask for `lock(session, keys)`.
+
+        The push calls each lock function once, with the keys asked for by every mutation of the batch,
+        after all hooks ran: a batch that books in one unit and offers a place in another takes both unit
+        locks in one statement, in the lock's own order, so two such batches cannot deadlock.
+        """
+        self.locks.setdefault(lock, set()).update(keys)
 
     @property
     def user_id(self) -> uuid.UUID:

@@ -97,6 +97,7 @@ async def push(
             client.created_at,
             cache=batch.cache,
             deferred=batch.deferred,
+            locks=batch.locks,
         ),
         [m for m in request.mutations if m.seq > client.last_seq],
     )
@@ -159,8 +160,10 @@ class Batch:
         self.counts = {"applied": 0, "rejected": 0, "conflict": 0}
         # Shared by the batch's mutations for lookups that do not change within a push (units, codes…).
         self.cache: dict[object, object] = {}
-        # Writes that handlers put off to the end of their run of mutations (see `MutationContext.defer`).
+        # Writes that handlers put off to the end of their run of mutations (see `Deferred`).
         self.deferred: Deferred = Deferred()
+        # Locks that `prepare` hooks ask for, taken together (see `MutationContext.lock_together`).
+        self.locks: dict[Any, set[Any]] = {}
         # Mutation ids already stored for another (client, seq): unique forever, so such a mutation is refused.
         self.used_ids: set[uuid.UUID] = set()
 
@@ -202,6 +205,9 @@ async def _prepare(ctx: MutationContext, envelopes: list[MutationEnvelope]) -> d
         converted[envelope.seq] = args
     for name, batch in grouped.items():
         await catalog.get(name).handler.prepare(ctx, batch)
+    # Each kind of lock once for the whole batch, the kinds always in the same order.
+    for lock, keys in sorted(ctx.locks.items(), key=lambda item: item[0].__qualname__):
+        await lock(ctx.session, keys)
     return converted
 
 

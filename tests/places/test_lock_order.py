@@ -111,3 +111,40 @@ async def test_opposite_lock_orders_do_not_deadlock(client, app, db, backend):
             assert deadlocks.scalar_one() == 0
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
+
+
+async def test_batches_mixing_mutation_names_lock_their_units_together(client, app, db, backend):
+    """A batch that books in one unit and moves a stay in another, against batches doing the reverse: each
+    name's `prepare` hook asks for its units, and the push locks all of them at once in ascending id, so
+    the two name orders cannot deadlock."""
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kaari.test")
+        for _ in range(8)
+    ]
+    try:
+        replicas = [await replica(c, "kotas", retry=NO_RETRY) for c in clients]
+        stays = {}
+        for n, sync in enumerate(replicas):
+            other = STC_2 if n % 2 == 0 else STC
+            stays[n] = await book(sync, other_client(n), day(30 + 2 * n), day(30 + 2 * n), unit=other)
+            await sync.sync()
+            assert outcome(sync, stays[n]) is None
+        for n, sync in enumerate(replicas):
+            first = STC if n % 2 == 0 else STC_2
+            await book(sync, other_client(n), day(14 + 2 * n), day(15 + 2 * n), unit=first)
+            start = day(31 + 2 * n)
+            await sync.mutate(
+                "stay.change_dates",
+                {"stay_id": stays[n].args["stay_id"], "start_date": start, "end_date": start},
+            )
+        reports = await asyncio.gather(*(r.push() for r in replicas))
+        assert [r.applied for r in reports] == [2] * 8
+        assert all(not r.outcomes() for r in replicas)
+        if backend == "postgres":
+            await db.rollback()
+            deadlocks = await db.execute(
+                text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+            )
+            assert deadlocks.scalar_one() == 0
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
