@@ -1,10 +1,12 @@
 """Which scopes a replica gets: computed on the server from roles, enrolment and tables (protocol §4).
 
 - everyone: `ref` (reference data) and `user:{user_id}` (their notifications, conflicts, tasks);
-- unit staff: `unit:{unit_id}` for each unit of their role — on a shared tablet only the tablet's unit;
+- unit staff: `unit:{unit_id}` for each unit of their role;
 - counsellors: `area:{area_id}` for their areas (all areas for a region-wide role);
 - coordinators: `places` (every unit's free places and the queue);
 - admins: `admin` (conflicts and tasks addressed to admins).
+
+On a shared tablet only `ref`, `user:{user_id}` and the tablet's own `unit:` scope remain.
 """
 
 from __future__ import annotations
@@ -45,10 +47,6 @@ async def scopes_for(session: AsyncSession, principal: Principal) -> set[str]:
             if grant.area_id is not None:
                 query = query.where(Unit.area_id == grant.area_id)
             scopes |= {unit_scope(u) for u in (await session.execute(query)).scalars()}
-    if principal.device_kind == "shared":
-        # A shared tablet holds only its own unit's data, whoever is signed in on it.
-        own = unit_scope(principal.device_unit_id) if principal.device_unit_id else None
-        scopes = {s for s in scopes if not s.startswith("unit:") or s == own}
     for grant in principal.grants_for("counsellor"):
         if grant.area_id is not None:
             scopes.add(area_scope(grant.area_id))
@@ -58,4 +56,10 @@ async def scopes_for(session: AsyncSession, principal: Principal) -> set[str]:
         scopes.add(PLACES)
     if principal.has_role("admin"):
         scopes.add(ADMIN)
+    if principal.device_kind == "shared":
+        # A shared tablet holds only what its unit needs, whoever is signed in on it (DESIGN.md, "Data on
+        # shared tablets"): its unit, reference data and the user's own inbox; never an area's clients,
+        # the region's queue or the admin's conflicts, which a coordinator or admin may hold elsewhere.
+        own = unit_scope(principal.device_unit_id) if principal.device_unit_id else None
+        scopes = {s for s in scopes if s in (own, REF) or s.startswith("user:")}
     return scopes

@@ -56,6 +56,26 @@ async def test_pull_never_leaves_the_replicas_scopes(client, db):
     assert clients and clients <= ours
 
 
+@pytest.mark.parametrize("username", ["kotas", "ohjaaja", "admin"])
+async def test_a_shared_tablet_holds_only_its_unit_whoever_signs_in(client, username):
+    # A coordinator, counsellor or admin signing in on a unit's tablet brings neither the region's queue,
+    # an area's clients nor the admin's conflicts onto it (DESIGN.md, "Data on shared tablets").
+    admin = await sign_in(client, "admin")
+    device = (await enrol_tablet(client, admin["access_token"]))["device_credential"]
+    login = await client.post(
+        "/api/auth/login", headers=bearer(device), json={"username": username, "password": "demo"}
+    )
+    assert login.status_code == 200, login.text
+    headers, cid = bearer(login.json()["access_token"]), str(uuid.uuid4())
+    pages, _ = await pull_all(client, headers, cid)
+    user = demo_id("user", username)
+    # None of them is staff of the unit, so not even the unit's own scope: reference data and their inbox.
+    assert set(pages[-1]["scopes"]) == {"ref", f"user:{user}"}
+    ops = [op for p in pages for op in p["ops"] if op["op"] == "put"]
+    assert ops and all(set(op["scopes"]) <= {"ref", f"user:{user}"} for op in ops)
+    assert not {op["type"] for op in ops} & {"client", "queue_entry", "referral", "contact", "free_places"}
+
+
 async def test_another_users_client_id_is_refused(client):
     paiva, cid = await staff(client, "paiva")
     assert (await client.post(PUSH, headers=paiva, json=push_body(cid, [check_in(1)]))).status_code == 200
