@@ -224,7 +224,7 @@ class DayActivityController(Controller):
                 writer.writerow([str(c.client_id), c.last_name, c.first_name, c.days])
             return Response(
                 out.getvalue(),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",  # Litestar adds "; charset=utf-8"
                 headers={
                     "Content-Disposition": f'attachment; filename="attendance-days-{unit.code}-{month}.csv"'
                 },

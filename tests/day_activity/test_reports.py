@@ -126,7 +126,7 @@ async def test_attendance_days_report_equals_the_rows_csv_included(client, db):
     assert {c["client_id"]: c["days"] for c in body["clients"]} == expected
 
     response = await client.get(url, params={"month": month}, headers={**bearer(token), "Accept": "text/csv"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     table = list(csv.DictReader(io.StringIO(response.text)))
     assert {r["client_id"]: int(r["attendance_days"]) for r in table} == expected
 
