@@ -1,4 +1,4 @@
-"""Route: the SAS meeting view (`GET /api/queue/meeting`), for coordinators only.
+"""Route: the SAS meeting view (`GET /api/queue/meeting`), for coordinators only, never on a shared tablet.
 
 New queue entries since the last meeting (`since`, default 14 days ago), entries whose situation changed
 since then, and the longest waiting (`limit`, default 10); filter by `service_kind` and `area_id`. The
@@ -15,9 +15,10 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
+from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.errors import KaariError
+from server.errors import Forbidden, KaariError
 from server.queue.meeting import DEFAULT_DAYS, DEFAULT_LIMIT, MeetingView, log_meeting, meeting_view
 
 
@@ -37,7 +38,9 @@ class SasMeetingController(Controller):
     ) -> MeetingView:
         """New, changed and longest-waiting queue entries for the SAS meeting (coordinators). Logged."""
         principal.require_role("coordinator")
-        today = date.today()
+        if principal.device_kind == "shared":
+            raise Forbidden("The queue is not shown on a shared tablet: a tablet holds only its unit's data.")
+        today = today_in_finland()
         since = since or today - timedelta(days=DEFAULT_DAYS)
         if since > today:
             raise KaariError(
