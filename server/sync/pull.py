@@ -17,12 +17,7 @@ Most pulls find nothing new, so that case costs one statement after the transact
   `seq <= last_seq`: push writes them in the transaction that moves `last_seq`);
 - the scope summaries are cached per head version: `scope_state` only changes in the transaction that
   moves `sync_head.version` (`ChangeSet.flush`), so one version has one set of checksums.
-Each shortcut leaves exactly the answer the full path would give. On SQLite, a pull whose answer can be
-told from that one row (`_quiet_answer`: cookie at the head, `last_seq` unchanged, same scopes, summaries
-of the head cached) reads it through a plain `sqlite3` connection on the event loop's own thread: one
-statement of two primary-key lookups, a fraction of a millisecond with the ORM's work, instead of BEGIN,
-SELECT and COMMIT handed to the aiosqlite thread and back: about eight thread wake-ups, each a wait for a
-free core when the machine is busy, which is what the slowest pulls were made of.
+Each shortcut leaves exactly the answer the full path would give.
 
 Snapshots and changes read each record's JSON columns as text and decode them with msgspec (no ORM
 objects, no stdlib `json`), and a page's size is reckoned from the stored text (`_data_size`) rather than
@@ -38,10 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, Text, bindparam, cast, create_engine, literal, select, tuple_, union_all
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Text, bindparam, cast, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from server.accounts.principal import Principal
 from server.db import utcnow
@@ -116,10 +109,6 @@ async def pull(
     check_protocol(request.protocol)
     if principal.user_id is None:
         raise Forbidden("Pulling needs a signed-in user; a device credential can only flush an outbox.")
-    if request.cookie and not request.resync_scopes:
-        quiet = await _quiet_answer(session, principal, request)
-        if quiet is not None:
-            return quiet
     if session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     # The head and the client row in one statement; `bind_client` then finds the row in the identity map.
@@ -162,76 +151,6 @@ async def pull(
         scopes=summaries,
     )
     return response, client
-
-
-async def _quiet_answer(
-    session: AsyncSession, principal: Principal, request: PullRequest
-) -> tuple[PullResponse, Any] | None:
-    """The answer to a pull with nothing new, read without the database thread; None to take the full path.
-
-    It is the full path's answer exactly: the cookie is ours and at the head version (no ops), no
-    snapshot is under way and the scopes are the cookie's (no purge, no snapshot), `last_seq` is the
-    cookie's (no outcomes), and the head's summaries are cached (`_summaries`). Head and client row come
-    from one statement, so they describe one moment. Anything else, or any error, takes the full path.
-    """
-    reader = _reader(session)
-    cookie = decode_cookie(request.cookie) if request.cookie else None
-    if reader is None or cookie is None or cookie.sv != SCHEMA_VERSION or cookie.snap is not None:
-        return None
-    scopes = sorted(await scopes_for(session, principal))
-    if scopes != cookie.scopes:
-        return None
-    try:
-        with Session(reader, expire_on_commit=False) as quick:
-            head, client = quick.execute(_HEAD_AND_CLIENT, {"client_id": request.client_id}).one()
-    except DBAPIError:
-        return None  # busy, or anything odd: the full path will say
-    if (
-        client is None
-        or client.device_id != principal.device_id
-        or client.user_id != principal.user_id  # the full path refuses it (`bind_client`)
-        or cookie.v != head.version
-        or cookie.v < head.compacted_before
-        or client.last_seq != cookie.ls
-    ):
-        return None
-    cached = _summary_cache.get(session.bind.sync_engine, {}).get(head.version)
-    if cached is None or any(scope not in cached for scope in scopes):
-        return None
-    response = PullResponse(
-        cookie=encode_cookie(Cookie(v=head.version, scopes=scopes, ls=client.last_seq)),
-        last_seq=client.last_seq,
-        server_time=utcnow(),
-        scopes={scope: cached[scope] for scope in scopes},
-    )
-    return response, client
-
-
-_readers: weakref.WeakKeyDictionary[Any, Engine | None] = weakref.WeakKeyDictionary()
-
-
-def _reader(session: AsyncSession) -> Engine | None:
-    """A plain `sqlite3` engine on the same database file (None on PostgreSQL or an in-memory database).
-
-    Reads only, one statement at a time (no transaction is left open, so checkpoints are never held up),
-    and a lock wait of zero: in WAL mode a reader waits for nobody, and if it ever would, the full path
-    answers instead.
-    """
-    bind = session.bind
-    key = bind.sync_engine
-    if key not in _readers:
-        url = bind.url
-        memory = not url.database or url.database == ":memory:" or "memory" in str(url.query)
-        _readers[key] = (
-            None
-            if bind.dialect.name != "sqlite" or memory
-            else create_engine(
-                url.set(drivername="sqlite+pysqlite"),
-                # Used only between two awaits, never by two threads at once; whichever thread runs the loop.
-                connect_args={"timeout": 0, "check_same_thread": False},
-            )
-        )
-    return _readers[key]
 
 
 def _adjust_scopes(cookie: Cookie, scopes: list[str], resync: list[str], page: Page) -> Cookie:
@@ -415,14 +334,15 @@ def _put_size(record_type: str, record_id: str, version: int, scopes: list[str],
 
 
 def _data_size(text: str) -> int:
-    """The compact JSON length of a JSON column's stored text, without decoding it.
+    """The compact JSON length (UTF-8 bytes) of a JSON column's stored text, without decoding it.
 
-    The column holds `json.dumps` output: `", "` and `": "` between items, non-ASCII escaped. The compact
-    encoding drops one space per separator and writes non-ASCII as UTF-8 (shorter than `\\uXXXX`), so
-    this is exact or over, except by one byte per `", "` or `": "` inside a string value (an address, a
-    note): pages stay within the budget to within a few bytes a record.
+    The column holds msgspec's compact JSON (`server.db.JSON_CODEC`), or `json.dumps` output in rows
+    written before it: `", "` and `": "` between items, non-ASCII escaped as `\\uXXXX` (longer than its
+    UTF-8). Exact for both, except one byte under for each `", "` or `": "` inside a string value (an
+    address, a note): pages stay within the budget to within a few bytes a record.
     """
-    return len(text) - text.count(", ") - text.count(": ")
+    size = len(text) if text.isascii() else len(text.encode())
+    return size - text.count(", ") - text.count(": ")
 
 
 def _frame(scopes: list[str]) -> int:
