@@ -75,8 +75,12 @@ def application_data(row: Application) -> dict:
     }
 
 
-def _held(row: Application) -> set[str]:
+def application_scopes(row: Application) -> set[str]:
+    """Where the record is published: the area's counsellors and the handler."""
     return {area_scope(row.area_id)} | ({user_scope(row.handler_id)} if row.handler_id else set())
+
+
+_held = application_scopes
 
 
 async def _publish_and_log(ctx: MutationContext, row: Application, op: str) -> None:

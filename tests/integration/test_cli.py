@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from server.demo import DEMO_USERS
+
 
 def kaari(data_dir: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
@@ -42,7 +44,7 @@ def test_operator_steps_from_an_empty_data_directory(tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     users = db.execute("SELECT count(*) FROM users").fetchone()[0]
-    assert users == 5
+    assert users == len(DEMO_USERS)
 
     created = kaari(
         data,

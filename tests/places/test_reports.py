@@ -29,6 +29,7 @@ from server.queue.models import Offer, QueueEntry, Referral, queue_entry_id
 from server.reference.models import Unit, reference_id
 from tests.conftest import bearer, sign_in
 from tests.places.helpers import DAY_NAMES, recompute
+from tests.queue.helpers import without_demo_queue
 
 OULU, LAKEUS = reference_id("area", "oulu"), reference_id("area", "lakeus")
 STC_1, STC_2 = reference_id("unit", "oulu-stc-1"), reference_id("unit", "oulu-stc-2")
@@ -390,6 +391,7 @@ async def test_occupancy_equals_a_day_by_day_count_of_the_raw_rows(client, db):
 
 
 async def test_queue_length_and_days_waiting_per_kind_and_area(client, db):
+    await without_demo_queue(db)
     today = date.today()
     for n in range(6):
         await queued(

@@ -6,7 +6,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.queue.models import queue_entry_id
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.queue.models import Offer, QueueEntry, Referral, queue_entry_id
 from server.reference.models import reference_id
 from tests.places.helpers import STC, day
 
@@ -43,3 +46,10 @@ async def offer(sync, entry_id: str, start: int, end: int | None, unit=STC, **ex
         **extra,
     }
     return await sync.mutate("placement.offer", args)
+
+
+async def without_demo_queue(db: AsyncSession) -> None:
+    """Empty the queues of the demo county, for tests that count every entry of a queue they fill."""
+    for model in (Offer, QueueEntry, Referral):
+        await db.execute(delete(model))
+    await db.commit()

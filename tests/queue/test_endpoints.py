@@ -129,7 +129,11 @@ async def test_queue_in_rank_order_with_reasons_and_access_log(client, db):
     assert sorted(str(e.client_id) for e in logged) == sorted(e["client_id"] for e in entries)
     assert {e.username for e in logged} == {"kotas"}
 
-    assert len((await client.get("/api/queue", headers=bearer(token))).json()) == 4
+    # Without filters: every queue, the demo county's waiting clients with these four among them.
+    everything = (await client.get("/api/queue", headers=bearer(token))).json()
+    mine = {other_client(n) for n in range(4)}
+    assert len([e for e in everything if e["client_id"] in mine]) == 4
+    assert {e["service_kind"] for e in everything} >= {"short_term_care", "housing_24h"}
     counsellor = (await sign_in(client, "ohjaaja"))["access_token"]
     assert (await client.get("/api/queue", headers=bearer(counsellor))).status_code == 403
     assert reference_id("area", "oulu") == OULU

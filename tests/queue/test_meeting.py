@@ -15,7 +15,7 @@ from server.sync.changes import ChangeSet
 from server.sync.models import Change
 from tests.conftest import bearer, sign_in
 from tests.places.helpers import other_client, replica
-from tests.queue.helpers import OULU, offer, refer
+from tests.queue.helpers import OULU, offer, refer, without_demo_queue
 
 URL = "/api/queue/meeting"
 
@@ -43,6 +43,7 @@ async def change_situation(db, entry_id: str, **fields) -> None:
 
 
 async def test_meeting_lists_new_changed_and_longest_waiting_and_logs_each_entry(client, db):
+    await without_demo_queue(db)
     ohjaaja = await replica(client, "ohjaaja")
     entries = {}
     for name, n, days_ago, extra in [

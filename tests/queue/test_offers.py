@@ -90,7 +90,7 @@ async def test_decline_and_expiry_release_exactly_once(client, db):
     await kotas.sync()
     assert outcome(kotas, late).code == "offer_expired"
     await db.rollback()
-    statuses = sorted((await db.execute(select(Offer.status))).scalars())
+    statuses = sorted((await db.execute(select(Offer.status).where(Offer.unit_id == STC))).scalars())
     assert statuses == ["declined", "expired"]
     assert (
         await db.execute(select(Stay).where(Stay.client_id == uuid.UUID(other_client(1))))
