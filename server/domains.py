@@ -7,9 +7,9 @@ def import_all_domains() -> None:
     import server.access_log.mutations
     import server.applications.mutations
     import server.assessments.mutations
-    import server.clients.record_mutations
     import server.attendance.mutations
     import server.clients.mutations
+    import server.clients.record_mutations
     import server.conflicts.mutations
     import server.contacts.mutations
     import server.day_activity.mutations

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     import server.access_log.models
+    import server.accounts.models
     import server.applications.models
     import server.assessments.models
-    import server.accounts.models
     import server.attendance.models
     import server.clients.models
     import server.conflicts.models
