@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.access_log.service import Actor
 from server.accounts.models import AuthSession, RoleAssignment, User
 from server.accounts.tokens import DEVICE_PREFIX, AccessClaims, parse_device_credential, same_digest
-from server.db import utcnow
+from server.db import inline_reads, utcnow
 from server.devices.models import Device
 from server.errors import DeviceRevoked, Forbidden, Unauthenticated
 
@@ -159,8 +159,10 @@ async def principal_for_session(session: AsyncSession, claims: AccessClaims) -> 
 async def provide_principal(
     request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
 ) -> Principal:
-    try:
-        return await resolve_principal(request, db_session)
-    finally:
-        # End the read transaction so the route can start its own (a write one, if it needs it).
-        await db_session.commit()
+    # One primary-key lookup: on SQLite it runs on the event loop's thread (`inline_reads`).
+    with inline_reads():
+        try:
+            return await resolve_principal(request, db_session)
+        finally:
+            # End the read transaction so the route can start its own (a write one, if it needs it).
+            await db_session.commit()
