@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
 
 from advanced_alchemy.extensions.litestar import (
@@ -110,6 +111,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         ),
         state=State({"kaari": context}),
         logging_config=None,
+        # What is loaded at start (modules, routes, the catalog) lives as long as the process: kept out of
+        # the collector's reach, a full collection no longer walks it (pauses of 90-190 ms in the pull tail).
+        on_startup=[gc.freeze],
         on_shutdown=[engine.dispose],
         debug=False,
     )
