@@ -1,12 +1,13 @@
 """Which scopes a replica gets: computed on the server from roles, enrolment and tables (protocol §4).
 
-- everyone: `ref` (reference data) and `user:{user_id}` (their notifications, conflicts, tasks);
+- everyone: `ref` (reference data) and `user:{user_id}` (their notifications and conflicts, and what they
+  work on: a counsellor's contacts, responsible clients, assessments, applications, events);
 - unit staff: `unit:{unit_id}` for each unit of their role;
 - counsellors: `area:{area_id}` for their areas (all areas for a region-wide role);
 - coordinators: `places` (every unit's free places and the queue);
 - admins: `admin` (conflicts and tasks addressed to admins).
 
-On a shared tablet only `ref`, `user:{user_id}` and the tablet's own `unit:` scope remain.
+On a shared tablet only `ref` and the tablet's own `unit:` scope remain.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ async def scopes_for(session: AsyncSession, principal: Principal) -> set[str]:
         scopes.add(ADMIN)
     if principal.device_kind == "shared":
         # A shared tablet holds only what its unit needs, whoever is signed in on it (DESIGN.md, "Data on
-        # shared tablets"): its unit, reference data and the user's own inbox; never an area's clients,
-        # the region's queue or the admin's conflicts, which a coordinator or admin may hold elsewhere.
+        # shared tablets"): reference data and its own unit. Not an area's clients, the region's queue or
+        # the admin's conflicts, and not `user:` either, which carries a counsellor's contacts, clients and
+        # assessments; a conflict on the unit's records is in the unit's scope too.
         own = unit_scope(principal.device_unit_id) if principal.device_unit_id else None
-        scopes = {s for s in scopes if s in (own, REF) or s.startswith("user:")}
+        scopes = {s for s in scopes if s in (own, REF)}
     return scopes
