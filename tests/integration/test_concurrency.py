@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import time
 import uuid
@@ -40,12 +41,20 @@ from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.checksum import ScopeChecksum, format_checksum, from_signed64
 from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, login
 from sync_protocol.messages import DelOp, PullRequest, PutOp
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, _admin
 from tests.integration.servers import ServerProcess, kaari, server_env
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
 DAY_SCOPE = unit_scope(uuid.UUID(DAY_UNIT))
-DATABASE = "kaari_concurrency"
+DATABASE = f"kaari_concurrency_{os.getpid()}"  # per run: parallel runs never drop each other's
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _drop_own_database():
+    yield
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+
+
 RETRY = RetryPolicy(attempts=60, base_delay=0.05, max_delay=1.0)
 PULL = "/api/sync/v1/pull"
 PULLER_ID = uuid.UUID("00000000-0000-4000-8000-00000000c0de")

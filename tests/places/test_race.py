@@ -10,6 +10,7 @@ with alternatives.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import uuid
 from datetime import timedelta
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -24,12 +26,18 @@ from server.clock import today_in_finland
 from server.db import create_engine
 from server.settings import Settings
 from sync_protocol.client import RetryPolicy
-from tests.conftest import POSTGRES_URL, make_settings
+from tests.conftest import POSTGRES_URL, _admin, make_settings
 from tests.integration.servers import ServerProcess, kaari, server_env
 from tests.places.helpers import STC, STC_2, STC_CLIENTS, day, recompute, replica
 
 RETRY = RetryPolicy(attempts=60, base_delay=0.05, max_delay=1.0)
-DATABASE = "kaari_places_race"
+DATABASE = f"kaari_places_race_{os.getpid()}"  # per run: parallel runs never drop each other's
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _drop_own_database():
+    yield
+    asyncio.run(_admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
 
 
 def booking(start: str, end: str, n: int) -> dict:
