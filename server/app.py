@@ -35,6 +35,7 @@ from server.events.controllers import EventsController
 from server.health import healthz, readyz
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
+from server.places.in_care_controllers import InCareController
 from server.places.report_controllers import PlacesStatisticsController
 from server.pwa import pwa
 from server.queue.controllers import PlacesBoardController, QueueController
@@ -60,6 +61,7 @@ ROUTES = [
     PlacesBoardController,
     QueueController,
     PlacesStatisticsController,
+    InCareController,
     ContactsController,
     EventsController,
     GuidanceStatisticsController,
