@@ -1158,7 +1158,8 @@ def _applications(county: _County, rng: random.Random, code: str, area_id: uuid.
 
 def demo_sign_ins() -> str:
     lines = ["Demo sign-ins (password for all: demo):"]
+    width = max(len(username) for username, *_ in DEMO_USERS)
     for username, name, role, scope, code in DEMO_USERS:
         where = f" — {scope} {code}" if scope else " — whole region"
-        lines.append(f"  {username:<8} {role:<12} {name}{where}")
+        lines.append(f"  {username:<{width}} {role:<12} {name}{where}")
     return "\n".join(lines)
