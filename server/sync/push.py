@@ -10,6 +10,7 @@ batch again.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
@@ -85,22 +86,21 @@ async def push(
     if fresh:
         used = await (await session.connection()).execute(_USED_IDS, {"ids": fresh})
         batch.used_ids = set(used.scalars())
-    prepared = await _prepare(
-        MutationContext(
-            session,
-            author,
-            scopes,
-            changes,
-            None,
-            now,
-            settings,
-            client.created_at,
-            cache=batch.cache,
-            deferred=batch.deferred,
-            locks=batch.locks,
-        ),
-        [m for m in request.mutations if m.seq > client.last_seq],
+    # The batch's context; each mutation gets a copy with its own envelope (and its own conflicts).
+    base = MutationContext(
+        session,
+        author,
+        scopes,
+        changes,
+        None,
+        now,
+        settings,
+        client.created_at,
+        cache=batch.cache,
+        deferred=batch.deferred,
+        locks=batch.locks,
     )
+    prepared = await _prepare(base, [m for m in request.mutations if m.seq > client.last_seq])
     results: list[MutationResult] = []
     error: PushError | None = None
     for envelope in request.mutations:
@@ -121,18 +121,7 @@ async def push(
         if envelope.seq > batch.last_seq + 1:
             error = PushError(code="seq_gap", expected_seq=batch.last_seq + 1)
             break
-        ctx = MutationContext(
-            session,
-            author,
-            scopes,
-            changes,
-            envelope,
-            now,
-            settings,
-            client.created_at,
-            cache=batch.cache,
-            deferred=batch.deferred,
-        )
+        ctx = replace(base, envelope=envelope, conflict_ids=[])
         results.append(await _run(ctx, batch, prepared.get(envelope.seq)))
         batch.last_seq = envelope.seq
     await batch.deferred.run()
