@@ -62,8 +62,9 @@ class Record:
 
 
 ATTENDANCE = Attendance.__table__
-_COLUMNS = [ATTENDANCE.c[name] for name in ("id", "client_id", "unit_id", "date")] + [
-    ATTENDANCE.c[name] for name in ("checked_in_at", "checked_out_at", "absent_reason")
+_COLUMNS = [  # the fields of `Record`, in order
+    ATTENDANCE.c[name]
+    for name in ("id", "client_id", "unit_id", "date", "checked_in_at", "checked_out_at", "absent_reason")
 ]
 _LOCK = (
     select(*_COLUMNS)
