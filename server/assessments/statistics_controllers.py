@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery
 
 from server.accounts.principal import Principal
 from server.assessments import statistics
 from server.clock import today_in_finland
 from server.deps import CurrentPrincipal, DbSession
-from server.places.report_controllers import Format, respond
-from server.places.reports import parse_month
+from server.places.report_controllers import Format, FromMonth, ToMonth, respond
+from server.places.reports import month_span
 
 
 class ApplicationsReport(msgspec.Struct):
@@ -48,8 +48,7 @@ class DurationsReport(msgspec.Struct):
 
 def _span(principal: Principal, start: str | None, end: str | None) -> tuple[date, date, str, str]:
     principal.require_role("counsellor", "coordinator", "admin")
-    first = parse_month(start or today_in_finland().strftime("%Y-%m"))
-    last = parse_month(end) if end else first
+    first, last = month_span(start, end, today_in_finland())
     return first, last, first.strftime("%Y-%m"), last.strftime("%Y-%m")
 
 
@@ -63,8 +62,8 @@ class AssessmentStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)] = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         area_id: FromQuery[uuid.UUID | None] = None,
         handler_id: FromQuery[uuid.UUID | None] = None,
         fmt: Format = "json",
@@ -91,8 +90,8 @@ class AssessmentStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)] = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         area_id: FromQuery[uuid.UUID | None] = None,
         counsellor_id: FromQuery[uuid.UUID | None] = None,
         fmt: Format = "json",
@@ -112,8 +111,8 @@ class AssessmentStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)] = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         area_id: FromQuery[uuid.UUID | None] = None,
         counsellor_id: FromQuery[uuid.UUID | None] = None,
         fmt: Format = "json",

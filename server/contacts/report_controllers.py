@@ -16,11 +16,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
@@ -28,11 +28,8 @@ from server.clock import today_in_finland
 from server.contacts import statistics
 from server.contacts.access import guidance_areas, require_area
 from server.deps import CurrentPrincipal, DbSession
-from server.places.report_controllers import Format, respond
-from server.places.reports import parse_month
-
-From = Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)]
-To = Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)]
+from server.places.report_controllers import Format, FromMonth, ToMonth, respond
+from server.places.reports import month_span
 
 
 class ContactsStatistics(msgspec.Struct):
@@ -51,12 +48,6 @@ class EventStatistics(msgspec.Struct):
     start: str = msgspec.field(name="from")
     end: str = msgspec.field(name="to")
     rows: list[statistics.EventRow] = []
-
-
-def period(start: str | None, end: str | None) -> tuple[date, date]:
-    """from..to as first days of months; this month in Finland by default."""
-    first = parse_month(start) if start else today_in_finland().replace(day=1)
-    return first, parse_month(end) if end else first
 
 
 def pick(rows: Sequence[Any], areas: set[uuid.UUID] | None, **filters: Any) -> list[Any]:
@@ -83,7 +74,7 @@ async def serve(
 ) -> Response[Any]:
     """Authorise, compute the protected report for the period, filter it, answer JSON or CSV."""
     areas = guidance_areas(principal, admins=True)
-    first, last = period(window[0], window[1])
+    first, last = month_span(window[0], window[1], today_in_finland())
     rows = pick(await report(session, first, last), areas, **filters)
     span = (first.strftime("%Y-%m"), last.strftime("%Y-%m"))
     return respond(request, window[2], body(*span, rows), rows, row_type, f"{name}-{span[0]}-{span[1]}")
@@ -99,8 +90,8 @@ class GuidanceStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: From = None,
-        end: To = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         level: FromQuery[str | None] = None,
         dimension: FromQuery[str | None] = None,
         area_id: FromQuery[uuid.UUID | None] = None,
@@ -131,8 +122,8 @@ class GuidanceStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: From = None,
-        end: To = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         level: FromQuery[str | None] = None,
         area_id: FromQuery[uuid.UUID | None] = None,
         service_point_id: FromQuery[uuid.UUID | None] = None,
@@ -161,8 +152,8 @@ class GuidanceStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: From = None,
-        end: To = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         level: FromQuery[str | None] = None,
         kind: FromQuery[str | None] = None,
         area_id: FromQuery[uuid.UUID | None] = None,

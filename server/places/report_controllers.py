@@ -33,6 +33,8 @@ from server.places.statistics import SUPPRESSED_CSV
 from server.sync.scopes import scopes_for
 
 Format = Annotated[Literal["json", "csv"], QueryParameter(name="format")]
+FromMonth = Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)]
+ToMonth = Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)]
 
 
 class ClientsReport(msgspec.Struct):
@@ -157,8 +159,8 @@ class PlacesStatisticsController(Controller):
         request: Request[Any, Any, Any],
         principal: CurrentPrincipal,
         db_session: DbSession,
-        start: Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)] = None,
+        start: FromMonth = None,
+        end: ToMonth = None,
         area_id: FromQuery[uuid.UUID | None] = None,
         kind: FromQuery[str | None] = None,
         unit_id: FromQuery[uuid.UUID | None] = None,
@@ -166,8 +168,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[OccupancyReport]:
         """Capacity days, occupied days and occupancy rate per unit, area and kind, month by month. Suppressed."""
         units = await visible_units(db_session, principal, unit_staff=True)
-        first = reports.parse_month(start or date.today().strftime("%Y-%m"))
-        last = reports.parse_month(end) if end else first
+        first, last = reports.month_span(start, end, date.today())
         rows = pick(
             await reports.occupancy_report(db_session, first, last),
             units,

@@ -110,6 +110,12 @@ def parse_month(value: str) -> date:
     return date(int(found[1]), int(found[2]), 1)
 
 
+def month_span(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """`from`..`to` (YYYY-MM) as the first days of their months; `today`'s month when `from` is absent."""
+    first = parse_month(start) if start else today.replace(day=1)
+    return first, parse_month(end) if end else first
+
+
 def month_end(first: date) -> date:
     return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 

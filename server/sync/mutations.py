@@ -69,7 +69,7 @@ class Deferred:
     """Writes that a run of mutations of one kind puts off and makes together, once.
 
     A handler without a savepoint (every check before its first write) may keep what it changes in memory
-    and `defer` the write: a hundred check-ins then update their records with one executemany instead of
+    and hand the write to `ctx.deferred.add(owner, write)`: a hundred check-ins then update their records with one executemany instead of
     a hundred ORM flushes. The push runs the pending writes at the end of the batch, and before any
     mutation of another kind, which might read those tables.
     """

@@ -247,7 +247,6 @@ async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> Muta
                 if len(ctx.conflict_ids) > 1:
                     details = {"conflict_ids": [str(c) for c in ctx.conflict_ids]}
     conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
-    ctx.conflict_ids.clear()
     outcome = MutationResult(
         id=envelope.id,
         seq=envelope.seq,
