@@ -15,6 +15,7 @@ def import_all_models() -> None:
     import server.day_activity.models
     import server.devices.models
     import server.events.models
+    import server.jobs.models
     import server.places.models
     import server.queue.models
     import server.reference.models

@@ -230,6 +230,11 @@ async def lock_units(session: AsyncSession, unit_ids: Iterable[uuid.UUID]) -> di
     return {unit.id: unit for unit in units}
 
 
+async def lock_all_units(session: AsyncSession) -> dict[uuid.UUID, Unit]:
+    """Every unit's capacity lock, in ascending id (the nightly jobs that republish all units)."""
+    return await lock_units(session, (await session.scalars(select(Unit.id))).all())
+
+
 async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
     changes = (
         await session.execute(

@@ -1,10 +1,13 @@
-"""Jobs of the queue: expiring place offers (run by a job later; idempotent, arq may run it twice).
+"""Jobs of the queue: expiring place offers every minute, republishing the queues every day.
 
 `expire_offers(session, now)` takes every `open` offer whose `expires_at` has passed, under its unit's
 capacity lock (the units in ascending id, like every places mutation, so it cannot deadlock with a push), marks it `expired`, puts its queue entry back to `waiting`, republishes the offer, the queue
 and the unit's free places (the held place is free again) and commits. An offer already expired, accepted or
-declined is left alone, so a second run (or a concurrent one) changes nothing. The caller pokes devices
-(the returned change set's `touched_scopes`).
+declined is left alone, so a second run (or a concurrent one) changes nothing. The job runner pokes
+devices (the returned change set's `touched_scopes`).
+
+`republish_queues` republishes every queue once a day, because `days_waiting` (and with it the rank) grows
+by one each day; the change set skips entries whose data did not change, so a second run writes nothing.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import today_in_finland
 from server.db import begin_write
-from server.places.capacity import load_state, lock_units, publish_free_places
+from server.jobs.registry import NIGHTLY_RETRY, NO_RETRY, Cron, job
+from server.places.capacity import load_state, lock_all_units, lock_units, publish_free_places
 from server.queue.models import Offer, QueueEntry
-from server.queue.sync import publish_offer, publish_queue
+from server.queue.sync import publish_offer, publish_queue, refresh_queues
 from server.sync.changes import ChangeSet
 
 
+# Every minute: an offer expires at most a minute late; a failed run is simply the next minute's work.
+@job("queue.expire_offers", cron=Cron(), retry=NO_RETRY, timeout=50)
 async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid.UUID], ChangeSet]:
     """Expire every open offer past its `expires_at`, exactly once; returns their ids and the changes."""
     changes = ChangeSet()
@@ -55,3 +61,16 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
     await changes.flush(session)
     await session.commit()
     return expired, changes
+
+
+@job("queue.refresh_queues", cron=Cron(hour=0, minute=10, at_startup=True), retry=NIGHTLY_RETRY)
+async def republish_queues(session: AsyncSession, now: datetime) -> tuple[None, ChangeSet]:
+    """Republish every active queue entry with today's days waiting and rank."""
+    changes = ChangeSet()
+    await begin_write(session)
+    # The units' capacity locks keep offers (which change a queue) out while the queues are ranked.
+    await lock_all_units(session)
+    await refresh_queues(session, changes, today_in_finland(now))
+    await changes.flush(session)
+    await session.commit()
+    return None, changes
