@@ -63,7 +63,7 @@ DEMO_USERS = [
     ("ohjaaja-oulunkaari", "Olavi Ukkola", "counsellor", "area", "oulunkaari"),
     ("ohjaaja-rannikko", "Riitta Rantala", "counsellor", "area", "rannikkoseutu"),
     ("ohjaaja-etela", "Eija Eskola", "counsellor", "area", "oulun_etelainen"),
-    ("ohjaus-esihenkilo", "Sanna Esikunta", "counsellor", None, None),
+    ("ohjaus-esihenkilo", "Sanna Esikunta", "supervisor", None, None),
 ]
 
 FIRST_NAMES = [

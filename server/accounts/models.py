@@ -16,8 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, new_id, utcnow
 
-Role = Literal["admin", "coordinator", "counsellor", "unit_staff"]
-ROLES: tuple[str, ...] = ("admin", "coordinator", "counsellor", "unit_staff")
+Role = Literal["admin", "coordinator", "counsellor", "supervisor", "unit_staff"]
+ROLES: tuple[str, ...] = ("admin", "coordinator", "counsellor", "supervisor", "unit_staff")
+# The guidance side: a counsellor works with clients of their areas; a supervisor (*ohjauksen esihenkilö*)
+# leads the counsellors of their areas (or the region): sees what they see, their worklists and statistics,
+# and hands processes over, but is never itself a handler or the responsible counsellor.
+GUIDANCE_ROLES: tuple[str, ...] = ("counsellor", "supervisor")
 
 
 class User(Base):

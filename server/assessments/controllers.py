@@ -2,8 +2,8 @@
 
 `GET /api/assessments/deadlines?area_id=&counsellor_id=&days=` — the assessments not yet started whose
 statutory deadline (`server.assessments.deadlines`) has passed (`overdue`) or comes within `days` working
-days (`due_soon`, default 2), with per-counsellor and per-area counts. Counsellors see the areas they
-work in (a region-wide counsellor, a supervisor, sees every area) and the processes they are responsible
+days (`due_soon`, default 2), with per-counsellor and per-area counts. Counsellors and supervisors see the
+areas they work in (a region-wide grant sees every area) and the processes they are responsible
 for. Each listed client is written to the access log (`assessment_worklist`, with the basis).
 """
 
@@ -20,11 +20,12 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import or_, select
 
 from server.access_log import service as access_log
-from server.accounts.models import User
+from server.accounts.models import GUIDANCE_ROLES, User
 from server.assessments.deadlines import working_days_left
 from server.assessments.models import Assessment
 from server.clients.models import Client
 from server.clock import today_in_finland
+from server.contacts.access import guidance_role
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden
@@ -75,9 +76,9 @@ class AssessmentsController(Controller):
         days: Annotated[int, QueryParameter(ge=0, le=30)] = 2,
     ) -> Worklist:
         """Overdue and due-soon assessments (not started) per counsellor and area; each client logged."""
-        principal.require_role("counsellor")
+        principal.require_role(*GUIDANCE_ROLES)
         user_id = principal.require_user()
-        grants = principal.grants_for("counsellor")
+        grants = principal.grants_for(*GUIDANCE_ROLES)
         region = any(g.region_wide for g in grants)
         areas = {g.area_id for g in grants if g.area_id is not None}
         if area_id is not None and not region and area_id not in areas:
@@ -130,7 +131,7 @@ class AssessmentsController(Controller):
                     "assessment_worklist", "read", basis, client_id=row.client_id, record_id=str(row.id)
                 )
             )
-        await access_log.record(db_session, principal.actor("counsellor"), accesses)
+        await access_log.record(db_session, principal.actor(guidance_role(principal)), accesses)
         people = sorted(
             {(c, a, n) for c, a, n, _ in counts}, key=lambda k: (k[2] or "", str(k[0]), str(k[1]))
         )

@@ -20,6 +20,7 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 
+from server.accounts.models import GUIDANCE_ROLES
 from server.accounts.principal import Principal
 from server.assessments import statistics
 from server.clock import today_in_finland
@@ -47,7 +48,7 @@ class DurationsReport(msgspec.Struct):
 
 
 def _span(principal: Principal, start: str | None, end: str | None) -> tuple[date, date, str, str]:
-    principal.require_role("counsellor", "coordinator", "admin")
+    principal.require_role(*GUIDANCE_ROLES, "coordinator", "admin")
     first, last = month_span(start, end, today_in_finland())
     return first, last, first.strftime("%Y-%m"), last.strftime("%Y-%m")
 

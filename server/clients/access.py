@@ -1,8 +1,8 @@
 """On what basis may this user see this client? (STM decree 825/2022: access follows task and service.)
 
 Returns the role and a basis string for the access log, or None. Unit staff see the clients their unit
-serves; counsellors see the clients of their area (living in one of its municipalities, or with a guidance
-relationship to it in `client_areas`, e.g. through a linked contact); a responsible counsellor named in
+serves; counsellors and their supervisors see the clients of their area (living in one of its municipalities,
+or with a guidance relationship to it in `client_areas`, e.g. through a linked contact); a responsible counsellor named in
 `client_services` sees the client wherever they work; and any counsellor may open the record of a client who
 has given a `cross_service_summary` consent that is in force (the county's guidance is one service for the
 whole region, and the client has agreed to be seen across services). Coordinators and admins see places and
@@ -20,6 +20,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.models import GUIDANCE_ROLES
 from server.accounts.principal import Principal
 from server.clients.models import Client, ClientArea, ClientService, ClientUnit, Consent
 from server.clock import today_in_finland
@@ -45,9 +46,9 @@ async def basis_for_client(
         unit_id = (await session.execute(query.limit(1))).scalar_one_or_none()
         if unit_id is not None:
             return "unit_staff", f"service_relationship:unit:{unit_id}"
-    for grant in principal.grants_for("counsellor"):
+    for grant in principal.grants_for(*GUIDANCE_ROLES):
         if grant.region_wide:
-            return "counsellor", "guidance:region"
+            return grant.role, "guidance:region"
         if grant.area_id is not None:
             area_id = (
                 await session.execute(
@@ -55,9 +56,9 @@ async def basis_for_client(
                 )
             ).scalar_one()
             if area_id == grant.area_id:
-                return "counsellor", f"guidance:area:{area_id}"
+                return grant.role, f"guidance:area:{area_id}"
             if await session.get(ClientArea, (client.id, grant.area_id)) is not None:
-                return "counsellor", f"guidance:area:{grant.area_id}"
+                return grant.role, f"guidance:area:{grant.area_id}"
     if principal.has_role("counsellor") and principal.user_id is not None:
         named = (
             await session.execute(

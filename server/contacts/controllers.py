@@ -4,7 +4,7 @@
   (`from`/`to` are dates in Finland, inclusive);
 - `GET /api/contacts/{contact_id}` — one contact.
 
-Counsellors of the contact's area (and region-wide counsellors) may read; admins, coordinators and unit
+Counsellors and supervisors of the contact's area (and region-wide ones) may read; admins, coordinators and unit
 staff may not (`server.contacts.access`). Every listed contact with a client writes one access-log entry
 (basis `guidance:area:{area_id}`) in the same transaction: if the log cannot be written, the read fails.
 """
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from server.access_log import service as access_log
 from server.accounts.principal import Principal
 from server.clock import FINLAND
-from server.contacts.access import guidance_areas, require_area
+from server.contacts.access import guidance_areas, guidance_role, require_area
 from server.contacts.models import Contact
 from server.contacts.mutations import contact_data
 from server.db import begin_write
@@ -42,7 +42,7 @@ def finnish_day_start(day: date) -> datetime:
 async def log_reads(session, principal: Principal, rows: list[Contact]) -> None:
     await access_log.record(
         session,
-        principal.actor("counsellor"),
+        principal.actor(guidance_role(principal)),
         [
             access_log.Access(
                 "contact", "read", f"guidance:area:{r.area_id}", client_id=r.client_id, record_id=str(r.id)

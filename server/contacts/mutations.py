@@ -26,6 +26,7 @@ from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import date_in_finland
+from server.contacts.access import guidance_role
 from server.contacts.models import Contact, ContactTopic
 from server.reference.codes import require_code
 from server.reference.models import Area, ServicePoint
@@ -106,7 +107,7 @@ async def _attach_client(ctx: MutationContext, row: Contact, operation: str) -> 
     await remember_area(ctx.session, client.id, row.area_id)
     await publish_client(ctx.session, ctx.changes, client)
     await ctx.log_access(
-        "counsellor",
+        guidance_role(ctx.author),
         [
             Access(
                 "contact",

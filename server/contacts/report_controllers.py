@@ -6,7 +6,7 @@
 - `GET /api/guidance/statistics/events?from=&to=` — events and participants per kind.
 
 Filters `level`, `area_id`, `service_point_id`, `counsellor_id` (and `dimension` for contacts) pick rows.
-Counsellors see the region's rows and their own areas' rows; region-wide counsellors (supervisors) and
+Counsellors see the region's rows and their own areas' rows; region-wide counsellors, supervisors and
 admins see everything. Every figure is protected first (`server.contacts.statistics`): a hidden figure is
 `null` in JSON and named in the row's `suppressed`, and `..` in CSV. No client data: nothing to log.
 """

@@ -3,7 +3,7 @@
 - `GET /api/events?area_id=&from=&to=&limit=` — events of the caller's areas held from..to (dates);
 - `GET /api/events/{event_id}` — one event.
 
-Counsellors of the event's area (and region-wide counsellors) may read. Every named participant of a
+Counsellors and supervisors of the event's area (and region-wide ones) may read. Every named participant of a
 listed event writes one access-log entry (basis `guidance:area:{area_id}`) in the same transaction.
 """
 
@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from server.access_log import service as access_log
-from server.contacts.access import guidance_areas, require_area
+from server.contacts.access import guidance_areas, guidance_role, require_area
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import NotFound
@@ -43,7 +43,7 @@ async def _shown(session, principal, rows: list[Event]) -> list[dict]:
             named[event_id].append(client_id)
     await access_log.record(
         session,
-        principal.actor("counsellor"),
+        principal.actor(guidance_role(principal)),
         [
             access_log.Access(
                 "event", "read", f"guidance:area:{r.area_id}", client_id=client_id, record_id=str(r.id)

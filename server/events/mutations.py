@@ -28,6 +28,7 @@ from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import today_in_finland
+from server.contacts.access import guidance_role
 from server.events.models import EDITABLE_FIELDS, Event, EventParticipant
 from server.reference.codes import require_code
 from server.reference.models import ServicePoint
@@ -204,7 +205,7 @@ async def update(ctx: MutationContext, args: UpdateEvent) -> dict:
 
 async def _log(ctx: MutationContext, row: Event, client_id: uuid.UUID, operation: str) -> None:
     await ctx.log_access(
-        "counsellor",
+        guidance_role(ctx.author),
         [
             Access(
                 "event", operation, f"guidance:area:{row.area_id}", client_id=client_id, record_id=str(row.id)

@@ -36,6 +36,7 @@ from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import date_in_finland, today_in_finland
+from server.contacts.access import guidance_role
 from server.places.models import Residency, Stay
 from server.places.mutations import (
     Reason,
@@ -160,7 +161,7 @@ async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
     role, basis = (
         ("coordinator", "coordinator:placement")
         if coordinator
-        else ("counsellor", f"guidance:area:{args.area_id}")
+        else (guidance_role(ctx.author), f"guidance:area:{args.area_id}")
     )
     await ctx.log_access(
         role, [Access("referral", "create", basis, client_id=client.id, record_id=str(referral.id))]

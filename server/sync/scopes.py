@@ -3,7 +3,7 @@
 - everyone: `ref` (reference data) and `user:{user_id}` (their notifications and conflicts, and what they
   work on: a counsellor's contacts, responsible clients, assessments, applications, events);
 - unit staff: `unit:{unit_id}` for each unit of their role;
-- counsellors: `area:{area_id}` for their areas (all areas for a region-wide role);
+- counsellors and supervisors: `area:{area_id}` for their areas (all areas for a region-wide role);
 - coordinators: `places` (every unit's free places and the queue);
 - admins: `admin` (conflicts and tasks addressed to admins).
 
@@ -17,6 +17,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.models import GUIDANCE_ROLES
 from server.accounts.principal import Principal
 from server.reference.models import Area, Unit
 
@@ -48,7 +49,7 @@ async def scopes_for(session: AsyncSession, principal: Principal) -> set[str]:
             if grant.area_id is not None:
                 query = query.where(Unit.area_id == grant.area_id)
             scopes |= {unit_scope(u) for u in (await session.execute(query)).scalars()}
-    for grant in principal.grants_for("counsellor"):
+    for grant in principal.grants_for(*GUIDANCE_ROLES):
         if grant.area_id is not None:
             scopes.add(area_scope(grant.area_id))
         elif grant.unit_id is None:

@@ -20,6 +20,7 @@ KOILLISMAA = reference_id("area", "koillismaa")
 EXTRA_USERS = {
     "ohjaaja_k": [("counsellor", KOILLISMAA, None)],
     "ohjaaja_2": [("counsellor", reference_id("area", "oulu"), None)],
+    "esihenkilo_oulu": [("supervisor", reference_id("area", "oulu"), None)],
 }
 
 

@@ -7,7 +7,7 @@ and contacts recorded offline arriving exactly once.
 | kotas      | coordinator, region                                |
 | ohjaaja    | counsellor, area Oulu                              |
 | ohjaaja_k  | counsellor, area Koillismaa                        |
-| esihenkilo | counsellor, region (the supervisor: every area)    |
+| esihenkilo | supervisor, region (every area)                    |
 | paiva      | unit staff of oulu-da-1                            |
 | anonymous  | no token                                           |
 """
@@ -29,21 +29,21 @@ from tests.conftest import bearer, sign_in
 from tests.events.test_events import event_args
 from tests.sync.domain_helpers import DAY_CLIENT, KOILLISMAA, OULU, contact_args, fresh, push_one, replica
 
-EXTRA = {"ohjaaja_k": uuid.UUID(KOILLISMAA), "esihenkilo": None}
+EXTRA = {"ohjaaja_k": ("counsellor", uuid.UUID(KOILLISMAA)), "esihenkilo": ("supervisor", None)}
 PEOPLE = ["admin", "kotas", "ohjaaja", "ohjaaja_k", "esihenkilo", "paiva"]
 COUNSELLORS = {"ohjaaja", "ohjaaja_k", "esihenkilo"}
 
 
 async def add_users(db, settings) -> None:
     password = hash_password(DEMO_PASSWORD, hasher(settings.argon2_time_cost, settings.argon2_memory_kib))
-    for username, area in EXTRA.items():
+    for username, (role, area) in EXTRA.items():
         db.add(
             User(
                 id=demo_id("user", username),
                 username=username,
                 display_name=username,
                 password_hash=password,
-                roles=[RoleAssignment(role="counsellor", area_id=area)],
+                roles=[RoleAssignment(role=role, area_id=area)],
             )
         )
     await db.commit()
