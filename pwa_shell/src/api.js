@@ -36,17 +36,18 @@ export class NetworkError extends ApiError {
 
 let refreshing = null; // one refresh at a time, shared by every call that hit token_expired
 
-export async function api(path, { method = 'GET', body, auth = 'user' } = {}) {
-  const first = await send(path, method, body, auth);
+/** `headers` are added to the request (the sync engine's X-Client-Time). */
+export async function api(path, { method = 'GET', body, auth = 'user', headers = {} } = {}) {
+  const first = await send(path, method, body, auth, headers);
   if (first.ok || auth !== 'user' || first.status !== 401 || first.error.code !== 'token_expired') {
     return unwrap(first);
   }
   await refreshSession();
-  return unwrap(await send(path, method, body, auth));
+  return unwrap(await send(path, method, body, auth, headers));
 }
 
-async function send(path, method, body, auth) {
-  const headers = { Accept: 'application/json' };
+async function send(path, method, body, auth, extraHeaders = {}) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const token = await bearerFor(auth);
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -64,8 +65,11 @@ async function send(path, method, body, auth) {
   }
   apiEvents.dispatchEvent(new CustomEvent('reachability', { detail: true }));
   if (response.ok) {
-    const data = response.status === 204 ? null : await response.json();
-    return { ok: true, data };
+    try {
+      return { ok: true, data: response.status === 204 ? null : await response.json() };
+    } catch (cause) {
+      throw new NetworkError(cause); // a body cut short: the network's fault, like a reset
+    }
   }
   const error = new ApiError(response.status, await errorBody(response), retryAfter(response));
   if (error.status === 403 && error.code === 'device_revoked' && error.wipe) {

@@ -3,13 +3,16 @@
 // - `kaari-device`: what belongs to this installation, whoever uses it: the tablet's enrolment
 //   (device credential and unit), the personal device ids registered per username, and the current
 //   sign-in (tokens and user), so a reload offline still knows who is signed in.
-// - `kaari-user-<userId>`: one per signed-in user, their own replica. For now it keeps reference data;
-//   the sync engine adds its stores (records, outbox, cursor) with a version upgrade.
+// - `kaari-user-<userId>`: one per signed-in user, their own replica: `records` (server state by type
+//   and id), `sums` (per-scope checksums), `outbox` (mutations by seq), `outcomes` (rejections and
+//   conflicts held for the user) and `meta` (the sync cursor under 'sync', reference data). What is
+//   read and written there is in sync/replica.js.
 import { deleteDB, openDB } from 'idb';
 
 export const DEVICE_DB = 'kaari-device';
 export const USER_DB_PREFIX = 'kaari-user-';
 const APP_STORAGE_PREFIX = 'kaari.';
+const USER_DB_VERSION = 2;
 
 let deviceDb = null;
 const userDbs = new Map();
@@ -35,9 +38,17 @@ export function openUserDb(userId) {
   if (!userDbs.has(userId)) {
     userDbs.set(
       userId,
-      openDB(userDbName(userId), 1, {
-        upgrade(db) {
-          db.createObjectStore('meta'); // reference data and other single records, by name
+      openDB(userDbName(userId), USER_DB_VERSION, {
+        upgrade(db, oldVersion) {
+          if (oldVersion < 1) db.createObjectStore('meta'); // the sync cursor, reference data, by name
+          if (oldVersion < 2) {
+            const records = db.createObjectStore('records', { keyPath: ['type', 'id'] });
+            records.createIndex('type', 'type');
+            records.createIndex('scopes', 'scopes', { multiEntry: true });
+            db.createObjectStore('sums', { keyPath: 'scope' });
+            db.createObjectStore('outbox', { keyPath: 'seq' }).createIndex('id', 'id', { unique: true });
+            db.createObjectStore('outcomes', { keyPath: 'id' });
+          }
         },
         blocking() {
           closeAll();
@@ -91,6 +102,13 @@ function closeAll() {
   userDbs.clear();
 }
 
+/** The user ids of every replica on this device (a shared tablet keeps signed-out users' outboxes). */
+export async function userIdsOnDevice() {
+  if (!indexedDB.databases) return [...userDbs.keys()];
+  const names = (await indexedDB.databases()).map((d) => d.name ?? '');
+  return names.filter((name) => name.startsWith(USER_DB_PREFIX)).map((name) => name.slice(USER_DB_PREFIX.length));
+}
+
 /** Erase one user's replica (sign-out on a personal device). */
 export async function deleteUserDb(userId) {
   const pending = userDbs.get(userId);
@@ -112,6 +130,7 @@ export async function wipeDevice() {
   }
   closeAll();
   await Promise.all([...names].map((name) => deleteDB(name)));
+  if (typeof localStorage === 'undefined') return; // in the service worker
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith(APP_STORAGE_PREFIX)) localStorage.removeItem(key);
   }

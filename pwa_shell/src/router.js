@@ -1,7 +1,7 @@
 // Routing by location.pathname with the History API. The server answers every app path with
 // index.html (and so does the service worker offline), so deep links such as /enrol work.
 
-export const ROUTES = { home: '/', signIn: '/sign-in', enrol: '/enrol' };
+export const ROUTES = { home: '/', signIn: '/sign-in', enrol: '/enrol', attention: '/huomio', counsellor: '/ohjaaja' };
 const listeners = new Set();
 
 export function currentPath() {

@@ -3,7 +3,8 @@
 // A new build's worker installs in the background and then waits. It is told to take over
 // (postMessage SKIP_WAITING) only when the app says it is idle: the outbox is empty and no sync is
 // running, so no queued write is ever handed to code of another version mid-flight. The sync engine
-// plugs its real answer in with setIdleCheck(); until then the outbox is always empty.
+// plugs its real answer in with setIdleCheck() (sync/index.js); with nobody signed in the outbox
+// counts as empty.
 
 let idleCheck = async () => ({ outboxEmpty: true, syncRunning: false });
 let registration = null;
@@ -32,6 +33,16 @@ export async function activateUpdateIfIdle() {
   updateRequested = true;
   waiting.postMessage({ type: 'SKIP_WAITING' });
   return true;
+}
+
+/** Look for a new version now (the server answered 426 upgrade_required, say). */
+export function checkForUpdate() {
+  registration?.update().catch(() => {});
+}
+
+/** Messages from the worker: {type: 'kaari-sync'} when Background Sync fires with a page open. */
+export function onWorkerMessage(listener) {
+  navigator.serviceWorker?.addEventListener('message', (event) => listener(event.data ?? {}));
 }
 
 export async function registerServiceWorker() {

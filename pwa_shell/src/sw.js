@@ -5,7 +5,11 @@
 //   and no sync running, posts {type: 'SKIP_WAITING'} (see src/sw-update.js). The page and the worker
 //   then always belong to the same build.
 // - /api/ is never touched: the app's IndexedDB replica is the offline store, not this cache.
+// - Background Sync ('kaari-outbox', registered after each local write): with a page open the page's
+//   engine syncs; with none, the worker pushes the outboxes itself (sync/flush.js), under the same
+//   Web Lock as the page, so an outbox is never pushed twice at once.
 /* global __KAARI_BUILD__, __KAARI_PRECACHE__ */
+import { flushAllOutboxes } from './sync/flush.js';
 
 const BUILD = __KAARI_BUILD__;
 const PRECACHE = __KAARI_PRECACHE__;
@@ -37,6 +41,21 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
+});
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== 'kaari-outbox') return;
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: 'window' });
+      if (pages.length) {
+        for (const page of pages) page.postMessage({ type: 'kaari-sync' });
+        return;
+      }
+      // A rejected promise tells the browser to try this sync again later, with its own backoff.
+      await flushAllOutboxes(BUILD);
+    })(),
+  );
 });
 
 self.addEventListener('fetch', (event) => {

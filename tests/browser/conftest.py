@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 PWA = REPO / "pwa_shell"
@@ -36,6 +38,7 @@ CHROMIUM_ARGS = [
 ]
 TABLET = {"width": 1280, "height": 800}
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+DOC_SCREENSHOTS = REPO / "docs" / "screenshots"
 SERVER_START_SECONDS = 120  # generous: CI machines are shared and can be very busy
 
 
@@ -64,6 +67,16 @@ class LiveServer:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the server's SQLite database directly (read-only): what the server really stored."""
+        with sqlite3.connect(f"file:{self.data_dir / 'kaari.sqlite3'}?mode=ro", uri=True, timeout=30) as db:
+            return db.execute(sql, params).fetchall()
+
+    def enroll(self, unit: str, name: str) -> str:
+        """A one-time enrolment code for a new tablet of `unit`."""
+        output = self.cli("device", "enroll", "--unit", unit, "--name", name)
+        return re.search(r": ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$", output, re.MULTILINE).group(1)
 
     def as_admin(self) -> httpx.Client:
         token = self.sign_in("admin")["access_token"]
@@ -210,6 +223,32 @@ def sign_in(page: Page, username: str, password: str = "demo") -> None:
     page.get_by_role("button", name="Kirjaudu", exact=True).click()
 
 
+# The signed-in user's sync engine, through the debug hook on window.kaari (src/main.js).
+ENGINE_IDLE = """() => {
+  const engine = window.kaari.engine();
+  return Boolean(engine && engine.status.complete && !engine.status.syncing && !engine.running);
+}"""
+MUTATE = "async ([name, args]) => { await window.kaari.engine().mutate(name, args); }"
+
+
+def wait_for_sync(page: Page, timeout: float = 30.0) -> None:
+    """The first sync is complete and no sync is running."""
+    eventually(lambda: page.evaluate(ENGINE_IDLE), timeout=timeout)
+
+
+def engine_query(page: Page, record_type: str) -> list[dict]:
+    """Every record of `record_type` as the app sees it: {id, data, version, scopes, pending}."""
+    return page.evaluate("async (type) => window.kaari.engine().query(type)", record_type)
+
+
+def enrol_tablet(page: Page, code: str) -> None:
+    page.goto("/enrol")
+    page.get_by_label("Käyttöönottokoodi").fill(code)
+    page.get_by_role("button", name="Ota käyttöön").click()
+    expect(page.get_by_test_id("enrolled")).to_be_visible()
+    page.get_by_role("link", name="Siirry kirjautumaan").click()
+
+
 def wait_for_service_worker(page: Page) -> None:
     """The worker is active and controls this page (clients.claim on first install)."""
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
@@ -217,11 +256,19 @@ def wait_for_service_worker(page: Page) -> None:
 
 
 @pytest.fixture(scope="session")
-def screenshot() -> Callable[[Page, str], None]:
-    """Save a full-page screenshot to test-artifacts/screenshots/NAME.png (git-ignored)."""
+def screenshot() -> Callable[..., None]:
+    """Save a screenshot at tablet size to test-artifacts/screenshots/NAME.png (git-ignored).
+
+    `readme=True` marks the one picture of a screen the README shows: with KAARI_README_SCREENSHOTS=1
+    in the environment it is also written to docs/screenshots/ (the visible 1280x800 screen, not the
+    full page, so the file stays small). Off by default, so a test run leaves the work tree clean.
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def save(page: Page, name: str) -> None:
+    def save(page: Page, name: str, *, readme: bool = False) -> None:
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        if readme and os.environ.get("KAARI_README_SCREENSHOTS") == "1":
+            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=DOC_SCREENSHOTS / f"{name}.png")
 
     return save

@@ -1,15 +1,24 @@
-// The app's root: loads the stored sign-in and enrolment, picks the screen for the path, keeps the
-// online/offline state, and reacts to the API layer's notices (session ended, device wiped).
+// The app's root: loads the stored sign-in and enrolment, starts the sync engine for the signed-in
+// user (or, on a tablet with nobody signed in, the flusher of signed-out users' outboxes), picks the
+// screen for the path, keeps the online/offline state, and reacts to the API layer's notices
+// (session ended, device wiped).
 import { LitElement, html } from 'lit';
+import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
 import { apiEvents } from '../api.js';
 import { signOut } from '../auth.js';
 import { getEnrolment, getSession } from '../db.js';
 import { resetLanguage } from '../i18n.js';
 import { ROUTES, currentPath, interceptLinks, navigate, onRouteChange } from '../router.js';
+import { screenFor } from '../screens.js';
+import { onWorkerMessage } from '../sw-update.js';
+import { currentEngine, startDeviceFlush, startSync, stopDeviceFlush, stopSync } from '../sync/index.js';
+import './kaari-attention.js';
 import './kaari-enrol.js';
 import './kaari-header.js';
 import './kaari-home.js';
 import './kaari-sign-in.js';
+import './kaari-sync-status.js';
+import './screens.js';
 
 class KaariApp extends LitElement {
   static properties = {
@@ -38,8 +47,13 @@ class KaariApp extends LitElement {
     apiEvents.addEventListener('session-ended', () => this.leave('signIn.sessionEnded'));
     apiEvents.addEventListener('device-wiped', () => {
       this.enrolment = null;
+      stopDeviceFlush();
       resetLanguage();
       this.leave('signIn.revoked');
+    });
+    // Background Sync fired while this page is open: the page's engine does the work.
+    onWorkerMessage((message) => {
+      if (message.type === 'kaari-sync') currentEngine()?.requestSync('background-sync');
     });
   }
 
@@ -64,39 +78,64 @@ class KaariApp extends LitElement {
 
   async load() {
     [this.session, this.enrolment] = await Promise.all([getSession(), getEnrolment()]);
+    await this.startSyncing();
     this.ready = true;
     this.guardRoute();
   }
 
-  /** Signed-out users see sign-in; signed-in users never do. /enrol is open to both. */
+  /** The signed-in user's engine; with nobody signed in, a tablet still sends what others left. */
+  async startSyncing() {
+    if (this.session) {
+      stopDeviceFlush();
+      try {
+        await startSync(this.session, this.enrolment);
+      } catch (error) {
+        console.error('Kaari: the sync engine could not start', error);
+      }
+    } else {
+      stopSync();
+      if (this.enrolment) startDeviceFlush();
+    }
+  }
+
+  /** Signed-out users see sign-in; signed-in users see home, Needs attention and their screens. */
   guardRoute() {
     if (!this.ready || this.path === ROUTES.enrol) return;
+    const signedInPath = this.path === ROUTES.home || this.path === ROUTES.attention || screenFor(this.path);
     if (!this.session && this.path !== ROUTES.signIn) navigate(ROUTES.signIn, { replace: true });
-    else if (this.session && this.path !== ROUTES.home) navigate(ROUTES.home, { replace: true });
+    else if (this.session && !signedInPath) navigate(ROUTES.home, { replace: true });
   }
 
   leave(notice) {
     this.session = null;
     this.notice = notice;
+    this.startSyncing();
     navigate(ROUTES.signIn);
   }
 
-  signedIn(session) {
+  async signedIn(session) {
     this.session = session;
     this.notice = '';
+    await this.startSyncing();
     navigate(ROUTES.home);
   }
 
   async enrolled(enrolment) {
     // A personal sign-in does not carry over to a tablet: the device it was made on is another one.
-    if (this.session) await signOut(this.session);
+    if (this.session) {
+      stopSync();
+      await signOut(this.session);
+    }
     this.session = null;
     this.enrolment = enrolment;
+    this.startSyncing();
   }
 
   async signOut() {
+    stopSync(); // before a personal device erases the user's store
     await signOut(this.session);
     this.session = null;
+    await this.startSyncing();
     navigate(ROUTES.signIn);
   }
 
@@ -113,6 +152,15 @@ class KaariApp extends LitElement {
   renderView() {
     if (this.path === ROUTES.enrol) return html`<kaari-enrol class="view" .enrolment=${this.enrolment}></kaari-enrol>`;
     if (this.session) {
+      if (this.path === ROUTES.attention) {
+        return html`<kaari-attention class="view" .session=${this.session}></kaari-attention>`;
+      }
+      const screen = screenFor(this.path);
+      if (screen) {
+        const tag = unsafeStatic(screen.tag);
+        return staticHtml`<${tag} class="view" .session=${this.session} .enrolment=${this.enrolment}
+          .online=${this.online}></${tag}>`;
+      }
       return html`<kaari-home
         class="view"
         .session=${this.session}
@@ -124,7 +172,9 @@ class KaariApp extends LitElement {
   }
 
   render() {
-    return html`<kaari-header .online=${this.online}></kaari-header>${this.ready ? this.renderView() : ''}`;
+    return html`<kaari-header .online=${this.online}></kaari-header>
+      ${this.session && this.ready ? html`<kaari-sync-status></kaari-sync-status>` : ''}
+      ${this.ready ? this.renderView() : ''}`;
   }
 }
 

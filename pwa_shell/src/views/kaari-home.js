@@ -3,6 +3,9 @@
 import { LitElement, css, html } from 'lit';
 import { loadReference } from '../auth.js';
 import { I18nController, label, t } from '../i18n.js';
+import { ROUTES } from '../router.js';
+import { screensFor } from '../screens.js';
+import { SyncStatusController } from '../sync/index.js';
 import { sharedStyles } from '../ui/shared-styles.js';
 
 class KaariHome extends LitElement {
@@ -13,6 +16,7 @@ class KaariHome extends LitElement {
     reference: { state: true },
     referenceMissing: { state: true },
     signingOut: { state: true },
+    unsentWarning: { state: true }, // unsent entries a personal device's sign-out would erase
   };
 
   static styles = [
@@ -37,6 +41,28 @@ class KaariHome extends LitElement {
       .role {
         font-weight: 600;
       }
+      .screens {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.75rem;
+        margin-bottom: 0.5rem;
+      }
+      .screens a {
+        display: inline-flex;
+        align-items: center;
+        min-height: var(--kaari-target);
+        padding: 0.5rem 1.5rem;
+        color: var(--kaari-on-brand);
+        background: var(--kaari-brand);
+        border-radius: var(--kaari-radius);
+        text-decoration: none;
+      }
+      .actions {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.75rem;
+        margin-top: 0.75rem;
+      }
     `,
   ];
 
@@ -49,6 +75,8 @@ class KaariHome extends LitElement {
     this.reference = null;
     this.referenceMissing = false;
     this.signingOut = false;
+    this.unsentWarning = 0;
+    this.sync = new SyncStatusController(this);
   }
 
   focusHeading() {
@@ -72,8 +100,22 @@ class KaariHome extends LitElement {
     }
   }
 
-  signOut() {
+  /**
+   * A personal device erases the user's replica at sign-out: try to send what is unsent first, and
+   * if something is still unsent, say so and let the user choose. A shared tablet keeps the outbox
+   * and sends it with its device credential after the user has gone.
+   */
+  async signOut({ force = false } = {}) {
     this.signingOut = true;
+    const engine = this.sync.engine;
+    if (!force && !this.enrolment && engine) {
+      if (engine.status.pending && engine.status.online) await engine.syncNow();
+      if (engine.status.pending) {
+        this.unsentWarning = engine.status.pending;
+        this.signingOut = false;
+        return;
+      }
+    }
     this.dispatchEvent(new CustomEvent('sign-out', { bubbles: true, composed: true }));
   }
 
@@ -107,10 +149,24 @@ class KaariHome extends LitElement {
                 : t('home.personalDevice')}
             </p>
           </div>
-          <button class="secondary" type="button" @click=${this.signOut} ?disabled=${this.signingOut}>
+          <button class="secondary" type="button" @click=${() => this.signOut()} ?disabled=${this.signingOut}>
             ${this.signingOut ? t('home.signingOut') : t('home.signOut')}
           </button>
         </div>
+        ${this.unsentWarning
+          ? html`<div class="notice error" role="alert" data-testid="unsent-warning">
+              <p>${t('home.unsentWarning', { count: this.unsentWarning })}</p>
+              <div class="actions">
+                <button class="secondary" type="button" @click=${() => (this.unsentWarning = 0)}>${t('home.keepSignedIn')}</button>
+                <button class="secondary" type="button" @click=${() => this.signOut({ force: true })}>${t('home.signOutAnyway')}</button>
+              </div>
+            </div>`
+          : ''}
+        <h2>${t('home.screens')}</h2>
+        <nav class="screens" aria-label=${t('home.screens')}>
+          ${screensFor(user).map((screen) => html`<a href=${screen.path}>${t(screen.titleKey)}</a>`)}
+          <a href=${ROUTES.attention}>${t('home.attention')}${this.sync.status?.attention ? ` (${this.sync.status.attention})` : ''}</a>
+        </nav>
         ${this.online
           ? ''
           : html`<div class="notice info" role="status"><p>${t('connection.offlineHint')}</p></div>`}
@@ -126,7 +182,6 @@ class KaariHome extends LitElement {
         <ul>
           ${roles.map((role) => html`<li>${t(`work.${role}`)}</li>`)}
         </ul>
-        <p class="muted">${t('home.comingSoon')}</p>
       </div>
     </main>`;
   }
