@@ -2,6 +2,7 @@
 // screen readers work as everywhere) drawn as large chips, inside a fieldset whose legend names the
 // group. Codes come from the code lists that sync as reference data (`code_list` records in `ref`).
 import { css, html } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { label } from '../i18n.js';
 
 /** The active codes of list `id` ({code, labels}), from the replica's code_list records. */
@@ -24,7 +25,7 @@ export function choiceGroup({ name, legend, codes, selected, type = 'radio', onC
             type=${type}
             name=${name}
             value=${code}
-            .checked=${isOn(code)}
+            .checked=${live(isOn(code))}
             ?required=${required && type === 'radio'}
             @change=${(e) => onChange(code, e.target.checked)}
           />

@@ -38,13 +38,16 @@ export async function lookupsFrom(engine) {
   };
 }
 
+/** "Aika" for occurred_at: the field's name in words, or as it is. */
+export function fieldLabel(field) {
+  const key = `field.${field}`;
+  const text = t(key);
+  return text === key ? field : text;
+}
+
 /** [[label, value], …] of a mutation's arguments, ids and codes named. */
 export function describeArgs(mutation, args, lookups) {
   return Object.entries(args)
     .filter(([field]) => !field.endsWith('_id') || ['client_id', 'unit_id', 'area_id', 'municipality_id', 'service_point_id'].includes(field))
-    .map(([field, value]) => {
-      const key = `field.${field}`;
-      const name = t(key);
-      return [name === key ? field : name, lookups.name(field, value, mutation)];
-    });
+    .map(([field, value]) => [fieldLabel(field), lookups.name(field, value, mutation)]);
 }

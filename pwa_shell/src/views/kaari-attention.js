@@ -7,7 +7,7 @@ import { LitElement, css, html } from 'lit';
 import { I18nController, label, t } from '../i18n.js';
 import { LiveQuery, currentEngine } from '../sync/index.js';
 import { sharedStyles } from '../ui/shared-styles.js';
-import { describeArgs, lookupsFrom, mutationTitle } from '../ui/describe.js';
+import { describeArgs, fieldLabel, lookupsFrom, mutationTitle } from '../ui/describe.js';
 
 /** May this user decide the conflict? It must be in a scope of theirs other than their own `user:`. */
 export function mayDecide(conflict, userId) {
@@ -149,7 +149,7 @@ class KaariAttention extends LitElement {
     return html`<form @submit=${(e) => this.resend(e, outcome)} data-testid="fix-form">
       ${editable.map(
         ([name, value]) => html`<div class="field">
-          <label for="fix-${outcome.id}-${name}">${name}</label>
+          <label for="fix-${outcome.id}-${name}">${fieldLabel(name)}</label>
           <input id="fix-${outcome.id}-${name}" name=${name} .value=${Array.isArray(value) ? value.join(', ') : (value ?? '')} />
         </div>`,
       )}

@@ -2,6 +2,7 @@
 // once (`contact.record`, and `client.create` first for a new client). Anonymous by default; a client
 // can be picked from this device's replica or created. Works the same online and offline.
 import { LitElement, css, html } from 'lit';
+import { live } from 'lit/directives/live.js';
 import { I18nController, label, t } from '../i18n.js';
 import { LiveQuery, StorageFullError, currentEngine, isoWithOffset, uuid4 } from '../sync/index.js';
 import { activeCodes, choiceGroup, choiceStyles } from '../ui/choices.js';
@@ -197,8 +198,8 @@ class KaariContactForm extends LitElement {
         duration_minutes: duration === '' ? null : Number(duration),
         follow_up: form.follow_up,
       });
-      target.reset();
-      this.form = blank();
+      target.reset(); // the fields the form state does not drive (note, duration, new client's details)
+      this.form = blank(); // and the rest back to the defaults; `live()` re-checks what reset() cleared
       this.saved = engine.status.online ? 'contact.saved' : 'contact.savedOffline';
     } catch (error) {
       this.errors = [error instanceof StorageFullError ? t('sync.storageFull') : t('error.unexpected')];
@@ -238,7 +239,7 @@ class KaariContactForm extends LitElement {
         <label for="client-search">${t('contact.client.search')}</label>
         <span class="hint" id="client-search-hint">${t('contact.client.searchHint')}</span>
         <input id="client-search" type="search" autocomplete="off" aria-describedby="client-search-hint"
-          .value=${this.form.search} @input=${(e) => this.set({ search: e.target.value })} />
+          .value=${live(this.form.search)} @input=${(e) => this.set({ search: e.target.value })} />
       </div>
       <ul class="results" aria-live="polite">
         ${results.map(
@@ -301,7 +302,7 @@ class KaariContactForm extends LitElement {
       <div class="row">
         <div class="field">
           <label for="time">${t('contact.time')}</label>
-          <input id="time" name="time" type="time" .value=${form.time} @input=${(e) => this.set({ time: e.target.value })} />
+          <input id="time" name="time" type="time" .value=${live(form.time)} @input=${(e) => this.set({ time: e.target.value })} />
         </div>
         <div class="field">
           <label for="duration_minutes">${t('contact.duration')}</label>
@@ -315,7 +316,7 @@ class KaariContactForm extends LitElement {
           </select>
         </div>
       </div>
-      <label class="check"><input type="checkbox" name="follow_up" .checked=${form.follow_up}
+      <label class="check"><input type="checkbox" name="follow_up" .checked=${live(form.follow_up)}
         @change=${(e) => this.set({ follow_up: e.target.checked })} />${t('contact.followUp')}</label>
       <div class="field">
         <label for="note">${t('contact.note')}</label>
