@@ -15,7 +15,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 
 from server.access_log.controllers import AccessLogController
 from server.accounts.controllers import AuthController, UsersController
@@ -33,6 +33,9 @@ from server.domains import import_all_domains
 from server.errors import EXCEPTION_HANDLERS
 from server.events.controllers import EventsController
 from server.health import healthz, readyz
+from server.jobs.controllers import JobsAdminController
+from server.jobs.metrics import MetricsController
+from server.jobs.serving import ServerJobs
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
 from server.places.in_care_controllers import InCareController
@@ -70,7 +73,8 @@ ROUTES = [
     SyncController,
     SyncEventsController,
     SyncHealthController,
-    PrometheusController,
+    JobsAdminController,
+    MetricsController,
     pwa,  # last: the app's catch-all for deep links
 ]
 
@@ -83,9 +87,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     import_all_domains()
     engine = create_engine(settings)
     channels = channels_plugin(settings)
-    context = AppContext(
-        settings, TokenService(token_secret, settings.access_token_seconds), engine, Pokes(channels)
-    )
+    pokes = Pokes(channels)
+    jobs = ServerJobs(settings, engine, pokes)
+    tokens = TokenService(token_secret, settings.access_token_seconds)
+    context = AppContext(settings, tokens, engine, pokes, jobs)
     alchemy = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -115,7 +120,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         logging_config=None,
         # What is loaded at start (modules, routes, the catalog) lives as long as the process: kept out of
         # the collector's reach, a full collection no longer walks it (pauses of 90-190 ms in the pull tail).
-        on_startup=[gc.freeze],
-        on_shutdown=[engine.dispose],
+        on_startup=[gc.freeze, jobs.start],
+        on_shutdown=[jobs.stop, engine.dispose],
         debug=False,
     )

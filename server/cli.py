@@ -65,6 +65,51 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     )
 
 
+@main.command()
+@click.option("--burst", is_flag=True, help="Run what is queued, then exit (catch-up runs, tests).")
+@click.pass_obj
+def worker(settings: Settings, burst: bool) -> None:
+    """Run background jobs beside `kaari serve` (needs REDIS_URL; docs/jobs.md)."""
+    from arq.worker import run_worker
+
+    from server.jobs.worker import worker_settings
+    from server.logs import configure_logging
+
+    if not settings.redis_url:
+        raise click.UsageError(
+            "kaari worker needs REDIS_URL. Without Redis, `kaari serve` runs the jobs itself."
+        )
+    configure_logging(settings.log_level)
+    run_worker(worker_settings(settings), burst=burst)
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.pass_obj
+def jobs_run(settings: Settings, name: str) -> None:
+    """Ask for a run of job NAME now (a scheduled job, e.g. places.move_free_places_window)."""
+    from server.db import begin_write, utcnow
+    from server.jobs import outbox
+    from server.jobs.registry import InvalidJob
+
+    async def work(session: AsyncSession) -> None:
+        await begin_write(session)
+        await outbox.add(session, name, f"manual:{utcnow():%Y-%m-%dT%H:%M:%S}")
+
+    try:
+        _with_session(settings, work)
+    except InvalidJob as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{name} will run at once ({'kaari worker' if settings.redis_url else 'kaari serve'} runs it)."
+    )
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

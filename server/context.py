@@ -9,6 +9,7 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.accounts.tokens import TokenService
+from server.jobs.serving import ServerJobs
 from server.settings import Settings
 from server.sync.pokes import Pokes
 
@@ -19,6 +20,7 @@ class AppContext:
     tokens: TokenService
     engine: AsyncEngine
     pokes: Pokes
+    jobs: ServerJobs
 
 
 def provide_context(request: Request[Any, Any, Any]) -> AppContext:

@@ -40,6 +40,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Sync health: a replica silent this long with work queued is flagged stale for admins.
     stale_after_minutes: int = 60
+    # Jobs (docs/jobs.md): whether `kaari serve` runs (no Redis) or dispatches (Redis) them; the arq queue.
+    run_jobs: bool = True
+    jobs_queue: str = "kaari:jobs"
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,6 +64,8 @@ class Settings:
             argon2_time_cost=int(env.get("KAARI_ARGON2_TIME_COST", "3")),
             argon2_memory_kib=int(env.get("KAARI_ARGON2_MEMORY_KIB", "65536")),
             stale_after_minutes=int(env.get("KAARI_STALE_AFTER_MINUTES", "60")),
+            run_jobs=_bool(env.get("KAARI_RUN_JOBS"), default=True),
+            jobs_queue=env.get("KAARI_JOBS_QUEUE") or "kaari:jobs",
         )
 
 

@@ -52,6 +52,8 @@ def make_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settin
             # Argon2id still, with a light cost so hundreds of sign-ins stay quick in tests.
             "KAARI_ARGON2_TIME_COST": "1",
             "KAARI_ARGON2_MEMORY_KIB": "8192",
+            # The app under test runs no background jobs unless a test starts them (tests/jobs).
+            "KAARI_RUN_JOBS": "0",
         }
     )
     return replace(base, **overrides)

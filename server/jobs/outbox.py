@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import and_, event, or_, select, update
+from sqlalchemy import Update, and_, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -140,15 +140,14 @@ async def claim(session: AsyncSession, row_id: int, attempt: int, now: datetime)
     return row
 
 
-async def mark_done(session: AsyncSession, row: OutboxRow, now: datetime) -> bool:
-    """Inside the run's own write transaction, before its effect: False if the run lost its row (its lease
-    ran out and a later attempt took it over, which a slow run must not overtake)."""
-    marked = await session.execute(
+def mark_done_statement(row: OutboxRow, now: datetime) -> Update:
+    """Run inside the run's own transaction, with its effect: matches no row if the run lost the row (its
+    lease ran out and a later attempt took it over, which a slow run must not overtake)."""
+    return (
         update(OutboxRow)
         .where(OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.attempts == row.attempts)
         .values(status="done", finished_at=now, error=None)
     )
-    return marked.rowcount == 1
 
 
 async def set_result(session: AsyncSession, row_id: int, result: Any) -> None:
@@ -162,6 +161,10 @@ async def retry_later(session: AsyncSession, row: OutboxRow, error: str, run_at:
 
 async def fail(session: AsyncSession, row: OutboxRow, error: str, now: datetime) -> None:
     await _finish(session, row, error=error, status="failed", finished_at=now)
+
+
+async def release(session: AsyncSession, row: OutboxRow) -> None:
+    await _finish(session, row, started_at=None)
 
 
 async def _finish(session: AsyncSession, row: OutboxRow, **values: Any) -> None:

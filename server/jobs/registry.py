@@ -87,7 +87,6 @@ class Cron:
             "hour": self.hour,
             "minute": self.minute,
             "second": self.second,
-            "microsecond": 0,
         }
 
     def next_after(self, moment: datetime) -> datetime:

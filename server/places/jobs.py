@@ -20,7 +20,12 @@ from server.places.capacity import load_state, lock_all_units, publish_free_plac
 from server.sync.changes import ChangeSet
 
 
-@job("places.move_free_places_window", cron=Cron(hour=0, minute=5, at_startup=True), retry=NIGHTLY_RETRY)
+@job(
+    "places.move_free_places_window",
+    cron=Cron(hour=0, minute=5, at_startup=True),
+    retry=NIGHTLY_RETRY,
+    timeout=600,
+)
 async def move_free_places_window(session: AsyncSession, now: datetime) -> tuple[int, ChangeSet]:
     """Republish every unit's free places for [today, today+60]; returns how many units."""
     changes = ChangeSet()

@@ -63,7 +63,7 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
     return expired, changes
 
 
-@job("queue.refresh_queues", cron=Cron(hour=0, minute=10, at_startup=True), retry=NIGHTLY_RETRY)
+@job("queue.refresh_queues", cron=Cron(hour=0, minute=10, at_startup=True), retry=NIGHTLY_RETRY, timeout=600)
 async def republish_queues(session: AsyncSession, now: datetime) -> tuple[None, ChangeSet]:
     """Republish every active queue entry with today's days waiting and rank."""
     changes = ChangeSet()

@@ -62,6 +62,6 @@ async def _note(session: AsyncSession, now: datetime, args: Note) -> tuple[int, 
 note = job("test.note", args=Note, retry=RetryPolicy(tries=3, backoff_seconds=0.2), timeout=4)(_note)
 
 
-@job("test.note_no_retry", args=Note, retry=RetryPolicy(tries=1), timeout=4)
+@job("test.note_no_retry", args=Note, retry=RetryPolicy(tries=1), timeout=1.5)
 async def note_no_retry(session: AsyncSession, now: datetime, args: Note) -> tuple[int, ChangeSet]:
     return await _note(session, now, args)
