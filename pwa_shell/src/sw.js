@@ -43,17 +43,23 @@ self.addEventListener('message', (event) => {
   if (event.data?.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
+/** What Background Sync does with no page open (also reachable from the browser tests and DevTools). */
+self.kaariFlushOutboxes = () => flushAllOutboxes(BUILD);
+
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'kaari-outbox') return;
   event.waitUntil(
     (async () => {
-      const pages = await self.clients.matchAll({ type: 'window' });
+      // Windows showing the app (not a server route such as /healthz opened in a tab).
+      const pages = (await self.clients.matchAll({ type: 'window' })).filter(
+        (client) => !PASSTHROUGH.some((prefix) => new URL(client.url).pathname.startsWith(prefix)),
+      );
       if (pages.length) {
         for (const page of pages) page.postMessage({ type: 'kaari-sync' });
         return;
       }
       // A rejected promise tells the browser to try this sync again later, with its own backoff.
-      await flushAllOutboxes(BUILD);
+      await self.kaariFlushOutboxes();
     })(),
   );
 });

@@ -269,6 +269,7 @@ def screenshot() -> Callable[..., None]:
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
         if readme and os.environ.get("KAARI_README_SCREENSHOTS") == "1":
             DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.evaluate("() => window.scrollTo(0, 0)")  # the top of the screen, as a person first sees it
             page.screenshot(path=DOC_SCREENSHOTS / f"{name}.png")
 
     return save

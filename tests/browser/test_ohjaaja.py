@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -43,7 +44,7 @@ def test_anonymous_contact_recorded_offline_arrives_exactly_once(
     context: BrowserContext, page: Page, live_server: LiveServer, screenshot
 ) -> None:
     open_counsellor_screen(page)
-    screenshot(page, "ohjaaja", readme=True)
+    screenshot(page, "ohjaaja-start")
     context.set_offline(True)
 
     form = page.locator("kaari-contact-form")
@@ -68,7 +69,7 @@ def test_anonymous_contact_recorded_offline_arrives_exactly_once(
     expect(today).to_contain_text("Ei vielä lähetetty")
     expect(page.get_by_test_id("sync-status")).to_contain_text("ei vielä lähetetty (1)")
     (contact_id,) = page.evaluate(NEW_CONTACTS)
-    screenshot(page, "ohjaaja-offline")
+    screenshot(page, "ohjaaja", readme=True)
 
     page.reload()  # still offline: the contact is on the device, marked unsent
     expect(page.get_by_test_id("today-contacts")).to_contain_text("Ei vielä lähetetty")
@@ -180,3 +181,47 @@ def test_rejected_write_waits_in_needs_attention_until_fixed(
         timeout=30,
     ).json()
     assert stored["occurred_at"].startswith("2026-01-05T")
+
+
+def test_manual_conflict_is_decided_side_by_side(page: Page, live_server: LiveServer) -> None:
+    open_counsellor_screen(page)
+    client = next(c for c in engine_query(page, "client") if c["data"]["birth_date"] and c["scopes"])
+    revision = client["data"]["revision"]
+    update = "async ([args, base]) => { await window.kaari.engine().mutate('client.update', args, { baseVersion: base }); }"
+    page.evaluate(update, [{"client_id": client["id"], "changes": {"birth_date": "1940-01-01"}}, revision])
+    # A second device still showing the old record: birth date is a `manual` field, so this conflicts.
+    page.evaluate(update, [{"client_id": client["id"], "changes": {"birth_date": "1941-02-02"}}, revision])
+    link = page.get_by_test_id("attention-link")
+    expect(link).to_have_text("Vaatii huomiota (1)", timeout=30_000)
+    link.click()
+    item = page.get_by_test_id("attention-item")
+    expect(item).to_contain_text("ristiriita")
+    sides = item.get_by_test_id("conflict-sides")
+    expect(item).to_contain_text("Kenttää ”Syntymäaika” on muutettu")
+    expect(sides).to_contain_text(re.compile(r"Nykyinen arvo\s+1940-01-01"))
+    expect(sides).to_contain_text(re.compile(r"Ehdotettu arvo\s+1941-02-02"))
+    item.get_by_role("button", name="Valitse ehdotettu").click()  # a counsellor of the area may decide
+    expect(page.get_by_test_id("attention-empty")).to_be_visible()
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    stored = live_server.query("SELECT birth_date FROM clients WHERE id = ?", (uuid.UUID(client["id"]).hex,))
+    assert stored == [("1941-02-02",)]
+    assert live_server.query(
+        "SELECT status, resolution FROM conflicts WHERE record_id = ?", (client["id"],)
+    ) == [("resolved", "proposed")]
+
+
+def test_full_storage_is_said_plainly_and_nothing_is_lost(page: Page) -> None:
+    open_counsellor_screen(page)
+    # The browser's quota for this site is used up: IndexedDB refuses every new write.
+    page.evaluate(
+        """() => {
+          IDBObjectStore.prototype.add = function () { throw new DOMException('quota', 'QuotaExceededError'); };
+        }"""
+    )
+    form = page.locator("kaari-contact-form")
+    form.get_by_role("checkbox", name="Kotihoito").check()
+    form.get_by_role("radio", name="Neuvonta annettu").check()
+    form.get_by_role("button", name="Tallenna yhteydenotto").click()
+    expect(form.get_by_test_id("contact-errors")).to_contain_text("tallennustila on täynnä")
+    expect(page.get_by_test_id("sync-status")).to_contain_text("tallennustila on täynnä")
+    expect(form.get_by_role("checkbox", name="Kotihoito")).to_be_checked()  # the form keeps what was typed

@@ -18,7 +18,7 @@ def test_signed_in_home_survives_an_offline_reload(
     page.goto("/")
     expect(page.get_by_role("heading", name=SIGN_IN_FI)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/sign-in$"))
-    screenshot(page, "sign-in")
+    screenshot(page, "sign-in", readme=True)
 
     sign_in(page, "paiva")
     greeting = page.get_by_test_id("greeting")

@@ -3,6 +3,7 @@ a signed-out user's outbox, revocation."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -22,6 +23,18 @@ from tests.browser.conftest import (
 ATTENDANCE_NS = uuid.UUID("6f1c2a8e-4b7d-5e0a-9c3f-2d8b1e7a4c60")
 DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name).sort()"
 LOCAL_TODAY = "() => { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 10); }"
+# The sync cursor as stored in the user's database (not the engine's copy in memory).
+STORED_STATE = """async () => {
+  const done = (request) => new Promise((ok, fail) => {
+    request.onsuccess = () => ok(request.result);
+    request.onerror = () => fail(request.error);
+  });
+  const engine = window.kaari.engine();
+  const db = await done(indexedDB.open('kaari-user-' + engine.userId));
+  const state = await done(db.transaction('meta').objectStore('meta').get('sync'));
+  db.close();
+  return state;
+}"""
 CHECKSUMS_MATCH = """async () => {
   const engine = window.kaari.engine();
   return engine.status.complete && !engine.status.error && (await engine.scopes()).length > 0;
@@ -69,7 +82,7 @@ def test_offline_check_ins_survive_a_reload_and_arrive_once(
     for i, client in enumerate(clients):
         check_in(page, client, unit, day, f"{day}T08:0{i}:00+02:00")
     expect(status).to_contain_text("Tallennettu tälle laitteelle, ei vielä lähetetty (3)")
-    screenshot(page, "home-unsent")
+    screenshot(page, "home-unsent", readme=True)
 
     page.reload()  # offline: the app comes from the service worker, the data from IndexedDB
     expect(status).to_contain_text("Tallennettu tälle laitteelle, ei vielä lähetetty (3)")
@@ -223,3 +236,107 @@ def test_tablet_sends_a_signed_out_users_outbox_and_revocation_erases_every_stor
         assert stored_attendance(live_server, [second], unit, day) == []  # erased, outbox included
     finally:
         context.close()
+
+
+def test_first_sync_shows_its_progress_and_resumes_where_it_was_cut(
+    page: Page, live_server: LiveServer
+) -> None:
+    cookies: list[str | None] = []
+    cut = {"on": False}
+
+    def pull(route) -> None:
+        if cut["on"]:
+            route.abort("connectionreset")
+            return
+        cookies.append(route.request.post_data_json["cookie"])
+        if len(cookies) == 2:
+            cut["on"] = True  # the network goes after the second page
+        route.continue_()
+
+    page.route("**/api/sync/v1/pull", pull)
+    page.goto("/")
+    sign_in(page, "ohjaus-esihenkilo")  # the whole region: a year of contacts, several pages
+    expect(page.get_by_test_id("sync-progress")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("sync-status")).to_contain_text(
+        re.compile(r"Haetaan tietoja tälle laitteelle… \d+")
+    )
+    assert cookies[0] is None and cookies[1]  # the second page continued from the first one's cookie
+    assert page.evaluate("() => window.kaari.engine().status.complete") is False
+    resumed_from = page.evaluate(STORED_STATE)["cookie"]
+    assert resumed_from
+
+    cut["on"] = False  # the connection is back (the browser says so): it continues from the stored cookie
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    wait_for_sync(page, timeout=60)
+    assert cookies[2] == resumed_from
+    assert len(cookies) >= 3
+    expect(page.get_by_test_id("sync-progress")).to_have_count(0)
+    expect(page.get_by_test_id("sync-status")).to_contain_text("viimeksi synkronoitu")
+    assert page.evaluate(CHECKSUMS_MATCH)  # the replica equals the server's, scope by scope
+    assert (
+        len([s for s in page.evaluate("() => window.kaari.engine().scopes()") if s.startswith("area:")]) == 6
+    )
+
+
+def test_server_errors_back_off_and_the_outbox_waits(context: BrowserContext, page: Page) -> None:
+    page.goto("/")
+    sign_in(page, "paiva")
+    wait_for_sync(page)
+    unit = unit_id(page, "oulu-da-1")
+    day = page.evaluate(LOCAL_TODAY)
+    client = unit_clients(page, unit)[0]
+    failures = []
+
+    def push(route) -> None:
+        if len(failures) < 2:
+            failures.append(route.request.post_data_json["mutations"][0]["seq"])
+            route.fulfill(
+                status=503, json={"code": "server_error", "message": "Database busy", "details": {}}
+            )
+        else:
+            route.continue_()
+
+    page.route("**/api/sync/v1/push", push)
+    page.evaluate(
+        MUTATE,
+        [
+            "attendance.check_out",
+            {"client_id": client, "unit_id": unit, "date": day, "at": f"{day}T16:00:00+02:00"},
+        ],
+    )
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Yritetään uudelleen", timeout=15_000)
+    expect(page.get_by_test_id("sync-status")).to_contain_text("ei vielä lähetetty (1)")
+    assert (
+        page.evaluate("async () => (await window.kaari.engine().idle()).outboxEmpty") is False
+    )  # no update now
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    assert failures == [failures[0], failures[0]]  # the same mutation again, nothing skipped
+    assert page.evaluate("async () => (await window.kaari.engine().idle()).outboxEmpty") is True
+
+
+def test_background_sync_sends_the_outbox_with_no_page_open(
+    context: BrowserContext, page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "paiva")
+    wait_for_service_worker(page)
+    wait_for_sync(page)
+    unit = unit_id(page, "oulu-da-1")
+    day = page.evaluate(LOCAL_TODAY)
+    taken = {a["data"]["client_id"] for a in engine_query(page, "attendance") if a["data"]["date"] == day}
+    client = next(c for c in unit_clients(page, unit) if c not in taken)
+    context.set_offline(True)
+    check_in(page, client, unit, day, f"{day}T10:30:00+02:00")
+    expect(page.get_by_test_id("sync-status")).to_contain_text("ei vielä lähetetty (1)")
+    page.close()  # the app is closed; only its service worker is left
+    context.set_offline(False)
+
+    # Chromium fires Background Sync ('kaari-outbox') when it sees the network return; with no page
+    # open the worker pushes the outbox itself. DevTools cannot fire that event in headless Chromium,
+    # so the test runs what the event handler runs, in the worker.
+    worker = next(w for w in context.service_workers if w.url == f"{live_server.url}/sw.js")
+    assert stored_attendance(live_server, [client], unit, day) == []
+    worker.evaluate("() => self.kaariFlushOutboxes()")
+    assert len(stored_attendance(live_server, [client], unit, day)) == 1
+    worker.evaluate("() => self.kaariFlushOutboxes()")  # again: nothing is sent twice
+    assert len(stored_attendance(live_server, [client], unit, day)) == 1

@@ -435,11 +435,13 @@ export class SyncEngine extends EventTarget {
 
   async refreshStatus() {
     if (this.stopped) return;
+    const serial = (this.statusSerial = (this.statusSerial ?? 0) + 1);
     const [{ depth }, held, state] = await Promise.all([
       replica.outboxStats(this.db),
       replica.heldOutcomes(this.db),
       replica.readState(this.db),
     ]);
+    if (serial !== this.statusSerial || this.stopped) return; // a later refresh has newer figures
     this.state = state;
     this.status = {
       ...this.status,

@@ -162,7 +162,7 @@ class KaariAttention extends LitElement {
 
   renderConflictSides(conflict, lookups) {
     const show = (value) => (value == null || value === '' ? t('attention.noValue') : String(lookups.name(conflict.field, value)));
-    return html`<p>${t('attention.conflictField', { field: conflict.field })}</p>
+    return html`<p>${t('attention.conflictField', { field: fieldLabel(conflict.field) })}</p>
       <div class="sides" data-testid="conflict-sides">
         <div class="side">
           <p class="muted">${t('attention.kept')}</p>
