@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import (
@@ -340,3 +341,34 @@ def test_background_sync_sends_the_outbox_with_no_page_open(
     assert len(stored_attendance(live_server, [client], unit, day)) == 1
     worker.evaluate("() => self.kaariFlushOutboxes()")  # again: nothing is sent twice
     assert len(stored_attendance(live_server, [client], unit, day)) == 1
+
+
+def test_a_sign_in_ended_elsewhere_keeps_the_outbox_for_the_next_sign_in(
+    context: BrowserContext, page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "paiva")
+    wait_for_sync(page)
+    unit = unit_id(page, "oulu-da-1")
+    day = page.evaluate(LOCAL_TODAY)
+    taken = {a["data"]["client_id"] for a in engine_query(page, "attendance") if a["data"]["date"] == day}
+    client = [c for c in unit_clients(page, unit) if c not in taken][-1]
+    context.set_offline(True)
+    check_in(page, client, unit, day, f"{day}T11:00:00+02:00")
+    # Meanwhile the session is ended on the server (signed out from the sign-in's own tokens).
+    session = page.evaluate(
+        """async () => new Promise((ok) => { const r = indexedDB.open('kaari-device');
+           r.onsuccess = () => { const g = r.result.transaction('state').objectStore('state').get('session');
+           g.onsuccess = () => ok(g.result); }; })"""
+    )
+    response = httpx.post(
+        f"{live_server.url}/api/auth/logout", headers={"Authorization": f"Bearer {session['access_token']}"}
+    )
+    assert response.status_code in (200, 204)
+    context.set_offline(False)
+    expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Kirjautuminen on päättynyt")).to_be_visible()
+    assert stored_attendance(live_server, [client], unit, day) == []
+
+    sign_in(page, "paiva")  # the same replica and outbox: sent now
+    eventually(lambda: stored_attendance(live_server, [client], unit, day), timeout=30)

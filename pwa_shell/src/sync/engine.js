@@ -12,8 +12,8 @@
 //   except device_revoked, on which api.js erases every store on the device.
 //
 // Screens use the API documented in pwa_shell/README.md ("The sync engine").
-import { api } from '../api.js';
-import { openUserDb } from '../db.js';
+import { api, apiEvents } from '../api.js';
+import { clearSession, getSession, openUserDb } from '../db.js';
 import { flushSignedOutOutboxes } from './flush.js';
 import { uuid4 } from './ids.js';
 import { mutators } from './mutators.js';
@@ -354,7 +354,8 @@ export class SyncEngine extends EventTarget {
     const action = error instanceof SyncError ? error.action : Action.RETRY;
     this.status = { ...this.status, error: { code: error.code ?? 'error', message: error.message, action }, firstSync: this.status.firstSync };
     if (action === Action.WIPE || action === Action.REFRESH) {
-      this.stop(); // the app shows sign-in; api.js has already erased the device or ended the session
+      this.stop(); // the app shows sign-in; api.js has already erased the device, or ends the session here
+      if (action === Action.REFRESH) this.endSession();
       return;
     }
     if (action === Action.STOP) return; // client_mismatch, forbidden: nothing to retry until the user acts
@@ -370,6 +371,17 @@ export class SyncEngine extends EventTarget {
       this.retryTimer = null;
       this.requestSync('retry');
     }, delay);
+  }
+
+  /**
+   * The server no longer accepts this sign-in (signed out elsewhere, the user removed): sign in again.
+   * An expired token that could not be refreshed has already ended the session in api.js. The
+   * outbox stays in the user's store and is sent after the next sign-in (or by a tablet's credential).
+   */
+  async endSession() {
+    if (!(await getSession())) return;
+    await clearSession();
+    apiEvents.dispatchEvent(new CustomEvent('session-ended'));
   }
 
   registerBackgroundSync() {
