@@ -1,17 +1,31 @@
-"""Routes: sign-in, refresh, sign-out, who am I, and the admin's user management."""
+"""Routes: sign-in, refresh, sign-out, who am I, and the admin's user management.
+
+Admins list and create users and give or take away roles: `POST /api/admin/users/{id}/roles` (body: the
+grant) and `DELETE /api/admin/users/{id}/roles?role=&area_id=&unit_id=` (the grant to remove). A change
+takes effect on the user's next call and their devices' next pull.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post
-from litestar.params import JSONBody
+from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from server.accounts import service
 from server.accounts.models import User
-from server.accounts.schemas import LoginRequest, NewUser, RefreshRequest, TokenResponse, UserOut
+from server.accounts.schemas import (
+    GrantOut,
+    LoginRequest,
+    NewGrant,
+    NewUser,
+    RefreshRequest,
+    TokenResponse,
+    UserOut,
+)
 from server.accounts.tokens import DEVICE_PREFIX
 from server.context import client_address
 from server.deps import Context, CurrentPrincipal, DbSession
@@ -76,3 +90,31 @@ class UsersController(Controller):
         """Create a user with role assignments (admin)."""
         principal.require_role("admin")
         return service.user_out(await service.create_user(db_session, context.settings, data))
+
+    @post("/{user_id:uuid}/roles", operation_id="addUserRole", status_code=HTTP_200_OK)
+    async def add_role(
+        self,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[NewGrant],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+    ) -> UserOut:
+        """Give the user a role in the region, an area or a unit (admin). The same grant again is a no-op."""
+        principal.require_role("admin")
+        grant = GrantOut(data.role, data.area_id, data.unit_id)
+        return service.user_out(await service.add_role(db_session, user_id, grant, principal))
+
+    @delete("/{user_id:uuid}/roles", operation_id="removeUserRole", status_code=HTTP_200_OK)
+    async def remove_role(
+        self,
+        user_id: FromPath[uuid.UUID],
+        role: FromQuery[str],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        area_id: FromQuery[uuid.UUID | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+    ) -> UserOut:
+        """Take a role (as scoped by area_id / unit_id) away from the user (admin); not your own admin role."""
+        principal.require_role("admin")
+        grant = GrantOut(role, area_id, unit_id)
+        return service.user_out(await service.remove_role(db_session, user_id, grant, principal))

@@ -50,3 +50,11 @@ class NewUser(msgspec.Struct, forbid_unknown_fields=True):
     password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
     roles: list[GrantOut] = []
     language: Annotated[str, msgspec.Meta(pattern=r"^(fi|sv|en)$")] = "fi"
+
+
+class NewGrant(msgspec.Struct, forbid_unknown_fields=True):
+    """A role to give: in the whole region (no area, no unit), in one area, or in one unit."""
+
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    area_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None

@@ -1,4 +1,4 @@
-"""Sign-in, token refresh with rotation and reuse detection, sign-out, and creating users.
+"""Sign-in, token refresh with rotation and reuse detection, sign-out, creating users and their roles.
 
 Password checks run outside any write transaction (Argon2 is slow on purpose, and a held SQLite write
 lock would make every other writer wait for it). Failures are committed before the error is raised, so
@@ -7,6 +7,7 @@ the rate limit counts them even though the request fails.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -20,11 +21,12 @@ from server.accounts.schemas import GrantOut, LoginRequest, NewUser, TokenRespon
 from server.accounts.tokens import TokenService, digest, new_refresh_token
 from server.db import begin_write, utcnow
 from server.devices.models import Device
-from server.errors import DeviceRevoked, Forbidden, KaariError, RateLimited, Unauthenticated
-from server.reference.models import Unit
+from server.errors import DeviceRevoked, Forbidden, KaariError, NotFound, RateLimited, Unauthenticated
+from server.reference.models import Area, Unit
 from server.settings import Settings
 
 WRONG_CREDENTIALS = "Wrong username or password."
+log = logging.getLogger("kaari.accounts")
 
 
 def user_out(user: User) -> UserOut:
@@ -204,12 +206,21 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
         auth_session.revoked_at, auth_session.revoked_reason = utcnow(), "signed_out"
 
 
+async def _check_grant(session: AsyncSession, grant: GrantOut) -> None:
+    """A known role, scoped to the region, one existing area or one existing unit."""
+    if grant.role not in ROLES:
+        raise KaariError(f"Unknown role {grant.role!r}.", code="invalid_request")
+    if grant.area_id is not None and grant.unit_id is not None:
+        raise KaariError("A role is scoped to an area or to a unit, not both.", code="invalid_request")
+    if grant.area_id is not None and await session.get(Area, grant.area_id) is None:
+        raise KaariError("No such area.", code="unknown_entity", details={"area_id": str(grant.area_id)})
+    if grant.unit_id is not None and await session.get(Unit, grant.unit_id) is None:
+        raise KaariError("No such unit.", code="unknown_entity", details={"unit_id": str(grant.unit_id)})
+
+
 async def create_user(session: AsyncSession, settings: Settings, new: NewUser) -> User:
     for grant in new.roles:
-        if grant.role not in ROLES:
-            raise KaariError(f"Unknown role {grant.role!r}.", code="invalid_request")
-        if grant.area_id is not None and grant.unit_id is not None:
-            raise KaariError("A role is scoped to an area or to a unit, not both.", code="invalid_request")
+        await _check_grant(session, grant)
     if (await session.execute(select(User.id).where(User.username == new.username))).first():
         raise KaariError(f"The username {new.username!r} is taken.", code="username_taken", status_code=409)
     ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
@@ -223,3 +234,65 @@ async def create_user(session: AsyncSession, settings: Settings, new: NewUser) -
     session.add(user)
     await session.flush()
     return user
+
+
+def _same(assignment: RoleAssignment, grant: GrantOut) -> bool:
+    return (assignment.role, assignment.area_id, assignment.unit_id) == (
+        grant.role,
+        grant.area_id,
+        grant.unit_id,
+    )
+
+
+async def _user_for_update(session: AsyncSession, user_id: uuid.UUID) -> User:
+    await begin_write(session)
+    user = await session.get(User, user_id, populate_existing=True)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+async def add_role(session: AsyncSession, user_id: uuid.UUID, grant: GrantOut, by: Principal) -> User:
+    """Give a user a role (in the region, an area or a unit). The same grant again changes nothing.
+
+    It takes effect on the user's next call: the principal is read from the database on every call, and
+    the next pull of each of their devices brings the new scope's records.
+    """
+    await _check_grant(session, grant)
+    user = await _user_for_update(session, user_id)
+    if not any(_same(a, grant) for a in user.roles):
+        user.roles.append(RoleAssignment(role=grant.role, area_id=grant.area_id, unit_id=grant.unit_id))
+        await session.flush()
+        log.info(
+            "role added", extra={"user_id": str(user.id), "grant": _grant_text(grant), "by": by.username}
+        )
+    return user
+
+
+async def remove_role(session: AsyncSession, user_id: uuid.UUID, grant: GrantOut, by: Principal) -> User:
+    """Take a role away; the next pull of the user's devices drops the scopes it gave (protocol §4).
+
+    An admin cannot remove their own admin role (nobody would be left to give it back by mistake).
+    """
+    user = await _user_for_update(session, user_id)
+    found = [a for a in user.roles if _same(a, grant)]
+    if not found:
+        raise NotFound("The user does not have this role.", details={"role": grant.role})
+    if grant.role == "admin" and user.id == by.user_id:
+        raise KaariError(
+            "You cannot remove your own admin role; ask another admin.",
+            code="own_admin_role",
+            status_code=409,
+        )
+    for assignment in found:
+        user.roles.remove(assignment)
+    await session.flush()
+    log.info("role removed", extra={"user_id": str(user.id), "grant": _grant_text(grant), "by": by.username})
+    return user
+
+
+def _grant_text(grant: GrantOut) -> str:
+    where = (
+        f"area:{grant.area_id}" if grant.area_id else f"unit:{grant.unit_id}" if grant.unit_id else "region"
+    )
+    return f"{grant.role}@{where}"

@@ -5,6 +5,10 @@ statutory deadline (`server.assessments.deadlines`) has passed (`overdue`) or co
 days (`due_soon`, default 2), with per-counsellor and per-area counts. Counsellors and supervisors see the
 areas they work in (a region-wide grant sees every area) and the processes they are responsible
 for. Each listed client is written to the access log (`assessment_worklist`, with the basis).
+
+`GET /api/assessments/counsellors?area_id=` — who a process can be handed to (`assessment.assign`): the
+counsellors of the caller's areas (region-wide counsellors included), with the areas they work in. Staff
+names only, no client data: nothing to log.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import or_, select
 
 from server.access_log import service as access_log
-from server.accounts.models import GUIDANCE_ROLES, User
+from server.accounts.models import GUIDANCE_ROLES, RoleAssignment, User
 from server.assessments.deadlines import working_days_left
 from server.assessments.models import Assessment
 from server.clients.models import Client
@@ -60,6 +64,13 @@ class Worklist(msgspec.Struct):
     overdue: list[WorklistItem]
     due_soon: list[WorklistItem]
     by_counsellor: list[CounsellorCount]
+
+
+class CounsellorOut(msgspec.Struct):
+    id: uuid.UUID
+    display_name: str
+    area_ids: list[uuid.UUID]
+    region_wide: bool
 
 
 class AssessmentsController(Controller):
@@ -140,6 +151,37 @@ class AssessmentsController(Controller):
             for c, a, n in people
         ]
         return Worklist(today, overdue, due_soon, by_counsellor)
+
+    @get("/counsellors", operation_id="assessmentCounsellors")
+    async def counsellors(
+        self, principal: CurrentPrincipal, db_session: DbSession, area_id: FromQuery[uuid.UUID | None] = None
+    ) -> list[CounsellorOut]:
+        """Counsellors a process of the caller's areas (or of `area_id`) can be handed to, by name."""
+        principal.require_role(*GUIDANCE_ROLES)
+        grants = principal.grants_for(*GUIDANCE_ROLES)
+        region = any(g.region_wide for g in grants)
+        mine = {g.area_id for g in grants if g.area_id is not None}
+        if area_id is not None and not region and area_id not in mine:
+            raise Forbidden("You see the counsellors of your own areas.")
+        wanted = {area_id} if area_id is not None else None if region else mine
+        rows = await db_session.execute(
+            select(User.id, User.display_name, RoleAssignment.area_id, RoleAssignment.unit_id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == "counsellor", User.active.is_(True))
+        )
+        found: dict[uuid.UUID, CounsellorOut] = {}
+        for user_id, name, grant_area, grant_unit in rows.all():
+            if grant_unit is not None:
+                continue  # a counsellor's grant is for an area or the region
+            entry = found.setdefault(user_id, CounsellorOut(user_id, name, [], False))
+            if grant_area is None:
+                entry.region_wide = True
+            else:
+                entry.area_ids.append(grant_area)
+        out = [c for c in found.values() if wanted is None or c.region_wide or wanted & set(c.area_ids)]
+        for c in out:
+            c.area_ids.sort(key=str)
+        return sorted(out, key=lambda c: (c.display_name, str(c.id)))
 
 
 def routes() -> list[type[Controller]]:

@@ -14,6 +14,7 @@ from tests.conftest import bearer, sign_in
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
 OTHER_UNIT = str(reference_id("unit", DEMO_SHORT_TERM_UNIT))
 HEALTH = "/api/admin/sync-health"
+HISTORY = "/api/admin/sync-health/history"
 
 
 async def replica(client, username: str = "paiva") -> SyncClient:
@@ -91,12 +92,51 @@ async def test_big_outbox_and_old_build_are_flagged(client):
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # no database-specific code here
 async def test_sync_health_is_for_admins_only(client):
-    for username in ("paiva", "kotas"):
-        user = await sign_in(client, username)
-        response = await client.get(HEALTH, headers=bearer(user["access_token"]))
-        assert response.status_code == 403, username
-        assert response.json()["code"] == "forbidden"
-    assert (await client.get(HEALTH)).status_code == 401
+    for path in (HEALTH, HISTORY):
+        for username in ("paiva", "kotas"):
+            user = await sign_in(client, username)
+            response = await client.get(path, headers=bearer(user["access_token"]))
+            assert response.status_code == 403, (path, username)
+            assert response.json()["code"] == "forbidden"
+        assert (await client.get(path)).status_code == 401
+
+
+async def test_activity_counts_this_hours_outcomes_and_devices(client):
+    admin = bearer((await sign_in(client, "admin"))["access_token"])
+    before = (await client.get(HISTORY, headers=admin, params={"hours": 3})).json()["hours"]
+    tablet, other = await replica(client), await replica(client, "hoiva")
+    await tablet.pull()
+    await other.pull()
+    clients = tablet.view.records("client")
+    await tablet.mutate("attendance.check_in", check_in(clients[0].id))
+    await tablet.mutate("attendance.check_in", check_in(clients[1].id))
+    await tablet.mutate("attendance.check_in", check_in(clients[2].id, OTHER_UNIT))  # rejected
+    await tablet.sync()
+    await other.mutate("attendance.check_in", check_in(clients[0].id))  # not hoiva's unit: rejected
+    await other.sync()
+
+    answer = await client.get(HISTORY, headers=admin, params={"hours": 3})
+    assert answer.status_code == 200, answer.text
+    hours = answer.json()["hours"]
+    assert len(hours) == 3  # every hour of the window, oldest first, this hour last
+    assert [h["hour"] for h in hours] == sorted(h["hour"] for h in hours)
+    assert hours[-1]["hour"][14:19] == "00:00"
+    now, then = hours[-1], before[-1]
+    if now["hour"] == then["hour"]:  # the clock did not pass the hour between the two calls
+        assert now["applied"] - then["applied"] == 2
+        assert now["rejected"] - then["rejected"] == 2
+        assert now["devices"] - then["devices"] == 2
+    assert now["applied"] >= 2 and now["rejected"] >= 2 and now["devices"] >= 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_activity_window_is_one_hour_to_a_week(client):
+    admin = bearer((await sign_in(client, "admin"))["access_token"])
+    week = await client.get(HISTORY, headers=admin, params={"hours": 168})
+    assert week.status_code == 200 and len(week.json()["hours"]) == 168
+    for hours in (0, 169):
+        refused = await client.get(HISTORY, headers=admin, params={"hours": hours})
+        assert refused.status_code == 400, hours
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
