@@ -1,5 +1,10 @@
 // Every visible string of the app, in Finnish (the default), Swedish and English.
 // Keys ending in .one / .other are plural forms picked by Intl.PluralRules (see i18n.js).
+// A screen may keep its strings in a module of its own (messages/*.js, default export {fi, sv, en}),
+// merged into MESSAGES at the end of this file: one import line and one name in the list.
+import admin from './messages/admin.js';
+import kotas from './messages/kotas.js';
+import seuranta from './messages/seuranta.js';
 
 export const MESSAGES = {
   fi: {
@@ -620,3 +625,7 @@ export const MESSAGES = {
     'home.keepSignedIn': "Stay signed in",
   },
 };
+
+for (const strings of [admin, kotas, seuranta]) {
+  for (const [language, table] of Object.entries(strings)) Object.assign(MESSAGES[language], table);
+}

@@ -1,0 +1,164 @@
+"""The admin's screen (/admin) against the real server: device sync health with a device in trouble, a
+conflict resolved side by side, a tablet enrolled with the code shown and then revoked, a role given and
+taken away, and the access-log search."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import Browser, Page, expect
+
+from server.demo import demo_id
+from server.reference.models import reference_id
+from tests.browser.conftest import (
+    TABLET,
+    LiveServer,
+    engine_query,
+    enrol_tablet,
+    eventually,
+    sign_in,
+    wait_for_sync,
+)
+
+# A new client of the counsellor's own (other tests' clients stay untouched), then two changes of its birth
+# date made from the same revision: the second is stale and becomes a conflict.
+NEW_CLIENT_CHANGED_TWICE = """async ([id, municipality]) => {
+  const engine = window.kaari.engine();
+  await engine.mutate('client.create', {client_id: id, first_name: 'Ristiina', last_name: 'Riitanen', municipality_id: municipality, birth_date: '1939-12-31'});
+  await engine.mutate('client.update', {client_id: id, changes: {birth_date: '1940-01-02'}}, {baseVersion: 1});
+  await engine.mutate('client.update', {client_id: id, changes: {birth_date: '1941-03-04'}}, {baseVersion: 1});
+}"""
+FORBIDDEN_CHECK_IN = """async ([client, unit]) => {
+  const at = new Date().toISOString();
+  await window.kaari.engine().mutate('attendance.check_in', {client_id: client, unit_id: unit, date: at.slice(0, 10), at});
+}"""
+
+
+def sign_in_as(browser: Browser, server: LiveServer, username: str) -> Page:
+    page = browser.new_context(base_url=server.url, viewport=TABLET, locale="fi-FI").new_page()
+    page.context.set_default_timeout(15_000)
+    page.goto("/")
+    sign_in(page, username)
+    wait_for_sync(page)
+    return page
+
+
+def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> str:
+    """The counsellor's laptop: two stale changes of a client's birth date (a conflict) and a check-in a
+    counsellor may not make (rejected). Returns the client's id."""
+    laptop = sign_in_as(browser, server, "ohjaaja")
+    try:
+        client = str(uuid.uuid4())
+        oulu = str(reference_id("area", "oulu"))
+        municipality = next(
+            m["id"] for m in engine_query(laptop, "municipality") if m["data"]["area_id"] == oulu
+        )
+        laptop.evaluate(NEW_CLIENT_CHANGED_TWICE, [client, municipality])
+        laptop.evaluate(FORBIDDEN_CHECK_IN, [client, str(reference_id("unit", "oulu-da-1"))])
+        wait_for_sync(laptop)
+        eventually(lambda: laptop.evaluate("() => window.kaari.engine().status.pending") == 0, timeout=30)
+        return client
+    finally:
+        laptop.context.close()
+
+
+def test_admin_sees_a_device_in_trouble_and_resolves_a_conflict(
+    browser: Browser, page: Page, live_server: LiveServer, screenshot
+) -> None:
+    client = counsellor_makes_trouble(browser, live_server)
+    decided = "SELECT status, resolution FROM conflicts WHERE record_id = ?"
+    assert live_server.query(decided, (client,)) == [("open", None)]
+
+    page.goto("/")
+    sign_in(page, "admin")
+    wait_for_sync(page)
+    page.goto("/admin")
+    troubled = page.get_by_test_id("health-row").filter(has_text="Olli Ohjaaja")
+    expect(troubled).to_be_visible()
+    expect(troubled.get_by_test_id("flag")).to_contain_text(["Virheitä"])
+    expect(troubled.locator("td").nth(6)).to_have_text("1")  # rejected in the last day
+    expect(page.get_by_test_id("health-chart")).to_be_visible()
+    screenshot(page, "admin", readme=True)
+
+    page.get_by_role("tab", name="Ristiriidat (1)").click()
+    item = page.get_by_test_id("admin-conflict")
+    expect(item).to_have_count(1)
+    expect(item.get_by_test_id("kept")).to_have_text("1940-01-02")
+    expect(item.get_by_test_id("proposed")).to_have_text("1941-03-04")
+    expect(item).to_contain_text("Olli Ohjaaja")  # who proposed it
+    screenshot(page, "admin-conflicts")
+    item.get_by_role("button", name="Valitse ehdotettu").click()
+    expect(page.get_by_test_id("no-conflicts")).to_be_visible()  # at once, on this device
+    expect(page.get_by_test_id("resolved-conflicts")).to_contain_text("Ehdotettu valittiin")
+    wait_for_sync(page)
+    eventually(lambda: live_server.query(decided, (client,)) == [("resolved", "proposed")])
+    assert live_server.query("SELECT birth_date FROM clients WHERE id = ?", (uuid.UUID(client).hex,)) == [
+        ("1941-03-04",)
+    ]
+
+
+def test_admin_enrols_a_tablet_with_the_code_shown_and_revokes_it(
+    browser: Browser, page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "admin")
+    wait_for_sync(page)
+    page.goto("/admin?tab=devices")
+    form = page.get_by_test_id("enrol-form")
+    form.get_by_label("Yksikkö").select_option(label="Päiväkeskus Väinölä")
+    form.get_by_label("Laitteen nimi").fill("Väinölän tabletti 7")
+    form.get_by_role("button", name="Tee käyttöönottokoodi").click()
+    code = page.get_by_test_id("code").inner_text()
+    assert len(code) == 14 and code.count("-") == 2
+
+    tablet = browser.new_context(base_url=live_server.url, viewport=TABLET, locale="fi-FI").new_page()
+    try:
+        enrol_tablet(tablet, code)
+        page.get_by_role("button", name="Päivitä").click()
+        row = page.get_by_test_id("device-row").filter(has_text="Väinölän tabletti 7")
+        expect(row.get_by_test_id("device-state")).to_have_text("Käytössä")
+        row.get_by_test_id("revoke").click()
+        row.get_by_role("button", name="Poista käytöstä").click()  # the confirmation
+        expect(row.get_by_test_id("device-state")).to_contain_text("Poistettu käytöstä")
+        revoked = live_server.query("SELECT revoked_at FROM devices WHERE name = ?", ("Väinölän tabletti 7",))
+        assert revoked and revoked[0][0] is not None
+
+        sign_in(tablet, "paiva")  # the tablet's next call is told to erase everything
+        expect(tablet.get_by_text("Tämä laite on poistettu käytöstä")).to_be_visible()
+        assert tablet.evaluate("async () => (await indexedDB.databases()).length") == 0
+    finally:
+        tablet.context.close()
+
+
+def test_admin_gives_and_takes_a_role_and_searches_the_access_log(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "admin")
+    wait_for_sync(page)
+    page.goto("/admin?tab=users")
+    row = page.get_by_test_id("user-row").filter(has_text="hoiva")
+    row.get_by_test_id("add-role").click()
+    row.get_by_label("Rooli", exact=True).select_option(label="Koordinaattori")
+    row.get_by_label("Missä", exact=True).select_option(label="Kaikki alueet")
+    row.get_by_role("button", name="Lisää", exact=True).click()
+    expect(page.get_by_test_id("users-notice")).to_contain_text("Koordinaattori lisätty")
+    hoiva = uuid.UUID(str(demo_id("user", "hoiva"))).hex
+    roles = "SELECT role FROM role_assignments WHERE user_id = ? ORDER BY role"
+    assert live_server.query(roles, (hoiva,)) == [("coordinator",), ("unit_staff",)]
+    row.get_by_role("button", name="Poista rooli: Koordinaattori · Kaikki alueet").click()
+    expect(page.get_by_test_id("users-notice")).to_contain_text("Koordinaattori poistettu")
+    assert live_server.query(roles, (hoiva,)) == [("unit_staff",)]
+    # Your own admin role has no remove button (the server refuses it too).
+    own = page.get_by_test_id("user-row").filter(has_text="Aino Pääkäyttäjä")
+    expect(own.get_by_role("button", name="Poista rooli: Pääkäyttäjä · Kaikki alueet")).to_have_count(0)
+
+    client = live_server.query("SELECT id FROM clients LIMIT 1")[0][0]
+    page.get_by_role("tab", name="Lokihaku").click()
+    page.get_by_label("Asiakkaan tunniste").fill(str(uuid.UUID(client)))
+    page.get_by_role("button", name="Hae", exact=True).click()
+    expect(page.get_by_test_id("log-row").first).to_be_visible()
+    # The search itself is logged, on the basis of supervising the log.
+    expect(page.get_by_test_id("log-results")).to_contain_text("admin:access_log_supervision")
+    page.get_by_role("button", name="Tarkista lokin eheys").click()
+    expect(page.get_by_test_id("chain")).to_contain_text("Loki on ehjä")
