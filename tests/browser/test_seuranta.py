@@ -1,16 +1,24 @@
 """The supervisor's view (/seuranta) against the real server: the statutory worklist as the server computes
-it, handing a process to another counsellor, and the plain offline message (the reports are never kept on
-the device)."""
+it, handing a process to another counsellor, the guidance statistics with their hidden cells, and the plain
+offline message (the reports are never kept on the device)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
 from server.demo import demo_id
 from tests.browser.conftest import LiveServer, eventually, sign_in, wait_for_service_worker, wait_for_sync
+
+
+def month_back(months: int) -> str:
+    """YYYY-MM of the month `months` before this one (Finnish time is close enough at midday)."""
+    today = date.today()
+    index = today.year * 12 + today.month - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def test_supervisor_sees_the_worklist_and_hands_a_process_over(
@@ -50,6 +58,33 @@ def test_supervisor_sees_the_worklist_and_hands_a_process_over(
     )
     # The list is read again once the hand-over is on the server: Olli is now the responsible counsellor.
     expect(overdue.filter(has_text=item["client_name"])).to_contain_text("Olli Ohjaaja", timeout=30_000)
+
+    # Statistics: every figure the server hid is shown as hidden, never as a number.
+    answer = httpx.get(
+        f"{live_server.url}/api/guidance/statistics/contacts",
+        params={"from": month_back(5), "to": month_back(0), "dimension": "total"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+    ).json()
+    shown = [r for r in answer["rows"] if r["level"] in ("region", "area")]
+    page.get_by_role("tab", name="Tilastot").click()
+    table = page.get_by_test_id("contact-stats")
+    expect(table).to_be_visible(timeout=60_000)
+    expect(table.locator("tbody tr")).to_have_count(len({r["area_id"] for r in shown}))
+    expect(table.get_by_test_id("suppressed")).to_have_count(sum(r["contacts"] is None for r in shown))
+    region_now = next(r for r in shown if r["level"] == "region" and r["month"] == month_back(0))
+    expect(table.locator("tr.region td").last).to_have_text(str(region_now["contacts"]))
+    expect(page.get_by_test_id("suppression-note")).to_be_visible()
+    # By service point the counts are small: some are hidden, each shown as hidden.
+    points = [r for r in answer["rows"] if r["level"] in ("region", "service_point")]
+    hidden = sum(r["contacts"] is None for r in points)
+    assert hidden > 0, "the demo region has small service-point counts"
+    page.get_by_label("Ryhmittely").select_option(label="Palvelupisteet")
+    expect(table.get_by_test_id("suppressed")).to_have_count(hidden)
+    expect(table.locator("tbody tr")).to_have_count(
+        len({(r["area_id"], r["service_point_id"]) for r in points})
+    )
+    screenshot(page, "seuranta-stats")
 
     context.set_offline(True)
     page.reload()

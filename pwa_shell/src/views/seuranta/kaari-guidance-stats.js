@@ -12,6 +12,7 @@ import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 
 export const PERIODS = [3, 6, 12];
+export const LEVELS = ['area', 'service_point', 'counsellor'];
 
 /** The first month of a span of `months` months ending with this one, as YYYY-MM. */
 function firstMonth(months, today = localDate()) {
@@ -33,7 +34,7 @@ function monthName(month, style = 'short') {
 
 class KaariGuidanceStats extends LitElement {
   static properties = {
-    filters: { attribute: false }, // {months}
+    filters: { attribute: false }, // {months, level}
   };
 
   static styles = [
@@ -41,7 +42,7 @@ class KaariGuidanceStats extends LitElement {
     officeStyles,
     chartStyles,
     css`
-      td.hidden {
+      table.data td.hidden {
         color: var(--kaari-muted);
         text-align: right;
       }
@@ -63,7 +64,15 @@ class KaariGuidanceStats extends LitElement {
     this.filters = {};
     this.contacts = new RemoteQuery(this, () => this.fetch('contacts', { dimension: 'total' }));
     this.firsts = new RemoteQuery(this, () => this.fetch('first-contact'));
-    this.areas = new LiveQuery(this, ['area'], async (engine) => new Map((await engine.query('area')).map((a) => [a.id, a.data])));
+    this.places = new LiveQuery(this, ['area', 'service_point'], async (engine) => ({
+      areas: new Map((await engine.query('area')).map((a) => [a.id, a.data])),
+      points: new Map((await engine.query('service_point')).map((p) => [p.id, p.data])),
+    }));
+    this.counsellors = new RemoteQuery(this, () => api('/api/assessments/counsellors'));
+  }
+
+  get level() {
+    return LEVELS.includes(this.filters.level) ? this.filters.level : LEVELS[0];
   }
 
   get months() {
@@ -89,21 +98,31 @@ class KaariGuidanceStats extends LitElement {
     }
   }
 
-  change(months) {
-    this.dispatchEvent(new CustomEvent('filter', { detail: { months }, bubbles: true, composed: true }));
+  change(name, value) {
+    this.dispatchEvent(new CustomEvent('filter', { detail: { [name]: value }, bubbles: true, composed: true }));
   }
 
-  /** Rows of the region and the areas: [{key, name, region, cells: Map(month → row)}]. */
+  /** The name of a row's group at the chosen level (a service point and a counsellor with their area). */
+  groupName(row) {
+    const { areas, points } = this.places.value ?? { areas: new Map(), points: new Map() };
+    const area = label(areas.get(row.area_id)?.labels) || t('scope.unknown');
+    if (row.level === 'region') return t('stats.region');
+    if (row.level === 'area') return area;
+    if (row.level === 'service_point') {
+      const point = row.service_point_id ? label(points.get(row.service_point_id)?.labels) : t('stats.noServicePoint');
+      return `${point || t('scope.unknown')} (${area})`;
+    }
+    const person = this.counsellors.value?.find((c) => c.id === row.counsellor_id)?.display_name;
+    return `${person ?? t('stats.counsellor')} (${area})`;
+  }
+
+  /** Rows of the region and the groups of the chosen level: [{key, name, region, cells: Map(month → row)}]. */
   groups(rows) {
-    const areas = this.areas.value ?? new Map();
     const found = new Map();
     for (const row of rows) {
-      if (row.level !== 'region' && row.level !== 'area') continue;
-      const key = row.level === 'region' ? 'region' : row.area_id;
-      if (!found.has(key)) {
-        const name = key === 'region' ? t('stats.region') : label(areas.get(key)?.labels) || t('scope.unknown');
-        found.set(key, { key, name, region: key === 'region', cells: new Map() });
-      }
+      if (row.level !== 'region' && row.level !== this.level) continue;
+      const key = [row.level, row.area_id, row.service_point_id, row.counsellor_id].join('|');
+      if (!found.has(key)) found.set(key, { key, name: this.groupName(row), region: row.level === 'region', cells: new Map() });
       found.get(key).cells.set(row.month, row);
     }
     return [...found.values()].sort((a, b) => b.region - a.region || a.name.localeCompare(b.name));
@@ -123,7 +142,7 @@ class KaariGuidanceStats extends LitElement {
         <caption id="${id}-caption">${caption}</caption>
         <thead>
           <tr>
-            <th scope="col">${t('worklist.area')}</th>
+            <th scope="col">${t(`stats.level.${this.level}`)}</th>
             ${months.map((m) => html`<th scope="col" class="num">${monthName(m)}</th>`)}
           </tr>
         </thead>
@@ -151,8 +170,14 @@ class KaariGuidanceStats extends LitElement {
       <div class="filters" role="group" aria-label=${t('kotas.filters')}>
         <div class="field">
           <label for="stats-months">${t('stats.period')}</label>
-          <select id="stats-months" @change=${(e) => this.change(e.target.value)}>
+          <select id="stats-months" @change=${(e) => this.change('months', e.target.value)}>
             ${PERIODS.map((m) => html`<option value=${m} ?selected=${m === this.months}>${t('stats.months', { count: m })}</option>`)}
+          </select>
+        </div>
+        <div class="field">
+          <label for="stats-level">${t('stats.level')}</label>
+          <select id="stats-level" @change=${(e) => this.change('level', e.target.value)}>
+            ${LEVELS.map((l) => html`<option value=${l} ?selected=${l === this.level}>${t(`stats.level.${l}`)}</option>`)}
           </select>
         </div>
       </div>

@@ -46,7 +46,7 @@ class KaariSeuranta extends LitElement {
 
   renderPanel() {
     const p = this.query.params;
-    if (this.query.tab === 'stats') return html`<kaari-guidance-stats .filters=${{ months: p.months ?? null }}></kaari-guidance-stats>`;
+    if (this.query.tab === 'stats') return html`<kaari-guidance-stats .filters=${{ months: p.months ?? null, level: p.level ?? null }}></kaari-guidance-stats>`;
     return html`<kaari-worklist
       .filters=${{ area_id: p.area_id ?? null, days: p.days ?? null, assessment_id: p.assessment_id ?? null }}
       .areaIds=${guidanceAreaIds(this.session.user)}
