@@ -82,7 +82,8 @@ class InProcessRunner:
             await self._tick(name, at)
             cron = registry.get(name).cron
             assert cron is not None
-            ticks[name] = cron.next_after(at)
+            # From now, not from the tick: after a stall (a suspended host) one catch-up run, not one a minute.
+            ticks[name] = cron.next_after(max(at, self.runtime.clock()))
 
     async def _tick(self, name: str, at: datetime) -> None:
         try:

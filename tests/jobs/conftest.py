@@ -120,6 +120,26 @@ class Jobs:
             return await session.scalar(query)
 
 
+KILL_TEST = "test_kill_9_mid_job_then_restart_does_the_work_exactly_once"
+KILL_PAIRS_BY_DEFAULT = ("postgres-worker", "sqlite-serve")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The kill -9 test runs for the worker on PostgreSQL and the single-node server on SQLite; with
+    `--long` also for the other two pairs."""
+    if config.getoption("--long"):
+        return
+    later = [
+        item
+        for item in items
+        if item.name.startswith(KILL_TEST)
+        and not item.name.endswith(tuple(f"[{p}]" for p in KILL_PAIRS_BY_DEFAULT))
+    ]
+    if later:
+        config.hook.pytest_deselected(items=later)
+        items[:] = [item for item in items if item not in later]
+
+
 @pytest.fixture(params=["in-process", "redis"])
 def mode(request: pytest.FixtureRequest) -> str:
     return request.param

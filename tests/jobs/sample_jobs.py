@@ -65,3 +65,9 @@ note = job("test.note", args=Note, retry=RetryPolicy(tries=3, backoff_seconds=0.
 @job("test.note_no_retry", args=Note, retry=RetryPolicy(tries=1), timeout=1.5)
 async def note_no_retry(session: AsyncSession, now: datetime, args: Note) -> tuple[int, ChangeSet]:
     return await _note(session, now, args)
+
+
+# For the kill -9 tests: one try only (a run lost with its process is not a failure), a short lease.
+@job("test.crash_note", args=Note, retry=RetryPolicy(tries=1), timeout=3)
+async def crash_note(session: AsyncSession, now: datetime, args: Note) -> tuple[int, ChangeSet]:
+    return await _note(session, now, args)

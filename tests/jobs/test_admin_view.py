@@ -151,6 +151,7 @@ async def test_failed_rows_shown_are_limited_and_counted(client, db):
     assert [r["error"] for r in report["failed"]] == [f"e{i}" for i in range(FAILED_SHOWN)], "newest first"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # the runner is the same on both (tests/jobs/test_runner.py)
 async def test_single_node_server_runs_the_jobs_itself(demo):
     """`kaari serve` without REDIS_URL: the scheduled jobs that run at start run in the server's loop."""
     app = create_app(replace(demo, run_jobs=True), configure_logs=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import select
 
 from server.db import begin_write
@@ -64,6 +65,7 @@ async def test_each_domain_job_twice_gives_the_same_state(demo, jobs):
     assert {status for _, status in entries} <= {"waiting", "placed", "withdrawn"}
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # pokes do not depend on the engine
 async def test_a_job_pokes_the_scopes_it_touched_after_its_commit(demo, jobs):
     jobs.clock.advance(hours=OFFER_HOURS + 1)
     async with jobs.pokes(PLACES) as pokes:

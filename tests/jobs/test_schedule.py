@@ -75,6 +75,7 @@ async def outbox_rows(db):
     return list((await db.scalars(select(OutboxRow).order_by(OutboxRow.id))).all())
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_arq_cron_jobs_match_the_registry(settings):
     config = worker_settings(replace(settings, redis_url="redis://127.0.0.1:6379/0", jobs_queue="q1"))
     crons: list[CronJob] = config["cron_jobs"]
@@ -90,11 +91,13 @@ def test_arq_cron_jobs_match_the_registry(settings):
     assert arq_job_id("q1", 7, 2) == "q1:outbox:7:2"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_worker_needs_redis(settings):
     with pytest.raises(RuntimeError, match="The job worker needs REDIS_URL"):
         worker_settings(settings)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_a_commit_that_adds_work_wakes_the_dispatcher_at_once(settings, db):
     submitted: asyncio.Queue = asyncio.Queue()
 
@@ -120,6 +123,7 @@ async def test_a_commit_that_adds_work_wakes_the_dispatcher_at_once(settings, db
         await dispatcher.stop()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 async def test_with_redis_the_server_only_enqueues(demo, db, redis_url):
     queue = f"kaari-test:{uuid.uuid4().hex}"
     app = create_app(
