@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from server.clock import FINLAND
-from server.db import dialect_insert, utcnow
+from server.db import begin_write, dialect_insert, utcnow
 from server.jobs import registry
 from server.jobs.models import OutboxRow
 
@@ -122,6 +122,7 @@ async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[tu
 async def claim(session: AsyncSession, row_id: int, attempt: int, now: datetime) -> OutboxRow | None:
     """Start run `attempt + 1` of a row (its own committed transaction): None if the row is done, failed,
     not yet due, or another run already started attempt `attempt + 1` (a stale or duplicate delivery)."""
+    await begin_write(session)
     claimed = await session.execute(
         update(OutboxRow)
         .where(
@@ -151,6 +152,7 @@ def mark_done_statement(row: OutboxRow, now: datetime) -> Update:
 
 
 async def set_result(session: AsyncSession, row_id: int, result: Any) -> None:
+    await begin_write(session)
     await session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(result=result))
     await session.commit()
 
@@ -168,6 +170,7 @@ async def release(session: AsyncSession, row: OutboxRow) -> None:
 
 
 async def _finish(session: AsyncSession, row: OutboxRow, **values: Any) -> None:
+    await begin_write(session)
     await session.execute(
         update(OutboxRow)
         .where(

@@ -154,6 +154,7 @@ async def jobs(mode: str, settings: Settings, request: pytest.FixtureRequest) ->
     async with engine.begin() as conn:
         await conn.run_sync(sample_jobs.metadata.create_all)
     sample_jobs.tries.clear()
+    sample_jobs.writing.clear()
     clock = Clock()
     async with channels_plugin(settings) as channels:
         runtime = JobRuntime(async_sessionmaker(engine, expire_on_commit=False), Pokes(channels), clock)

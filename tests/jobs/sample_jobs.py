@@ -3,7 +3,7 @@
 `test.note` appends rows to `test_notes`, a table of its own (not in the app's metadata): its effect is
 deliberately NOT idempotent, so a count of rows shows whether the outbox ran a row's work exactly once.
 Its text steers it: "fail:bug" raises a plain error, "fail:transient:N" fails N times with a lost database
-connection, "slow:S" sleeps S seconds after writing (inside the transaction), "hang-once:PATH" writes
+connection, "slow:S" sleeps S seconds after writing (inside the transaction; `writing[text]` is set then), "hang-once:PATH" writes
 PATH + ".started" and sleeps until killed if PATH exists (the crash test removes it before the restart).
 """
 
@@ -33,6 +33,8 @@ notes = Table(
 )
 # How many times each text has been tried, in this process (the failing runs roll their rows back).
 tries: dict[str, int] = {}
+# Set when a "slow:S" run has written its note and is sleeping inside its transaction.
+writing: dict[str, asyncio.Event] = {}
 
 
 class Note(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,6 +53,7 @@ async def _note(session: AsyncSession, now: datetime, args: Note) -> tuple[int, 
     if kind == "fail" and rest.startswith("transient:") and attempt <= int(rest.split(":")[1]):
         raise OperationalError("SELECT 1", {}, ConnectionResetError("connection lost"))
     if kind == "slow":
+        writing.setdefault(args.text, asyncio.Event()).set()
         await asyncio.sleep(float(rest))
     if kind == "hang-once" and Path(rest).exists():
         Path(rest + ".started").write_text("started")

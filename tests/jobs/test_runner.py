@@ -12,6 +12,7 @@ from server.db import begin_write
 from server.jobs import outbox
 from server.jobs.models import OutboxRow
 from server.jobs.runner import run_row
+from tests.jobs import sample_jobs
 from tests.jobs.sample_jobs import Note
 
 
@@ -131,8 +132,9 @@ async def test_a_run_that_outlives_its_lease_cannot_commit_over_its_successor(jo
     first marks the row done, and the other one's commit is refused: one effect."""
     await add(jobs, "test.note", "a", Note("slow:1.5"))
     [row] = await jobs.rows()
+    writing = sample_jobs.writing.setdefault("slow:1.5", asyncio.Event())
     slow = asyncio.create_task(run_row(jobs.runtime, row.id, 0))
-    await asyncio.sleep(0.5)  # the slow run has claimed the row and written its note, uncommitted
+    await asyncio.wait_for(writing.wait(), 10)  # the slow run claimed the row and wrote its note, uncommitted
     jobs.clock.advance(seconds=60)  # its lease (4 s + 5 s) has run out
     again = await run_row(jobs.runtime, row.id, 1)
     first = await slow
