@@ -191,12 +191,18 @@ def on_commit(waker: Callable[[], None]) -> Callable[[], None]:
 
 
 def _after_commit(sync_session: Session) -> None:
+    # SQLAlchemy calls this (and `_after_rollback`) for savepoints too, and every mutation of a push runs in
+    # one: the rows are not committed then, and waking (or forgetting) now would lose the wake-up.
+    if sync_session.in_nested_transaction():
+        return
     if sync_session.info.pop(_ADDED, False):
         for waker in list(_wakers):
             waker()
 
 
 def _after_rollback(sync_session: Session, *_: Any) -> None:
+    if sync_session.in_nested_transaction():
+        return
     sync_session.info.pop(_ADDED, None)
 
 
