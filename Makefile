@@ -26,8 +26,14 @@ test: $(PY_STAMP) pwa test-deps
 system-deps:
 	@scripts/system-deps.sh base
 
-test-deps:
+PUSH_SERVICE_STAMP := tests/push_service/node_modules/.package-lock.json
+
+test-deps: $(PUSH_SERVICE_STAMP)
 	@scripts/system-deps.sh test
+
+# The third-party push service the notification tests and `make bench` send to (npm web-push-testing).
+$(PUSH_SERVICE_STAMP): tests/push_service/package.json tests/push_service/package-lock.json | system-deps
+	cd tests/push_service && npm ci --no-audit --no-fund --loglevel=error
 
 $(PY_STAMP): pyproject.toml | system-deps
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Kaari needs Python 3.11 or newer"'
@@ -51,8 +57,8 @@ format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(PY_STAMP)
+bench: $(PY_STAMP) $(PUSH_SERVICE_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) pwa_shell/node_modules pwa_shell/dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) pwa_shell/node_modules pwa_shell/dist tests/push_service/node_modules .pytest_cache .ruff_cache

@@ -91,8 +91,9 @@ PROFILE_DIR: Path | None = None
 class ServerProcess:
     """`python -m server.cli serve --port <free>`; `start()` waits for /healthz with a deadline."""
 
-    def __init__(self, data_dir: Path, *, deadline: float = 60.0) -> None:
+    def __init__(self, data_dir: Path, *, deadline: float = 60.0, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.extra_env = env or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.deadline = deadline
@@ -112,7 +113,7 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, *profile, "-m", "server.cli", "serve", "--port", str(self.port)],
             cwd=REPO,
-            env=bench_env(self.data_dir),
+            env={**bench_env(self.data_dir), **self.extra_env},
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,

@@ -17,6 +17,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
+from notifications import runtime as push_runtime
+from notifications.controllers import NotificationsController
 from server.access_log.controllers import AccessLogController
 from server.accounts.controllers import AuthController, UsersController
 from server.accounts.principal import Principal, provide_principal
@@ -74,6 +76,7 @@ ROUTES = [
     SyncEventsController,
     SyncHealthController,
     JobsAdminController,
+    NotificationsController,
     MetricsController,
     pwa,  # last: the app's catch-all for deep links
 ]
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         configure_logging(settings.log_level)
     token_secret = settings.token_secret or read_or_create_secret(settings.data_dir, "token-secret")
     import_all_domains()
+    push_runtime.configure(settings)  # first start: the VAPID key is made now
     engine = create_engine(settings)
     channels = channels_plugin(settings)
     pokes = Pokes(channels)
@@ -121,6 +125,6 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         # What is loaded at start (modules, routes, the catalog) lives as long as the process: kept out of
         # the collector's reach, a full collection no longer walks it (pauses of 90-190 ms in the pull tail).
         on_startup=[gc.freeze, jobs.start],
-        on_shutdown=[jobs.stop, engine.dispose],
+        on_shutdown=[jobs.stop, push_runtime.close, engine.dispose],
         debug=False,
     )

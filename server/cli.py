@@ -223,6 +223,24 @@ def device_enroll(settings: Settings, unit_code: str, device_name: str) -> None:
 
 
 @main.group()
+def vapid() -> None:
+    """Web Push (VAPID) keys."""
+
+
+@vapid.command("keys")
+@click.pass_obj
+def vapid_keys(settings: Settings) -> None:
+    """Print the VAPID public key (made on first use into the data directory unless
+    KAARI_VAPID_PRIVATE_KEY is set); browsers subscribe with it."""
+    from notifications.vapid import KEY_FILE, load_keys
+
+    keys = load_keys(settings)
+    where = "KAARI_VAPID_PRIVATE_KEY" if settings.vapid_private_key else str(settings.data_dir / KEY_FILE)
+    click.echo(keys.public_key)
+    click.echo(f"Private key: {where}. Subject: {keys.subject}", err=True)
+
+
+@main.group()
 def audit() -> None:
     """The access log."""
 

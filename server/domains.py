@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def import_all_domains() -> None:
+    import notifications.mutations  # noqa: F401
     import server.access_log.mutations
     import server.applications.mutations
     import server.assessments.mutations

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,15 +16,18 @@ def ensure_data_dir(data_dir: Path) -> None:
     os.chmod(data_dir, 0o700)
 
 
-def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
-    """Return the secret stored in `data_dir/name`, creating it atomically with 0600 on first use."""
+def read_or_create_secret(
+    data_dir: Path, name: str, nbytes: int = 32, generate: Callable[[], str] | None = None
+) -> str:
+    """Return the secret stored in `data_dir/name`, creating it atomically with 0600 on first use
+    (`generate()`, or `nbytes` random bytes as URL-safe text)."""
     ensure_data_dir(data_dir)
     path = data_dir / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    value = secrets.token_urlsafe(nbytes)
+    value = generate() if generate is not None else secrets.token_urlsafe(nbytes)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

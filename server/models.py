@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def import_all_models() -> None:
+    import notifications.models  # noqa: F401
     import server.access_log.models
     import server.accounts.models
     import server.applications.models

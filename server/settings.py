@@ -43,6 +43,14 @@ class Settings:
     # Jobs (docs/jobs.md): whether `kaari serve` runs (no Redis) or dispatches (Redis) them; the arq queue.
     run_jobs: bool = True
     jobs_queue: str = "kaari:jobs"
+    # Web Push (notifications/): the VAPID key (generated into data_dir when unset) and the contact that push
+    # services see; loopback endpoints only for tests; extra push-service hosts beyond the known ones.
+    vapid_private_key: str | None = field(default=None, repr=False)
+    vapid_subject: str = "mailto:push-admin@kaari.invalid"
+    push_allow_loopback: bool = False
+    push_service_hosts: tuple[str, ...] = ()
+    push_concurrency: int = 50
+    push_timeout_seconds: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +74,14 @@ class Settings:
             stale_after_minutes=int(env.get("KAARI_STALE_AFTER_MINUTES", "60")),
             run_jobs=_bool(env.get("KAARI_RUN_JOBS"), default=True),
             jobs_queue=env.get("KAARI_JOBS_QUEUE") or "kaari:jobs",
+            vapid_private_key=env.get("KAARI_VAPID_PRIVATE_KEY") or None,
+            vapid_subject=env.get("KAARI_VAPID_SUBJECT") or cls.vapid_subject,
+            push_allow_loopback=_bool(env.get("KAARI_PUSH_ALLOW_LOOPBACK")),
+            push_service_hosts=tuple(
+                h.strip().lower() for h in env.get("KAARI_PUSH_SERVICE_HOSTS", "").split(",") if h.strip()
+            ),
+            push_concurrency=int(env.get("KAARI_PUSH_CONCURRENCY", "50")),
+            push_timeout_seconds=float(env.get("KAARI_PUSH_TIMEOUT_SECONDS", "10")),
         )
 
 

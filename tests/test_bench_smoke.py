@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# ~25 s expected on an idle 2-core machine, 87 s measured at load 9; override with the variable.
-TIMEOUT_S = float(os.environ.get("KAARI_BENCH_SMOKE_TIMEOUT", "120"))
+# ~25 s expected on an idle 2-core machine, 87 s measured at load 9 (before `notify`, which adds a push
+# service and ~15 s); override with the variable.
+TIMEOUT_S = float(os.environ.get("KAARI_BENCH_SMOKE_TIMEOUT", "180"))
 
 
 def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:

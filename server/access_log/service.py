@@ -60,6 +60,14 @@ async def record(
     session: AsyncSession, actor: Actor, accesses: Sequence[Access], at: datetime | None = None
 ) -> list[AccessLogEntry]:
     """Append entries for `accesses` to the chain in the session's transaction."""
+    return await record_each(session, [(actor, access) for access in accesses], at)
+
+
+async def record_each(
+    session: AsyncSession, accesses: Sequence[tuple[Actor, Access]], at: datetime | None = None
+) -> list[AccessLogEntry]:
+    """`record` for accesses by several actors (a notification naming clients to each recipient): one
+    head lock and one flush for them all."""
     if not accesses:
         return []
     if not session.in_transaction():
@@ -72,7 +80,7 @@ async def record(
         session.add(head)
     at = at or utcnow()
     entries = []
-    for access in accesses:
+    for actor, access in accesses:
         entry = AccessLogEntry(
             id=head.last_id + 1,
             at=at,

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 from sqlalchemy import select
 
+from notifications import triggers as notify
 from server.access_log.service import Access
 from server.accounts.models import RoleAssignment
 from server.applications.models import OPEN_STATUSES, Application
@@ -158,6 +159,7 @@ async def receive(ctx: MutationContext, args: ReceiveApplication) -> dict:
     )
     ctx.session.add(row)
     await _publish_and_log(ctx, row, "create")
+    await notify.application_received(ctx.session, row.id)
     return {"application_id": str(row.id), "status": row.status}
 
 

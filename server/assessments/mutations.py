@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy import select
 
+from notifications import triggers as notify
 from server.access_log.service import Access
 from server.accounts.models import RoleAssignment
 from server.assessments.deadlines import age_on, deadline_for, rule_for
@@ -263,6 +264,7 @@ async def open_assessment(ctx: MutationContext, args: OpenAssessment) -> dict:
     ctx.session.add(row)
     await ctx.session.flush()
     await _step(ctx, row, "contacted", contact_on, op="create")
+    await notify.assessment_opened(ctx.session, row.id, row.deadline, ctx.now)
     return {
         "assessment_id": str(row.id),
         "rule": rule,

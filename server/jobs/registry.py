@@ -33,6 +33,7 @@ from server.clock import FINLAND
 
 JOB_MODULES = (
     "server.jobs.housekeeping",
+    "notifications.jobs",
     "server.places.jobs",
     "server.queue.jobs",
 )

@@ -49,6 +49,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy import or_, select
 
+from notifications import triggers as notify
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import publish_client
 from server.clock import today_in_finland
@@ -281,6 +282,9 @@ async def check_and_publish(
             details["alternatives"] = await alternatives(ctx.session, unit, days)
             ctx.reject("capacity_exhausted", "No free place in the unit on these dates.", details)
         ctx.reject("capacity_in_use", "More places are taken on these dates than the change leaves.", details)
+    await notify.places_changed(
+        ctx.session, before, after, today, ctx.now
+    )  # more free places: tell coordinators
     publish_free_places(ctx.changes, after, today)
 
 

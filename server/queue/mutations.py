@@ -4,8 +4,8 @@
   counsellor of the area (holds `area:{area_id}`) or a coordinator. Codes are checked against
   `referral.service_kind`, `referral.urgency`, `referral.source` (`invalid_code`). Creates the referral and
   its queue entry (`entered_at` = the day received, id `queue_entry_id(referral_id)`), republishes the queue
-  (`referral`, `queue_entry` in `places` and `area:{area_id}`), logs the access. (Notifying coordinators
-  comes with the notifications issue.) Re-sending the same referral is a
+  (`referral`, `queue_entry` in `places` and `area:{area_id}`), logs the access and asks for the area's
+  coordinators to be notified (`notifications.triggers`). Re-sending the same referral is a
   no-op; the same id with other content is `duplicate`.
 - `placement.offer` (coordinators): a place in a unit of the entry's service kind (short-term care: with
   `end_date`; 24h housing: open-ended unless `end_date`), for a `waiting` entry. It runs under the unit's
@@ -32,6 +32,7 @@ from typing import Annotated
 
 import msgspec
 
+from notifications import triggers as notify
 from server.access_log.service import Access
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
@@ -158,6 +159,7 @@ async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
     await publish_queue(
         ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
     )
+    await notify.referral_created(ctx.session, referral.id)
     role, basis = (
         ("coordinator", "coordinator:placement")
         if coordinator
@@ -248,6 +250,7 @@ async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     await publish_queue(
         ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
     )
+    await notify.offer_made(ctx.session, offer.id, expires_at, ctx.now)
     await _log_placement(ctx, offer, "offer")
     return {"offer_id": str(offer.id), "status": offer.status, "expires_at": expires_at.isoformat()}
 
