@@ -47,6 +47,8 @@ def test_bench_quick_runs_every_benchmark(tmp_path: Path) -> None:
         ("pull", "empty pull p99"),
         ("first_sync", "time,"),
         ("first_sync", "bytes on the wire"),
+        ("notify", "push decrypted at push service"),
+        ("notify", "last delivery"),
     ]:
         assert any(line.split("|")[0].strip() == name and metric in line for line in lines), (
             f"no {name} row ({metric}) in:\n{stdout}"
