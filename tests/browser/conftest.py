@@ -231,7 +231,7 @@ ENGINE_IDLE = """() => {
 MUTATE = "async ([name, args]) => { await window.kaari.engine().mutate(name, args); }"
 
 
-def wait_for_sync(page: Page, timeout: float = 30.0) -> None:
+def wait_for_sync(page: Page, timeout: float = 60.0) -> None:
     """The first sync is complete and no sync is running."""
     eventually(lambda: page.evaluate(ENGINE_IDLE), timeout=timeout)
 

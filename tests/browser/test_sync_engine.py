@@ -243,34 +243,38 @@ def test_first_sync_shows_its_progress_and_resumes_where_it_was_cut(
     page: Page, live_server: LiveServer
 ) -> None:
     cookies: list[str | None] = []
-    cut = {"on": False}
+    cut = {"on": False, "refused": 0}
 
     def pull(route) -> None:
         if cut["on"]:
+            cut["refused"] += 1
             route.abort("connectionreset")
             return
         cookies.append(route.request.post_data_json["cookie"])
-        if len(cookies) == 2:
-            cut["on"] = True  # the network goes after the second page
+        if len(cookies) == 1:
+            cut["on"] = True  # the network goes once the first page is on its way
         route.continue_()
 
     page.route("**/api/sync/v1/pull", pull)
     page.goto("/")
     sign_in(page, "ohjaus-esihenkilo")  # the whole region: a year of contacts, several pages
+    # The first page is stored, the second never comes. (Route handlers run only while the test calls
+    # into Playwright, hence the evaluate in the condition.)
+    eventually(lambda: page.evaluate("() => true") and cut["refused"], timeout=60)
     expect(page.get_by_test_id("sync-progress")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("sync-status")).to_contain_text(
         re.compile(r"Haetaan tietoja tälle laitteelle… \d+")
     )
-    assert cookies[0] is None and cookies[1]  # the second page continued from the first one's cookie
-    assert page.evaluate("() => window.kaari.engine().status.complete") is False
-    resumed_from = page.evaluate(STORED_STATE)["cookie"]
-    assert resumed_from
+    assert cookies == [None]
+    stored = page.evaluate(STORED_STATE)
+    assert stored["cookie"] and stored["complete"] is False
+    resumed_from = stored["cookie"]
 
     cut["on"] = False  # the connection is back (the browser says so): it continues from the stored cookie
     page.evaluate("() => window.dispatchEvent(new Event('online'))")
     wait_for_sync(page, timeout=60)
-    assert cookies[2] == resumed_from
-    assert len(cookies) >= 3
+    assert cookies[1] == resumed_from  # not a new first sync: on from the page it had
+    assert len(cookies) >= 2
     expect(page.get_by_test_id("sync-progress")).to_have_count(0)
     expect(page.get_by_test_id("sync-status")).to_contain_text("viimeksi synkronoitu")
     assert page.evaluate(CHECKSUMS_MATCH)  # the replica equals the server's, scope by scope
@@ -372,3 +376,58 @@ def test_a_sign_in_ended_elsewhere_keeps_the_outbox_for_the_next_sign_in(
 
     sign_in(page, "paiva")  # the same replica and outbox: sent now
     eventually(lambda: stored_attendance(live_server, [client], unit, day), timeout=30)
+
+
+def test_bookings_made_offline_past_capacity_show_alternatives_in_needs_attention(
+    context: BrowserContext, page: Page, live_server: LiveServer, screenshot
+) -> None:
+    page.goto("/")
+    sign_in(page, "hoiva")  # staff of the short-term care unit Lepola (four places)
+    wait_for_sync(page)
+    unit = page.evaluate("() => window.kaari.engine().user.roles.find((g) => g.unit_id).unit_id")
+    today = page.evaluate(LOCAL_TODAY)
+    free = sorted(
+        (f["data"]["date"], f["data"]["free"])
+        for f in engine_query(page, "free_places")
+        if f["data"]["unit_id"] == unit and f["data"]["date"] > today
+    )
+    start, places = free[14]  # a day two weeks ahead
+    clients = [
+        str(uuid.UUID(row[0]))
+        for row in live_server.query(
+            "SELECT id FROM clients WHERE id NOT IN (SELECT client_id FROM stays) ORDER BY id LIMIT ?",
+            (places + 1,),
+        )
+    ]
+    context.set_offline(True)
+    for client in clients:  # one more than the free places, booked offline
+        page.evaluate(
+            MUTATE,
+            [
+                "stay.book",
+                {
+                    "stay_id": str(uuid.uuid4()),
+                    "client_id": client,
+                    "unit_id": unit,
+                    "start_date": start,
+                    "end_date": start,
+                },
+            ],
+        )
+    pending = [s for s in engine_query(page, "stay") if s["pending"]]
+    assert len(pending) == places + 1 and {s["data"]["status"] for s in pending} == {"pending_confirmation"}
+    context.set_offline(False)
+    link = page.get_by_test_id("attention-link")
+    expect(link).to_have_text("Vaatii huomiota (1)", timeout=30_000)
+    link.click()
+    item = page.get_by_test_id("attention-item")
+    expect(item).to_contain_text("Hoitojakson varaus")
+    expect(item).to_contain_text("capacity_exhausted")
+    expect(item.get_by_test_id("alternatives")).to_contain_text("vapaa")  # units of the area with room
+    screenshot(page, "attention-capacity")
+    stays = [s for s in engine_query(page, "stay") if s["data"]["client_id"] in clients]
+    assert len(stays) == places and {s["data"]["status"] for s in stays} == {
+        "booked"
+    }  # the refused one is gone
+    item.get_by_role("button", name="Hylkää kirjaus").click()
+    expect(page.get_by_test_id("attention-empty")).to_be_visible()

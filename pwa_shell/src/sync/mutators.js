@@ -2,7 +2,8 @@
 // `async (tx, args) => {}` writing records shaped as the server publishes them (see the `*_data`
 // functions of each server domain), so a pull replaces the optimistic record with the server's own
 // without the screen changing shape. The server re-runs every mutation and is the one that decides;
-// a mutation with no mutator here simply shows after the next pull.
+// a mutation with no mutator here simply shows after the next pull. A booking shows as
+// `status: 'pending_confirmation'` until the server has checked the unit's capacity.
 //
 // Screens add their own with registerMutator(name, fn) (see README: "The sync engine").
 import { attendanceId } from './ids.js';
@@ -142,4 +143,27 @@ registerMutator('conflict.resolve', async (tx, { conflict_id: id, choice, value 
   if (!conflict || conflict.status === 'resolved') return;
   const chosen = { kept: conflict.kept_value, proposed: conflict.proposed_value, value }[choice];
   tx.put('conflict', id, { ...conflict, status: 'resolved', resolution: choice, resolved_value: chosen, resolved_by: tx.context.userId });
+});
+
+// --- places: a booking is "pending confirmation" until the server has checked capacity (§6) -----------
+
+const careDays = (start, end) => Math.round((Date.parse(end) - Date.parse(start)) / 86_400_000) + 1;
+
+registerMutator('stay.book', async (tx, args) => {
+  if (await tx.get('stay', args.stay_id)) return;
+  tx.put('stay', args.stay_id, {
+    id: args.stay_id,
+    client_id: args.client_id,
+    unit_id: args.unit_id,
+    start_date: args.start_date,
+    end_date: args.end_date,
+    status: 'pending_confirmation', // the server answers `booked`, or rejects it capacity_exhausted
+    care_days: careDays(args.start_date, args.end_date),
+    series_id: null,
+  });
+});
+
+registerMutator('stay.cancel', async (tx, { stay_id: id }) => {
+  const stay = await tx.get('stay', id);
+  if (stay) tx.put('stay', id, { ...stay, status: 'cancelled' });
 });
