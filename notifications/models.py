@@ -32,7 +32,15 @@ from server.db import Base, new_id, utcnow
 from sync_protocol.policies import Policy, record_policies
 
 NOTIFICATION_NAMESPACE = uuid.UUID("5b0e7d3a-91c4-5f2e-b8a6-0d4c2e6f8a17")
-KINDS = ("free_places", "referral", "application", "offer_expiring", "deadline_at_risk", "push_rejected")
+KINDS = (
+    "free_places",
+    "referral",
+    "application",
+    "offer_expiring",
+    "deadline_at_risk",
+    "push_rejected",
+    "device_stale",
+)
 DELIVERY_STATUSES = ("held", "pending", "sending", "retry", "accepted", "gone", "failed")
 
 NOTIFICATION_FIELDS = (

@@ -8,6 +8,7 @@
 | `offer_expiring`: an open offer 6 h before it expires | the coordinator who made the offer | high, until it expires | one per offer |
 | `deadline_at_risk`: an assessment not started on the last working day before its statutory deadline | its responsible counsellor | high, 24 h | one per assessment and deadline |
 | `push_rejected`: a push service refuses our VAPID key (401/403) | admins | high, 24 h | one per push service and day |
+| `device_stale`: a device has not synced for `KAARI_STALE_AFTER_MINUTES` with mutations waiting in its outbox | admins | high, 24 h | one per device and stale episode (its last sync) |
 
 Each builder reads the current state (a job may run late) and returns `Draft`s, one per recipient, or
 nothing when the reason has gone (the place was taken again, the offer answered, the assessment started).
@@ -37,11 +38,12 @@ from server.places.capacity import HORIZON_DAYS, date_range, day_places, load_st
 from server.queue.models import Offer, Referral, queue_entry_id
 from server.queue.sync import ranked_queue
 from server.reference.models import Area, CodeList, Unit
+from server.sync.health import StaleDevice
 
 EVENTS_BY_ROLE = {
     "coordinator": ("free_places", "referral", "application", "offer_expiring"),
     "counsellor": ("deadline_at_risk",),
-    "admin": ("push_rejected",),
+    "admin": ("push_rejected", "device_stale"),
 }
 EVENTS = tuple(e for events in EVENTS_BY_ROLE.values() for e in events)
 BEST_MATCHES = 3
@@ -361,6 +363,43 @@ async def push_rejected(session: AsyncSession, host: str, code: int | None, now:
                 urgency="high",
                 ttl=DAY_TTL,
                 audience=Audience("push_rejected"),
+            )
+        )
+    return drafts
+
+
+async def device_stale(session: AsyncSession, device: StaleDevice) -> list[Draft]:
+    """A device stuck with work queued: the admins, once per stale episode. The key and the text name the
+    device's last sync (not how long ago it was), so a run that finds the same episode changes nothing."""
+    since = device.last_sync_at.isoformat() if device.last_sync_at else "never"
+    unit = await session.get(Unit, device.unit_id) if device.unit_id else None
+    drafts = []
+    for user in await users_with_role(session, "admin"):
+        lang = texts.language(user.language)
+        title, body = texts.device_stale(
+            lang,
+            device.name,
+            texts.label(unit.labels, lang, unit.code) if unit else None,
+            device.last_sync_at,
+            device.outbox_depth,
+        )
+        drafts.append(
+            _draft(
+                user,
+                "device_stale",
+                f"device_stale:{device.id}:{since}",
+                (title, body),
+                url=f"/admin?device_id={device.id}",
+                tag=f"device_stale:{device.id}",
+                ids={
+                    "device_id": str(device.id),
+                    "unit_id": str(device.unit_id) if device.unit_id else None,
+                    "last_sync_at": device.last_sync_at.isoformat() if device.last_sync_at else None,
+                    "outbox_depth": device.outbox_depth,
+                },
+                urgency="high",
+                ttl=DAY_TTL,
+                audience=Audience("device_stale"),
             )
         )
     return drafts

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Event = Literal[
-    "free_places", "referral", "application", "offer_expiring", "deadline_at_risk", "push_rejected"
-]
+from notifications.models import KINDS
+
+Event = Literal[KINDS]  # type: ignore[valid-type]  # every notification kind is an event one can choose
 UnitKindChoice = Literal["day_activity", "housing_24h", "short_term_care"]
 Base64Url = Annotated[str, msgspec.Meta(min_length=16, max_length=100, pattern=r"^[A-Za-z0-9_-]+={0,2}$")]
 
@@ -34,7 +34,7 @@ class Preferences(msgspec.Struct, forbid_unknown_fields=True):
 
     areas: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
     unit_kinds: Annotated[list[UnitKindChoice], msgspec.Meta(max_length=3)] = []
-    events: Annotated[list[Event], msgspec.Meta(max_length=6)] = []
+    events: Annotated[list[Event], msgspec.Meta(max_length=len(KINDS))] = []
 
 
 class SubscribeRequest(msgspec.Struct, forbid_unknown_fields=True):

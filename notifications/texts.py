@@ -194,3 +194,37 @@ _REJECTED_BODY = {
 
 def push_rejected(lang: str, origin: str, code: int | None) -> tuple[str, str]:
     return _REJECTED_TITLE[lang], _REJECTED_BODY[lang].format(origin=origin, code=code or "?")
+
+
+_STALE_TITLE = {
+    "fi": "Laite ei synkronoi: {device}",
+    "sv": "Enheten synkroniserar inte: {device}",
+    "en": "A device is not syncing: {device}",
+}
+_STALE_BODY = {
+    "fi": (
+        "{unit}Viimeksi synkronoitu {since}. Lähettämättä 1 muutos.",
+        "{unit}Viimeksi synkronoitu {since}. Lähettämättä {n} muutosta.",
+    ),
+    "sv": (
+        "{unit}Senast synkroniserad {since}. 1 ändring väntar på att skickas.",
+        "{unit}Senast synkroniserad {since}. {n} ändringar väntar på att skickas.",
+    ),
+    "en": (
+        "{unit}Last synced {since}. 1 change waiting to be sent.",
+        "{unit}Last synced {since}. {n} changes waiting to be sent.",
+    ),
+}
+_NEVER = {"fi": "ei koskaan", "sv": "aldrig", "en": "never"}
+
+
+def device_stale(
+    lang: str, device: str, unit: str | None, last_sync: datetime | None, waiting: int
+) -> tuple[str, str]:
+    since = clock(last_sync) if last_sync else _NEVER[lang]
+    return (
+        _STALE_TITLE[lang].format(device=device),
+        _STALE_BODY[lang][0 if waiting == 1 else 1].format(
+            unit=f"{unit}. " if unit else "", since=since, n=waiting
+        ),
+    )

@@ -9,6 +9,8 @@ a scheduled job's period.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from litestar import Response, get
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Gauge
@@ -16,6 +18,8 @@ from prometheus_client import Gauge
 from server.db import utcnow
 from server.deps import Context, DbSession
 from server.jobs.status import JobsReport
+from server.sync.health import stale_devices
+from server.sync.metrics import STALE_DEVICES
 
 OUTBOX_PENDING = Gauge("kaari_jobs_outbox_pending", "Outbox rows waiting to be done, by job.", ["job"])
 OUTBOX_DUE = Gauge("kaari_jobs_outbox_due", "Outbox rows due now and not running.")
@@ -55,5 +59,9 @@ class MetricsController(PrometheusController):
 
     @get(operation_id="metrics", tags=["ops"])
     async def get(self, db_session: DbSession, context: Context) -> Response:  # type: ignore[override]
-        observe(await context.jobs.report(db_session, utcnow()))
+        now = utcnow()
+        observe(await context.jobs.report(db_session, now))
+        # Read like the jobs' figures, so every web process reports it whichever process sends the alerts.
+        stale_after = timedelta(minutes=context.settings.stale_after_minutes)
+        STALE_DEVICES.set(len(await stale_devices(db_session, now, stale_after)))
         return await PrometheusController.get.fn(self)

@@ -285,3 +285,50 @@ async def sync_health(
         stale_after_minutes=int(delta.total_seconds() // 60),
         devices=out,
     )
+
+
+# --- stale devices (the `sync.alert_stale_devices` job and the `kaari_sync_stale_devices` gauge) -------------
+
+
+class StaleDevice(msgspec.Struct, kw_only=True):
+    """A device that has not synced for the stale time while one of its replicas reported work queued."""
+
+    id: uuid.UUID
+    name: str
+    unit_id: uuid.UUID | None
+    last_sync_at: datetime | None
+    """The device's last pull by any of its replicas (None: never pulled); names the stale episode."""
+    outbox_depth: int
+    """Mutations waiting, summed over its replicas' last reports."""
+
+
+async def stale_devices(session: AsyncSession, now: datetime, stale_after: timedelta) -> list[StaleDevice]:
+    """Devices (not revoked) whose replicas last pulled more than `stale_after` ago, with a non-empty
+    reported outbox. Judged per device, not per replica: a shared tablet whose other user keeps syncing
+    also pushes the waiting outbox of a signed-out user (device credential), so it is not stuck.
+
+    A device is stale once per episode: its `last_sync_at` only moves when it syncs again, which ends
+    the episode; going stale after that is a new one.
+    """
+    rows = (
+        await session.execute(
+            select(Device.id, Device.name, Device.unit_id, SyncClient.last_pull_at, SyncClient.health)
+            .join(SyncClient, SyncClient.device_id == Device.id)
+            .where(Device.revoked_at.is_(None))
+            .order_by(Device.name, Device.id)
+        )
+    ).all()
+    devices: dict[uuid.UUID, StaleDevice] = {}
+    for device_id, name, unit_id, last_pull_at, health in rows:
+        device = devices.setdefault(
+            device_id,
+            StaleDevice(id=device_id, name=name, unit_id=unit_id, last_sync_at=None, outbox_depth=0),
+        )
+        if last_pull_at is not None and (device.last_sync_at is None or last_pull_at > device.last_sync_at):
+            device.last_sync_at = last_pull_at
+        device.outbox_depth += max(_reported(health).outbox_depth or 0, 0)
+    return [
+        d
+        for d in devices.values()
+        if d.outbox_depth > 0 and (d.last_sync_at is None or now - d.last_sync_at > stale_after)
+    ]

@@ -6,7 +6,7 @@ once per process, and are observed by the sync routes in `server.sync.controller
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 _SERVER_TIME_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BYTES_BUCKETS = (256, 1024, 4096, 16384, 65536, 262144, 524288, 1048576, 4194304)
@@ -26,3 +26,7 @@ PULL_BYTES = Histogram(
 )
 PULL_OPS = Histogram("kaari_sync_pull_response_ops", "Ops in one pull response.", buckets=_OPS_BUCKETS)
 POKES = Counter("kaari_sync_pokes", "Pokes published, one per touched scope channel.")
+STALE_DEVICES = Gauge(
+    "kaari_sync_stale_devices",
+    "Devices not synced for KAARI_STALE_AFTER_MINUTES with mutations waiting (read at each scrape).",
+)

@@ -23,6 +23,9 @@ DOMAIN_JOBS = [
     "queue.refresh_queues",
     "jobs.prune_outbox",
     "notifications.sweep",
+    "sync.alert_stale_devices",
+    "sync.compact_change_log",
+    "sync.prune_health_reports",
 ]
 
 
