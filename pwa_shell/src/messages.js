@@ -5,6 +5,7 @@
 import admin from './messages/admin.js';
 import kotas from './messages/kotas.js';
 import seuranta from './messages/seuranta.js';
+import unit from './messages/unit.js';
 
 export const MESSAGES = {
   fi: {
@@ -626,6 +627,6 @@ export const MESSAGES = {
   },
 };
 
-for (const strings of [admin, kotas, seuranta]) {
+for (const strings of [admin, kotas, seuranta, unit]) {
   for (const [language, table] of Object.entries(strings)) Object.assign(MESSAGES[language], table);
 }

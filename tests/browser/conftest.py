@@ -249,6 +249,24 @@ def enrol_tablet(page: Page, code: str) -> None:
     page.get_by_role("link", name="Siirry kirjautumaan").click()
 
 
+def tablet(
+    browser: Browser, server: LiveServer, name: str, *, unit: str = "oulu-da-1", user: str = "paiva"
+) -> tuple[BrowserContext, Page]:
+    """A new browser profile enrolled as a shared tablet of `unit`, `user` signed in and synced.
+
+    The caller closes the context. Unit staff land on their unit's screen (/paiva for day activity).
+    """
+    context = browser.new_context(base_url=server.url, viewport=TABLET, locale="fi-FI")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    enrol_tablet(page, server.enroll(unit, name))
+    sign_in(page, user)
+    expect(page).to_have_url(re.compile(r"/(paiva|hoiva)$"))
+    wait_for_service_worker(page)
+    wait_for_sync(page)
+    return context, page
+
+
 def wait_for_service_worker(page: Page) -> None:
     """The worker is active and controls this page (clients.claim on first install)."""
     page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")

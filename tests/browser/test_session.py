@@ -46,6 +46,8 @@ def test_enrolled_tablet_signs_in_with_its_credential_and_is_wiped_when_revoked(
     with page.expect_request("**/api/auth/login") as login:
         sign_in(page, "paiva")
     assert login.value.headers["authorization"].startswith("Bearer kd_")
+    expect(page).to_have_url(re.compile(r"/paiva$"))
+    page.get_by_role("link", name="Etusivu").click()
     expect(page.get_by_test_id("device")).to_contain_text("Yhteiskäyttöinen tabletti: Aulan tabletti")
     expect(page.get_by_test_id("roles")).to_contain_text(f"Yksikkö: {unit} (alue Oulu)")
     screenshot(page, "home-tablet")

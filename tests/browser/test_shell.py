@@ -21,6 +21,8 @@ def test_signed_in_home_survives_an_offline_reload(
     screenshot(page, "sign-in", readme=True)
 
     sign_in(page, "paiva")
+    expect(page).to_have_url(re.compile(r"/paiva$"))  # unit staff land on their unit's screen
+    page.get_by_role("link", name="Etusivu").click()
     greeting = page.get_by_test_id("greeting")
     expect(greeting).to_have_text("Hei, Päivi Päivätoiminta!")
     roles = page.get_by_test_id("roles")

@@ -167,3 +167,19 @@ registerMutator('stay.cancel', async (tx, { stay_id: id }) => {
   const stay = await tx.get('stay', id);
   if (stay) tx.put('stay', id, { ...stay, status: 'cancelled' });
 });
+
+// --- unit work: follow-up tasks, residents' absences ------------------------------------------------
+
+registerMutator('task.close', async (tx, { task_id: id, outcome }) => {
+  const task = await tx.get('task', id);
+  if (!task || task.status === 'done') return; // closing a closed task changes nothing
+  tx.put('task', id, { ...task, status: 'done', outcome, closed_by: tx.context.userId, closed_at: tx.context.now });
+});
+
+registerMutator('residency.absence', async (tx, args) => {
+  const residency = await tx.get('residency', args.residency_id);
+  if (!residency || residency.absences.some((a) => a.id === args.absence_id)) return;
+  const absence = { id: args.absence_id, start_date: args.start_date, end_date: args.end_date, reason: args.reason };
+  const absences = [...residency.absences, absence].sort((a, b) => a.start_date.localeCompare(b.start_date) || a.id.localeCompare(b.id));
+  tx.put('residency', args.residency_id, { ...residency, absences });
+});

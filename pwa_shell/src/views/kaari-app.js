@@ -5,11 +5,11 @@
 import { LitElement, html } from 'lit';
 import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
 import { apiEvents } from '../api.js';
-import { signOut } from '../auth.js';
+import { loadReference, signOut } from '../auth.js';
 import { getEnrolment, getSession } from '../db.js';
 import { resetLanguage } from '../i18n.js';
 import { ROUTES, currentPath, interceptLinks, navigate, onRouteChange } from '../router.js';
-import { screenFor } from '../screens.js';
+import { landingPath, screenFor, unitKindsOf } from '../screens.js';
 import { onWorkerMessage } from '../sw-update.js';
 import { currentEngine, startDeviceFlush, startSync, stopDeviceFlush, stopSync } from '../sync/index.js';
 import './kaari-attention.js';
@@ -117,7 +117,17 @@ class KaariApp extends LitElement {
     this.session = session;
     this.notice = '';
     await this.startSyncing();
-    navigate(ROUTES.home);
+    navigate(await this.landing(session));
+  }
+
+  /** Unit staff start on their unit's screen (/paiva or /hoiva), everyone else on home. */
+  async landing(session) {
+    try {
+      const { units } = await loadReference(session.user.id);
+      return landingPath(session.user, unitKindsOf(session.user, this.enrolment, units));
+    } catch {
+      return ROUTES.home; // the unit kinds are not known: home links the screens
+    }
   }
 
   async enrolled(enrolment) {
@@ -172,7 +182,7 @@ class KaariApp extends LitElement {
   }
 
   render() {
-    return html`<kaari-header .online=${this.online}></kaari-header>
+    return html`<kaari-header .online=${this.online} .signedIn=${Boolean(this.session && this.ready)}></kaari-header>
       ${this.session && this.ready ? html`<kaari-sync-status></kaari-sync-status>` : ''}
       ${this.ready ? this.renderView() : ''}`;
   }

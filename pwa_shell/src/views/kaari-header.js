@@ -2,9 +2,10 @@
 // language switcher.
 import { LitElement, css, html } from 'lit';
 import { I18nController, LANGUAGES, language, setLanguage, t } from '../i18n.js';
+import { ROUTES } from '../router.js';
 
 class KaariHeader extends LitElement {
-  static properties = { online: { type: Boolean } };
+  static properties = { online: { type: Boolean }, signedIn: { type: Boolean } };
 
   static styles = css`
     :host {
@@ -90,6 +91,15 @@ class KaariHeader extends LitElement {
       background: var(--kaari-on-brand);
       font-weight: 700;
     }
+    nav a {
+      display: inline-flex;
+      align-items: center;
+      min-height: var(--kaari-target);
+      padding: 0 0.75rem;
+      color: var(--kaari-on-brand);
+      font-weight: 600;
+    }
+    nav a:focus-visible,
     .languages button:focus-visible {
       outline: 3px solid var(--kaari-offline-bg);
       outline-offset: 2px;
@@ -100,6 +110,7 @@ class KaariHeader extends LitElement {
     super();
     this.i18n = new I18nController(this);
     this.online = true;
+    this.signedIn = false;
   }
 
   render() {
@@ -109,6 +120,7 @@ class KaariHeader extends LitElement {
         <p class="name">Kaari</p>
         <p class="tagline">${t('app.tagline')}</p>
       </div>
+      ${this.signedIn ? html`<nav aria-label=${t('nav.home')}><a href=${ROUTES.home}>${t('nav.home')}</a></nav>` : ''}
       <span class="status ${this.online ? 'online' : 'offline'}" role="status" data-testid="connection">
         ${this.online ? t('connection.online') : t('connection.offline')}
       </span>

@@ -4,7 +4,7 @@ import { LitElement, css, html } from 'lit';
 import { loadReference } from '../auth.js';
 import { I18nController, label, t } from '../i18n.js';
 import { ROUTES } from '../router.js';
-import { screensFor } from '../screens.js';
+import { screensFor, unitKindsOf } from '../screens.js';
 import { SyncStatusController } from '../sync/index.js';
 import { sharedStyles } from '../ui/shared-styles.js';
 
@@ -164,7 +164,7 @@ class KaariHome extends LitElement {
           : ''}
         <h2>${t('home.screens')}</h2>
         <nav class="screens" aria-label=${t('home.screens')}>
-          ${screensFor(user).map((screen) => html`<a href=${screen.path}>${t(screen.titleKey)}</a>`)}
+          ${screensFor(user, unitKindsOf(user, this.enrolment, this.reference?.units)).map((screen) => html`<a href=${screen.path}>${t(screen.titleKey)}</a>`)}
           <a href=${ROUTES.attention}>${t('home.attention')}${this.sync.status?.attention ? ` (${this.sync.status.attention})` : ''}</a>
         </nav>
         ${this.online

@@ -3,3 +3,5 @@ import './kaari-ohjaaja.js';
 import './kotas/kaari-kotas.js';
 import './admin/kaari-admin.js';
 import './seuranta/kaari-seuranta.js';
+import './unit/kaari-paiva.js';
+import './unit/kaari-hoiva.js';
