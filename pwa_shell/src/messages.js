@@ -4,6 +4,7 @@
 // merged into MESSAGES at the end of this file: one import line and one name in the list.
 import admin from './messages/admin.js';
 import kotas from './messages/kotas.js';
+import ohjaus from './messages/ohjaus.js';
 import seuranta from './messages/seuranta.js';
 import unit from './messages/unit.js';
 
@@ -627,6 +628,6 @@ export const MESSAGES = {
   },
 };
 
-for (const strings of [admin, kotas, seuranta, unit]) {
+for (const strings of [admin, kotas, seuranta, unit, ohjaus]) {
   for (const [language, table] of Object.entries(strings)) Object.assign(MESSAGES[language], table);
 }

@@ -5,3 +5,4 @@ import './admin/kaari-admin.js';
 import './seuranta/kaari-seuranta.js';
 import './unit/kaari-paiva.js';
 import './unit/kaari-hoiva.js';
+import './ohjaus/kaari-ohjaus.js';

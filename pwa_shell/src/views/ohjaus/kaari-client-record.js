@@ -1,0 +1,348 @@
+// The client record (asiakkuus) for counsellors and their supervisor: find a client among those this
+// device holds (the clients of the user's areas that guidance has touched, and those the user is
+// responsible for), then the record from the replica — identity, contact details, municipality,
+// languages, close persons, service relationships, consents (given and withdrawn here, offline too) —
+// and the client 360 timeline, which only the server computes: online it is read (the server logs the
+// opening with its basis); offline the screen says so. Every opening of a record is logged from the
+// device as well (`audit.viewed`, queued offline), so the access log holds offline openings too.
+import { html } from 'lit';
+import { api } from '../../api.js';
+import { label, t } from '../../i18n.js';
+import { LiveQuery, currentEngine, localDate, uuid4 } from '../../sync/index.js';
+import { officeStyles } from '../../ui/office-styles.js';
+import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
+import { sharedStyles } from '../../ui/shared-styles.js';
+import { named } from '../../ui/words.js';
+import { GuidancePart, ageOn, clientName, formDone, ohjausStyles, staffName } from './common.js';
+
+const PURPOSES = ['cross_service_summary', 'disclose_to_close_persons', 'disclose_to_other_providers', 'electronic_messages'];
+const GIVERS = ['client', 'guardian', 'trustee', 'close_person'];
+const RELATIONS = ['spouse', 'partner', 'child', 'parent', 'sibling', 'grandchild', 'other_relative', 'friend', 'neighbour', 'guardian', 'trustee', 'other'];
+const MAX_RESULTS = 30;
+
+class KaariClientRecord extends GuidancePart {
+  static properties = {
+    ...GuidancePart.properties,
+    clientId: { attribute: false },
+    search: { state: true },
+  };
+
+  static styles = [sharedStyles, officeStyles, ohjausStyles];
+
+  constructor() {
+    super();
+    this.search = '';
+    this.clients = new LiveQuery(this, ['client', 'municipality', 'code_list'], async (engine) => {
+      const [clients, municipalities, lists] = await Promise.all([
+        engine.query('client'),
+        engine.query('municipality'),
+        engine.query('code_list', (list) => list.id.startsWith('contact.')),
+      ]);
+      clients.sort((a, b) => clientName(a.data).localeCompare(clientName(b.data)));
+      return { clients, municipalities: new Map(municipalities.map((m) => [m.id, m.data])), codeLists: new Map(lists.map((r) => [r.id, r.data])) };
+    });
+    this.record = new LiveQuery(
+      this,
+      ['client', 'close_person', 'consent', 'client_service', 'assessment', 'application', 'area'],
+      async (engine) => {
+        if (!this.clientId) return null;
+        const mine = (data) => data.client_id === this.clientId;
+        const [client, closePersons, consents, services, assessments, applications, areas] = await Promise.all([
+          engine.get('client', this.clientId),
+          engine.query('close_person', (d) => mine(d) && !d.removed_at),
+          engine.query('consent', mine),
+          engine.query('client_service', mine),
+          engine.query('assessment', mine),
+          engine.query('application', mine),
+          engine.query('area'),
+        ]);
+        return { client, closePersons, consents, services, assessments, applications, areas: new Map(areas.map((a) => [a.id, a.data])) };
+      },
+    );
+    this.timeline = new RemoteQuery(this, () => (this.clientId ? api(`/api/clients/${this.clientId}/timeline`) : Promise.resolve(null)));
+  }
+
+
+  updated(changed) {
+    if (changed.has('clientId') && changed.get('clientId') !== undefined) {
+      this.record.refresh();
+      this.timeline.refresh();
+    }
+    // Every opening of a record shown from this device is logged (offline too: queued as audit.viewed).
+    const shown = this.record.value?.client;
+    if (shown && shown.id === this.clientId && this.loggedFor !== this.clientId) {
+      this.loggedFor = this.clientId;
+      currentEngine()?.recordView([this.clientId], 'ohjaus.client_record');
+    }
+  }
+
+  open(clientId) {
+    this.change({ client_id: clientId });
+  }
+
+
+  async giveConsent(event) {
+    event.preventDefault();
+    const element = event.target;
+    const form = new FormData(element);
+    const givenBy = form.get('given_by');
+    const args = { consent_id: uuid4(), client_id: this.clientId, purpose: form.get('purpose'), given_on: form.get('given_on'), given_by: givenBy };
+    const giverName = String(form.get('given_by_name') ?? '').trim();
+    if (givenBy !== 'client') {
+      if (!giverName) {
+        this.error = t('record.consent.giverNameNeeded');
+        return;
+      }
+      args.given_by_name = giverName;
+    }
+    if (await this.mutate('consent.give', args)) formDone(element);
+  }
+
+  async addClosePerson(event) {
+    event.preventDefault();
+    const element = event.target;
+    const form = new FormData(element);
+    const args = { close_person_id: uuid4(), client_id: this.clientId, name: String(form.get('name')).trim(), relation: form.get('relation') };
+    const phone = String(form.get('phone') ?? '').trim();
+    if (phone) args.phone = phone;
+    if (form.get('primary_contact')) args.primary_contact = true;
+    if (await this.mutate('client.add_close_person', args)) formDone(element);
+  }
+
+  renderSearch() {
+    const data = this.clients.value;
+    const words = this.search.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const found = data && words.length
+      ? data.clients.filter(({ data: c }) => words.every((w) => clientName(c).toLowerCase().includes(w))).slice(0, MAX_RESULTS)
+      : [];
+    return html`<section aria-labelledby="search-title">
+      <h2 id="search-title">${t('record.search')}</h2>
+      <div class="field">
+        <label for="client-search">${t('record.searchLabel')}</label>
+        <span class="hint" id="client-search-hint">${t('record.searchHint', { count: data?.clients.length ?? 0 })}</span>
+        <input id="client-search" type="search" autocomplete="off" aria-describedby="client-search-hint" .value=${this.search}
+          @input=${(e) => (this.search = e.target.value)} />
+      </div>
+      <ul class="plain" aria-live="polite" data-testid="client-results">
+        ${found.map(
+          ({ data: c, pending }) => html`<li>
+            <button class="link" type="button" @click=${() => this.open(c.id)}>${clientName(c)}</button>
+            <span class="muted">${c.birth_date ? c.birth_date.slice(0, 4) : ''} ${label(data.municipalities.get(c.municipality_id)?.labels)}</span>
+            ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
+          </li>`,
+        )}
+        ${words.length && data && !found.length ? html`<li class="muted">${t('record.noMatch')}</li>` : ''}
+      </ul>
+    </section>`;
+  }
+
+  renderIdentity(c) {
+    const municipality = this.clients.value?.municipalities.get(c.municipality_id);
+    const age = ageOn(c.birth_date);
+    const dash = (v) => v || '–';
+    return html`<dl class="facts" data-testid="client-identity">
+      <dt>${t('client.birthDate')}</dt><dd>${c.birth_date ? `${c.birth_date} (${t('record.age', { count: age })})` : '–'}</dd>
+      <dt>${t('record.municipality')}</dt><dd>${dash(label(municipality?.labels))}</dd>
+      <dt>${t('client.phone')}</dt><dd>${dash(c.phone)}</dd>
+      <dt>${t('record.email')}</dt><dd>${dash(c.email)}</dd>
+      <dt>${t('record.address')}</dt><dd>${dash(c.address)}</dd>
+      <dt>${t('record.languages')}</dt><dd>${c.languages?.length ? c.languages.join(', ') : '–'}${c.service_language ? ` · ${t('record.serviceLanguage')}: ${c.service_language}` : ''}</dd>
+    </dl>`;
+  }
+
+  renderClosePersons(rows) {
+    return html`<h3 id="close-title">${t('record.closePersons')}</h3>
+      ${rows.length
+        ? html`<ul class="plain" aria-labelledby="close-title" data-testid="close-persons">
+            ${rows.map(
+              ({ data: p, pending }) => html`<li>
+                <strong>${p.name}</strong> · ${named('record.relation', p.relation)}${p.phone ? ` · ${p.phone}` : ''}
+                ${p.primary_contact ? html`<span class="badge info">${t('record.primaryContact')}</span>` : ''}
+                ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
+                <button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
+                  @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>
+              </li>`,
+            )}
+          </ul>`
+        : html`<p class="muted">${t('record.none')}</p>`}
+      <details>
+        <summary>${t('record.addClosePerson')}</summary>
+        <form class="inline" @submit=${this.addClosePerson}>
+          <div class="field"><label for="cp-name">${t('record.name')}</label><input id="cp-name" name="name" required maxlength="200" autocomplete="off" /></div>
+          <div class="field">
+            <label for="cp-relation">${t('record.relationLabel')}</label>
+            <select id="cp-relation" name="relation">${RELATIONS.map((r) => html`<option value=${r}>${named('record.relation', r)}</option>`)}</select>
+          </div>
+          <div class="field"><label for="cp-phone">${t('client.phone')}</label><input id="cp-phone" name="phone" type="tel" autocomplete="off" /></div>
+          <label class="check"><input type="checkbox" name="primary_contact" /> ${t('record.primaryContact')}</label>
+          <button class="secondary" type="submit">${t('record.add')}</button>
+        </form>
+      </details>`;
+  }
+
+  renderServices(rows, data) {
+    const me = this.user;
+    return html`<h3 id="services-title">${t('record.services')}</h3>
+      ${rows.length
+        ? html`<ul class="plain" aria-labelledby="services-title" data-testid="client-services">
+            ${rows.map(({ data: s }) => {
+              const what = s.kind === 'counsellor' ? t('record.responsibleCounsellor', { name: staffName(this.names, s.counsellor_id, me) }) : named('service', s.service);
+              return html`<li>${what} · ${label(data.areas.get(s.area_id)?.labels)} · ${t('record.since', { day: s.since })}${s.until ? ` – ${s.until}` : ''}</li>`;
+            })}
+          </ul>`
+        : html`<p class="muted">${t('record.none')}</p>`}`;
+  }
+
+  renderConsents(rows) {
+    const today = localDate();
+    const inForce = (c) => c.given_on <= today && (!c.withdrawn_on || c.withdrawn_on > today);
+    const summary = rows.find(({ data: c }) => c.purpose === 'cross_service_summary' && inForce(c));
+    return html`<h3 id="consents-title">${t('record.consents')}</h3>
+      <p data-testid="summary-consent" class=${summary ? '' : 'muted'}>
+        ${summary ? t('record.summaryConsentInForce', { day: summary.data.given_on }) : t('record.summaryConsentNone')}
+      </p>
+      ${rows.length
+        ? html`<ul class="plain" aria-labelledby="consents-title" data-testid="consents">
+            ${rows.map(
+              ({ data: c, pending }) => html`<li>
+                <strong>${named('record.purpose', c.purpose)}</strong>
+                · ${t('record.givenOn', { day: c.given_on, by: named('record.giver', c.given_by) })}${c.given_by_name ? ` (${c.given_by_name})` : ''}
+                ${c.withdrawn_on
+                  ? html`<span class="badge bad">${t('record.withdrawnOn', { day: c.withdrawn_on })}</span>`
+                  : html`<span class="badge good">${t('record.inForce')}</span>
+                      <button class="secondary small" type="button" aria-label=${t('record.withdrawNamed', { purpose: named('record.purpose', c.purpose) })}
+                        @click=${() => this.mutate('consent.withdraw', { consent_id: c.id, withdrawn_on: today })}>${t('record.withdraw')}</button>`}
+                ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
+              </li>`,
+            )}
+          </ul>`
+        : html`<p class="muted">${t('record.none')}</p>`}
+      <details>
+        <summary>${t('record.giveConsent')}</summary>
+        <form class="inline" @submit=${this.giveConsent} data-testid="consent-form">
+          <div class="field">
+            <label for="consent-purpose">${t('record.purposeLabel')}</label>
+            <select id="consent-purpose" name="purpose">${PURPOSES.map((p) => html`<option value=${p}>${named('record.purpose', p)}</option>`)}</select>
+          </div>
+          <div class="field"><label for="consent-on">${t('record.givenOnLabel')}</label><input id="consent-on" name="given_on" type="date" required max=${today} .value=${today} /></div>
+          <div class="field">
+            <label for="consent-by">${t('record.giverLabel')}</label>
+            <select id="consent-by" name="given_by">${GIVERS.map((g) => html`<option value=${g}>${named('record.giver', g)}</option>`)}</select>
+          </div>
+          <div class="field"><label for="consent-name">${t('record.giverName')}</label><input id="consent-name" name="given_by_name" maxlength="200" autocomplete="off" /></div>
+          <button class="secondary" type="submit">${t('record.give')}</button>
+        </form>
+      </details>`;
+  }
+
+  renderProcesses(data) {
+    const rows = [...data.assessments.map((r) => ['assessment', r]), ...data.applications.map((r) => ['application', r])];
+    if (!rows.length) return '';
+    return html`<h3>${t('record.processes')}</h3>
+      <ul class="plain" data-testid="client-processes">
+        ${data.assessments.map(
+          ({ data: a }) => html`<li>
+            <a href="/ohjaus?tab=assessments&assessment_id=${a.id}">${t('record.assessmentOf', { day: a.contact_on })}</a>
+            · ${named('assessment.status', a.status)}
+          </li>`,
+        )}
+        ${data.applications.map(
+          ({ data: a }) => html`<li>
+            <a href="/ohjaus?tab=applications&application_id=${a.id}">${t('record.applicationOf', { service: named('service', a.service), day: a.received_on })}</a>
+            · ${named('application.status', a.status)}
+          </li>`,
+        )}
+      </ul>`;
+  }
+
+  /** The access basis the server logged, in words (`server/clients/access.py` lists them). */
+  basisInWords(basis) {
+    const areas = this.record.value?.areas;
+    return basis
+      .split(';')
+      .map((part) => {
+        const [kind, what, id] = part.split(':');
+        if (kind === 'guidance') return what === 'region' ? t('basis.region') : t('basis.area', { area: label(areas?.get(id)?.labels) });
+        if (kind === 'service_relationship') return t(what === 'unit' ? 'basis.unit' : 'basis.counsellor');
+        if (kind === 'consent') return t('basis.consent');
+        return part;
+      })
+      .join('; ');
+  }
+
+  /** One line of the 360 timeline in the user's language (the server's English title for other kinds). */
+  describe({ kind, details: d, title }) {
+    const code = (list, value) => label(this.clients.value?.codeLists.get(list)?.codes.find((c) => c.code === value)?.labels) || value;
+    switch (kind) {
+      case 'contact':
+        return `${code('contact.channel', d.channel)}: ${code('contact.resolution', d.resolution)}`;
+      case 'assessment':
+        return named('assessment.status', d.status);
+      case 'assessment_step':
+        return d.from_status ? `${named('assessment.status', d.from_status)} → ${named('assessment.status', d.to_status)}` : named('assessment.status', d.to_status);
+      case 'rai_assessment':
+        return `${d.instrument} ${d.full ? t('pta.full') : t('pta.screening')}, MAPLe ${d.maple ?? '–'}${d.locked_at ? ` (${t('pta.locked')})` : ''}`;
+      case 'application':
+        return `${named('service', d.service)}: ${named('application.status', d.status)}`;
+      case 'referral':
+        return `${named('service', d.service_kind)}, ${named('pta.urgency', d.urgency)}`;
+      case 'queue_entry':
+        return `${named('service', d.service_kind)}: ${named('pta.queueStatus', d.status)}`;
+      default:
+        return title;
+    }
+  }
+
+  renderTimeline() {
+    const data = this.timeline.value;
+    return html`<section aria-labelledby="timeline-title" data-testid="timeline">
+      <h3 id="timeline-title">${t('record.timeline')}</h3>
+      ${remoteNotice(this.timeline, 'record.timelineOffline')}
+      ${data && data.client_id === this.clientId
+        ? html`<p class="muted" data-testid="timeline-basis" data-basis=${data.basis}>${t('record.basis', { basis: this.basisInWords(data.basis) })}</p>
+            ${data.withheld.length ? html`<p class="muted">${t('record.withheld', { kinds: data.withheld.map((k) => named('timeline.kind', k)).join(', ') })}</p>` : ''}
+            <div class="scroll" tabindex="0" role="region" aria-labelledby="timeline-title">
+              <table class="data">
+                <thead><tr><th scope="col">${t('record.day')}</th><th scope="col">${t('record.kind')}</th><th scope="col">${t('record.what')}</th></tr></thead>
+                <tbody>
+                  ${data.items.map(
+                    (item) => html`<tr data-testid="timeline-item" data-kind=${item.kind}>
+                      <td>${item.on}</td>
+                      <td>${named('timeline.kind', item.kind)}</td>
+                      <td>${this.describe(item)}</td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+        : ''}
+    </section>`;
+  }
+
+  renderRecord() {
+    const data = this.record.value;
+    if (data === undefined) return html`<p class="muted">${t('common.loading')}</p>`;
+    if (!data?.client) return html`<p class="muted" data-testid="client-not-here">${t('record.notOnDevice')}</p>`;
+    const c = data.client.data;
+    return html`<article aria-labelledby="client-title" data-testid="client-record">
+      <h2 id="client-title" tabindex="-1">${clientName(c)}</h2>
+      <div role="alert">${this.error ? html`<div class="notice error"><p>${this.error}</p></div>` : ''}</div>
+      ${this.renderIdentity(c)}
+      <p><a href="/ohjaus?tab=assessments&open_client=${c.id}">${t('record.openAssessment')}</a></p>
+      ${this.renderClosePersons(data.closePersons)}
+      ${this.renderServices(data.services, data)}
+      ${this.renderConsents(data.consents)}
+      ${this.renderProcesses(data)}
+      ${this.renderTimeline()}
+    </article>`;
+  }
+
+  render() {
+    return html`<div class="split">
+      ${this.renderSearch()}
+      <div>${this.clientId ? this.renderRecord() : html`<p class="muted">${t('record.pickClient')}</p>`}</div>
+    </div>`;
+  }
+}
+
+customElements.define('kaari-client-record', KaariClientRecord);

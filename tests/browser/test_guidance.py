@@ -1,0 +1,142 @@
+"""The guidance screen (/ohjaus) against the real server, as the demo counsellor Olli (area Oulu): a client
+record opened (the 360 timeline's opening in the access log with its basis; offline, the timeline is not
+shown and the opening reaches the log through the outbox), a service-needs assessment opened, started,
+refused a decision without a locked RAI, given a locked full RAI and decided (the referral and queue entry
+of the places side show), and an application recorded, taken and decided."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from server.demo import demo_id
+from tests.browser.conftest import (
+    LiveServer,
+    engine_query,
+    eventually,
+    sign_in,
+    wait_for_service_worker,
+    wait_for_sync,
+)
+
+LOGGED = "SELECT operation, basis FROM access_log WHERE record_type = ? AND client_id = ?"
+
+
+def hex_id(value: str) -> str:
+    return uuid.UUID(value).hex
+
+
+def full_name(client: dict) -> str:
+    return f"{client['data']['first_name']} {client['data']['last_name']}"
+
+
+def open_record(page: Page, name: str) -> None:
+    page.get_by_role("tab", name="Asiakas").click()
+    page.get_by_label("Nimi", exact=True).fill(name)
+    page.get_by_test_id("client-results").get_by_role("button", name=name).click()
+    expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
+
+
+def test_counsellor_runs_a_client_through_guidance(
+    context: BrowserContext, page: Page, live_server: LiveServer, screenshot
+) -> None:
+    page.goto("/")
+    sign_in(page, "ohjaaja")
+    wait_for_service_worker(page)
+    wait_for_sync(page)
+    clients = sorted(engine_query(page, "client"), key=lambda c: c["id"])
+    named = Counter(full_name(c) for c in clients)
+    first, second = [c for c in clients if named[full_name(c)] == 1][:2]  # names the search finds once
+    name = full_name(first)
+    page.get_by_role("link", name="Asiakkaat, arvioinnit ja hakemukset").click()
+
+    # The record and its 360 timeline; the server logs the opening with its basis.
+    open_record(page, name)
+    record = page.get_by_test_id("client-record")
+    expect(record.get_by_test_id("client-identity")).to_be_visible()
+    expect(record.get_by_test_id("summary-consent")).to_be_visible()
+    expect(page.get_by_test_id("timeline-basis")).to_contain_text("ohjaus, alue")
+    [(operation, basis)] = live_server.query(LOGGED, ("client_timeline", hex_id(first["id"])))
+    assert operation == "read" and basis.startswith("guidance:area:")
+    expect(page.get_by_test_id("timeline-basis")).to_have_attribute("data-basis", basis)  # shown in words
+    screenshot(page, "ohjaus-client", readme=True)
+
+    # A process opened from the record, started, and refused a decision without a locked full RAI.
+    record.get_by_role("link", name="Avaa palvelutarpeen arviointi").click()
+    page.get_by_role("button", name="Avaa arviointi").click()
+    detail = page.get_by_test_id("assessment-detail")
+    expect(detail.get_by_test_id("assessment-status")).to_contain_text("Yhteydenotto, ei aloitettu")
+    page.get_by_role("button", name="Merkitse aloitetuksi").click()
+    expect(detail.get_by_test_id("assessment-status")).to_contain_text("Arviointi aloitettu")
+    expect(detail.get_by_test_id("rai-gate")).to_be_visible()
+    detail.get_by_label("Palvelu", exact=True).select_option(label="Päivätoiminta")
+    detail.get_by_role("button", name="Tallenna päätös").click()
+    refusal = detail.get_by_test_id("refusal")
+    expect(refusal).to_contain_text("lukittu täysi RAI-arviointi puuttuu", timeout=30_000)
+    expect(detail.get_by_test_id("assessment-status")).to_contain_text("Arviointi aloitettu")
+    refusal.get_by_role("button", name="Kuittaa").click()
+    expect(refusal).to_have_count(0)
+
+    # The RAI result, locked; then the decision hands the client to the places side.
+    detail.get_by_text("Kirjaa RAI-tulos").click()
+    detail.get_by_label("MAPLe").fill("4")
+    detail.get_by_label("CPS").fill("2")
+    detail.get_by_label("ADL-H").fill("3")
+    detail.get_by_role("button", name="Tallenna RAI-tulos").click()
+    expect(detail.get_by_test_id("rai-results")).to_contain_text("Lukittu")
+    expect(detail.get_by_test_id("rai-gate")).to_have_count(0)
+    detail.get_by_label("Palvelu", exact=True).select_option(label="Päivätoiminta")
+    detail.get_by_role("button", name="Tallenna päätös").click()
+    expect(detail.get_by_test_id("decision")).to_contain_text("Myönnetty · Päivätoiminta")
+    expect(detail.get_by_test_id("queue-entry")).to_contain_text("Jonossa", timeout=30_000)
+    expect(detail.get_by_test_id("handover")).to_contain_text("Lähete: Päivätoiminta, tavallinen")
+    referral = live_server.query(
+        "SELECT r.service_kind, r.maple, q.status FROM referrals r JOIN queue_entries q ON q.referral_id = r.id "
+        "WHERE r.client_id = ?",
+        (hex_id(first["id"]),),
+    )
+    assert ("day_activity", 4, "waiting") in referral
+    screenshot(page, "ohjaus-assessment", readme=True)
+
+    # An application recorded as received (nobody handles it yet), taken as handler and decided.
+    page.get_by_role("tab", name="Hakemukset").click()
+    page.get_by_text("Kirjaa saapunut hakemus").click()
+    page.get_by_label("Hae asiakas").fill(name)
+    page.get_by_label("Haettu palvelu").select_option(label="Omaishoidon tuki")
+    page.get_by_label("Käsittelen itse").uncheck()
+    page.get_by_role("button", name="Tallenna hakemus").click()
+    application = page.get_by_test_id("application-detail")
+    expect(application.get_by_test_id("application-status")).to_contain_text("Saapunut")
+    expect(application.get_by_test_id("application-handler")).to_have_text("Ei käsittelijää")
+    application.get_by_role("button", name="Ota käsittelyyn").click()
+    expect(application.get_by_test_id("application-handler")).to_have_text("Olli Ohjaaja")
+    application.get_by_label("Päätös", exact=True).select_option(label="Myönnetty")
+    application.get_by_role("button", name="Tallenna päätös").click()
+    expect(application.get_by_test_id("application-status")).to_contain_text("Päätetty")
+    stored = "SELECT status, decision, handler_id FROM applications WHERE client_id = ? AND service = ?"
+    olli = demo_id("user", "ohjaaja").hex
+    eventually(
+        lambda: (
+            live_server.query(stored, (hex_id(first["id"]), "family_care_support"))
+            == [("decided", "granted", olli)]
+        ),
+        timeout=30,
+    )
+    expect(page.get_by_test_id("per-handler")).to_contain_text("Olli Ohjaaja")
+
+    # Offline: the record is on the device, the timeline is not; the opening reaches the log via the outbox.
+    context.set_offline(True)
+    open_record(page, full_name(second))
+    expect(page.get_by_test_id("timeline").get_by_test_id("offline-notice")).to_contain_text(
+        "Ei verkkoyhteyttä"
+    )
+    context.set_offline(False)
+    eventually(
+        lambda: (
+            [op for op, _ in live_server.query(LOGGED, ("ohjaus.client_record", hex_id(second["id"])))]
+            == ["view_offline"]
+        ),
+        timeout=30,
+    )
