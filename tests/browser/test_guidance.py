@@ -1,5 +1,5 @@
-"""The guidance screen (/ohjaus) against the real server, as the demo counsellor Olli (area Oulu): a client
-record opened (the 360 timeline's opening in the access log with its basis; offline, the timeline is not
+"""The guidance screen (/ohjaus) against the real server, as the demo counsellor Outi (area Oulu; not Olli,
+whose devices the admin test counts): a client record opened (the 360 timeline's opening in the access log with its basis; offline, the timeline is not
 shown and the opening reaches the log through the outbox), a service-needs assessment opened, started,
 refused a decision without a locked RAI, given a locked full RAI and decided (the referral and queue entry
 of the places side show), and an application recorded, taken and decided."""
@@ -43,7 +43,7 @@ def test_counsellor_runs_a_client_through_guidance(
     context: BrowserContext, page: Page, live_server: LiveServer, screenshot
 ) -> None:
     page.goto("/")
-    sign_in(page, "ohjaaja")
+    sign_in(page, "ohjaaja2")
     wait_for_service_worker(page)
     wait_for_sync(page)
     clients = sorted(engine_query(page, "client"), key=lambda c: c["id"])
@@ -111,20 +111,20 @@ def test_counsellor_runs_a_client_through_guidance(
     expect(application.get_by_test_id("application-status")).to_contain_text("Saapunut")
     expect(application.get_by_test_id("application-handler")).to_have_text("Ei käsittelijää")
     application.get_by_role("button", name="Ota käsittelyyn").click()
-    expect(application.get_by_test_id("application-handler")).to_have_text("Olli Ohjaaja")
+    expect(application.get_by_test_id("application-handler")).to_have_text("Outi Neuvonen")
     application.get_by_label("Päätös", exact=True).select_option(label="Myönnetty")
     application.get_by_role("button", name="Tallenna päätös").click()
     expect(application.get_by_test_id("application-status")).to_contain_text("Päätetty")
     stored = "SELECT status, decision, handler_id FROM applications WHERE client_id = ? AND service = ?"
-    olli = demo_id("user", "ohjaaja").hex
+    outi = demo_id("user", "ohjaaja2").hex
     eventually(
         lambda: (
             live_server.query(stored, (hex_id(first["id"]), "family_care_support"))
-            == [("decided", "granted", olli)]
+            == [("decided", "granted", outi)]
         ),
         timeout=30,
     )
-    expect(page.get_by_test_id("per-handler")).to_contain_text("Olli Ohjaaja")
+    expect(page.get_by_test_id("per-handler")).to_contain_text("Outi Neuvonen")
 
     # Offline: the record is on the device, the timeline is not; the opening reaches the log via the outbox.
     context.set_offline(True)
