@@ -91,7 +91,7 @@ def test_counsellor_runs_a_client_through_guidance(
     detail.get_by_role("button", name="Tallenna päätös").click()
     expect(detail.get_by_test_id("decision")).to_contain_text("Myönnetty · Päivätoiminta")
     expect(detail.get_by_test_id("queue-entry")).to_contain_text("Jonossa", timeout=30_000)
-    expect(detail.get_by_test_id("handover")).to_contain_text("Lähete: Päivätoiminta, tavallinen")
+    expect(detail.get_by_test_id("handover")).to_contain_text("Lähete: Päivätoiminta, tavallinen (avoin)")
     referral = live_server.query(
         "SELECT r.service_kind, r.maple, q.status FROM referrals r JOIN queue_entries q ON q.referral_id = r.id "
         "WHERE r.client_id = ?",

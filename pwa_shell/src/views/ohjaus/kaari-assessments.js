@@ -287,7 +287,7 @@ class KaariAssessments extends GuidancePart {
     }
     return html`<div class="notice info" data-testid="handover">
       <p><strong>${t('pta.handedOver')}</strong></p>
-      ${referral ? html`<p>${t('pta.referral', { service: named('service', referral.service_kind), urgency: named('pta.urgency', referral.urgency), status: referral.status })}</p>` : ''}
+      ${referral ? html`<p>${t('pta.referral', { service: named('service', referral.service_kind), urgency: named('pta.urgency', referral.urgency), status: named('pta.referralStatus', referral.status) })}</p>` : ''}
       ${entry ? html`<p data-testid="queue-entry">${t('pta.queueEntry', { area: label(data.areas.get(entry.area_id)?.labels), status: named('pta.queueStatus', entry.status) })}${entry.rank ? ` · ${t('pta.position', { n: entry.rank })}` : ''}</p>` : ''}
     </div>`;
   }
@@ -302,6 +302,7 @@ class KaariAssessments extends GuidancePart {
     return html`<article class="panel" aria-labelledby="pta-title" data-testid="assessment-detail">
       <h2 id="pta-title" tabindex="-1">${t('pta.of', { client: clientName(client) })}</h2>
       <p><a href="/ohjaus?client_id=${a.client_id}">${t('pta.toRecord')}</a></p>
+      ${this.renderHandOver(a, data)}
       <dl class="facts">
         <dt>${t('pta.status')}</dt><dd data-testid="assessment-status">${named('assessment.status', a.status)}${row.pending ? html` <span class="badge pending">${t('common.notSent')}</span>` : ''}</dd>
         <dt>${t('worklist.contact')}</dt><dd>${a.contact_on}${a.urgent ? ` · ${t('worklist.urgent')}` : ''}</dd>
@@ -326,7 +327,6 @@ class KaariAssessments extends GuidancePart {
         : ''}
       ${['started', 'decided', 'service_started'].includes(a.status) ? html`<h3>${t('pta.rai')}</h3>${this.renderRais(rais)}${a.status === 'started' ? this.renderRaiForm(a) : ''}` : ''}
       ${a.status === 'started' ? this.renderDecide(a, rais) : ''}
-      ${this.renderHandOver(a, data)}
       ${a.status === 'decided' && a.decision === 'granted'
         ? html`<h3>${t('pta.serviceStart')}</h3>
             <form class="inline" @submit=${(e) => this.step(e, 'assessment.start_service', (f) => ({ started_on: f.get('started_on') }))}>
