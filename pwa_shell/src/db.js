@@ -80,6 +80,13 @@ export const getSession = () => getState('session');
 export const saveSession = (session) => putState('session', session);
 export const clearSession = () => deleteState('session');
 
+/**
+ * Quick-switch PINs of a shared tablet, by user id: {user, salt, hash, iterations, failures, session}
+ * (lock.js). `session` holds a switched-away user's sign-in until their PIN brings it back.
+ */
+export const getPins = async () => (await getState('pins')) ?? {};
+export const savePins = (pins) => putState('pins', pins);
+
 export async function getPersonalDeviceId(username) {
   return (await openDeviceDb()).get('personal_devices', username.toLowerCase());
 }

@@ -174,3 +174,107 @@ def test_two_tablets_check_in_the_same_client_offline_and_converge(
     finally:
         one.close()
         two.close()
+
+
+PINS = """async () => new Promise((ok) => {
+  const r = indexedDB.open('kaari-device');
+  r.onsuccess = () => {
+    const g = r.result.transaction('state').objectStore('state').get('pins');
+    g.onsuccess = () => {
+      const pins = g.result ?? {};
+      ok(Object.fromEntries(Object.entries(pins).map(([id, p]) => [p.user.username,
+        {iterations: p.iterations, salt: p.salt.length, hash: p.hash.length, failures: p.failures, kept: Boolean(p.session)}])));
+      r.result.close();
+    };
+  };
+})"""
+
+
+def set_pin(page: Page, pin: str) -> None:
+    page.get_by_role("link", name="Etusivu").click()
+    page.get_by_label("Uusi PIN-koodi").fill(pin)
+    page.get_by_label("PIN-koodi uudelleen").fill(pin)
+    page.get_by_role("button", name="Aseta PIN-koodi").click()
+    expect(page.get_by_test_id("pin-notice")).to_have_text("PIN-koodi asetettu.")
+
+
+def enter_pin(page: Page, name: str, pin: str) -> None:
+    lock = page.get_by_test_id("lock-screen")
+    lock.get_by_role("button", name=name).click()
+    lock.get_by_label(f"PIN-koodi: {name}").fill(pin)
+    lock.get_by_role("button", name="Avaa").click()
+
+
+def test_pin_switch_lockout_and_idle_lock(browser: Browser, live_server: LiveServer, screenshot) -> None:
+    live_server.cli(
+        "user",
+        "create",
+        "paiva-ilta",
+        "--name",
+        "Iida Iltavuoro",
+        "--role",
+        "unit_staff:unit:oulu-da-1",
+        "--password",
+        "ilta-salasana",
+    )
+    context, page = tablet(browser, live_server, "Vuorotabletti")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.post_data or ""))
+    lock = page.get_by_test_id("lock-screen")
+    try:
+        set_pin(page, "2468")  # Päivi, after her sign-in with the password
+        page.get_by_role("button", name="Vaihda käyttäjää").click()
+        expect(lock).to_be_visible()
+        expect(page.get_by_test_id("tile")).to_have_count(0)  # no client data behind the lock
+        lock.get_by_role("button", name="Kirjaudu salasanalla").click()
+        sign_in(page, "paiva-ilta", "ilta-salasana")  # Päivi's sign-in waits beside her PIN
+        expect(page).to_have_url(re.compile(r"/paiva$"))
+        set_pin(page, "1357")
+        pins = page.evaluate(PINS)
+        assert pins["paiva"] == {"iterations": 600_000, "salt": 16, "hash": 32, "failures": 0, "kept": True}
+        assert pins["paiva-ilta"]["iterations"] >= 600_000 and not pins["paiva-ilta"]["kept"]
+
+        # Offline, Päivi comes back with her PIN (one wrong try first): her own sign-in and replica.
+        context.set_offline(True)
+        page.get_by_role("button", name="Vaihda käyttäjää").click()
+        enter_pin(page, "Päivi Päivätoiminta", "0000")
+        expect(page.get_by_test_id("lock-error")).to_have_text("Väärä PIN-koodi. Yrityksiä jäljellä: 4.")
+        screenshot(page, "lock")
+        lock.get_by_label("PIN-koodi: Päivi Päivätoiminta").fill("2468")
+        lock.get_by_role("button", name="Avaa").click()
+        expect(page.get_by_role("heading", name="Päivätoiminta", exact=True)).to_be_visible()
+        assert page.evaluate("() => window.kaari.engine().user.username") == "paiva"
+        expect(page.get_by_test_id("tile").first).to_be_visible()
+
+        # Five wrong PINs for Iida: her PIN and kept sign-in are gone; a password sign-in is needed.
+        page.get_by_role("button", name="Vaihda käyttäjää").click()
+        lock.get_by_role("button", name="Iida Iltavuoro").click()
+        for tries_left in (4, 3, 2, 1):
+            lock.get_by_label("PIN-koodi: Iida Iltavuoro").fill("9999")
+            lock.get_by_role("button", name="Avaa").click()
+            expect(page.get_by_test_id("lock-error")).to_contain_text(
+                "Yksi yritys jäljellä" if tries_left == 1 else f"Yrityksiä jäljellä: {tries_left}"
+            )
+        lock.get_by_label("PIN-koodi: Iida Iltavuoro").fill("9999")  # the fifth wrong one
+        lock.get_by_role("button", name="Avaa").click()
+        expect(page.get_by_test_id("lock-error")).to_contain_text("Liian monta väärää PIN-koodia")
+        expect(lock.get_by_role("button", name="Iida Iltavuoro")).to_have_count(0)
+        assert list(page.evaluate(PINS)) == ["paiva"]
+
+        # The idle lock (shortened for the test) hides the roster, and a reload does not open it.
+        enter_pin(page, "Päivi Päivätoiminta", "2468")
+        expect(page.get_by_test_id("tile").first).to_be_visible()
+        page.evaluate("() => localStorage.setItem('kaari.idleLockMs', '1500')")
+        page.get_by_role("heading", name="Päivätoiminta", exact=True).click()  # input re-arms the timer
+        expect(lock).to_be_visible(timeout=10_000)
+        expect(page.get_by_test_id("tile")).to_have_count(0)
+        page.reload()
+        expect(lock).to_be_visible()
+        page.evaluate("() => localStorage.removeItem('kaari.idleLockMs')")
+        enter_pin(page, "Päivi Päivätoiminta", "2468")
+        expect(page.get_by_test_id("tile").first).to_be_visible()
+        context.set_offline(False)
+        expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+        assert not [body for body in sent if "2468" in body or "1357" in body]  # no PIN ever left
+    finally:
+        context.close()

@@ -6,8 +6,9 @@ import { LitElement, html } from 'lit';
 import { html as staticHtml, unsafeStatic } from 'lit/static-html.js';
 import { apiEvents } from '../api.js';
 import { loadReference, signOut } from '../auth.js';
-import { getEnrolment, getSession } from '../db.js';
+import { clearSession, getEnrolment, getSession, saveSession } from '../db.js';
 import { resetLanguage } from '../i18n.js';
+import { IdleWatcher, forgetPin, isLocked, keepSession, setLocked } from '../lock.js';
 import { ROUTES, currentPath, interceptLinks, navigate, onRouteChange } from '../router.js';
 import { landingPath, screenFor, unitKindsOf } from '../screens.js';
 import { onWorkerMessage } from '../sw-update.js';
@@ -16,6 +17,7 @@ import './kaari-attention.js';
 import './kaari-enrol.js';
 import './kaari-header.js';
 import './kaari-home.js';
+import './kaari-lock.js';
 import './kaari-sign-in.js';
 import './kaari-sync-status.js';
 import './screens.js';
@@ -28,6 +30,7 @@ class KaariApp extends LitElement {
     online: { state: true },
     notice: { state: true },
     ready: { state: true },
+    locked: { state: true }, // a shared tablet's lock screen hides everything until a PIN opens it
   };
 
   constructor() {
@@ -38,7 +41,13 @@ class KaariApp extends LitElement {
     this.online = navigator.onLine;
     this.notice = '';
     this.ready = false;
+    this.locked = false;
+    this.idle = new IdleWatcher(() => this.lock());
     interceptLinks(this);
+    this.addEventListener('lock', () => this.lock());
+    this.addEventListener('unlocked', (e) => this.unlocked(e.detail));
+    this.addEventListener('pin-locked-out', (e) => this.pinLockedOut(e.detail.userId));
+    this.addEventListener('lock-sign-in', () => this.lockSignIn());
     this.addEventListener('signed-in', (e) => this.signedIn(e.detail));
     this.addEventListener('enrolled', (e) => this.enrolled(e.detail));
     this.addEventListener('sign-out', () => this.signOut());
@@ -78,6 +87,7 @@ class KaariApp extends LitElement {
 
   async load() {
     [this.session, this.enrolment] = await Promise.all([getSession(), getEnrolment()]);
+    this.locked = Boolean(this.enrolment && this.session && isLocked()); // idle while the page was closed
     await this.startSyncing();
     this.ready = true;
     this.guardRoute();
@@ -85,6 +95,8 @@ class KaariApp extends LitElement {
 
   /** The signed-in user's engine; with nobody signed in, a tablet still sends what others left. */
   async startSyncing() {
+    if (this.enrolment && this.session) this.idle.start();
+    else this.idle.stop();
     if (this.session) {
       stopDeviceFlush();
       try {
@@ -108,6 +120,7 @@ class KaariApp extends LitElement {
 
   leave(notice) {
     this.session = null;
+    this.locked = false;
     this.notice = notice;
     this.startSyncing();
     navigate(ROUTES.signIn);
@@ -116,6 +129,7 @@ class KaariApp extends LitElement {
   async signedIn(session) {
     this.session = session;
     this.notice = '';
+    setLocked(false);
     await this.startSyncing();
     navigate(await this.landing(session));
   }
@@ -143,13 +157,67 @@ class KaariApp extends LitElement {
 
   async signOut() {
     stopSync(); // before a personal device erases the user's store
+    await forgetPin(this.session.user.id); // a PIN opens a kept sign-in: there is none after sign-out
     await signOut(this.session);
     this.session = null;
     await this.startSyncing();
     navigate(ROUTES.signIn);
   }
 
+  // --- the shared tablet's lock (lock.js) ---------------------------------------------------------------
+
+  lock() {
+    if (!this.enrolment || !this.session) return;
+    setLocked(true);
+    this.locked = true;
+  }
+
+  /** The signed-in user steps away: their sign-in waits beside their PIN, or ends without one. */
+  async setAside() {
+    stopSync();
+    if (await keepSession(this.session)) await clearSession();
+    else await signOut(this.session);
+    this.session = null;
+  }
+
+  /** A PIN was right: the same user carries on, or another one's kept sign-in comes back. */
+  async unlocked({ userId, session }) {
+    if (userId !== this.session?.user.id) {
+      if (!session) return this.lockSignIn(); // nothing kept for them: the password it is
+      if (this.session) await this.setAside();
+      await saveSession(session);
+      this.session = session;
+      await this.startSyncing();
+      navigate(await this.landing(session));
+    }
+    setLocked(false);
+    this.locked = false;
+    this.idle.arm();
+  }
+
+  /** Too many wrong PINs: that user's PIN and kept sign-in are gone; if it was the one signed in, they sign in again. */
+  async pinLockedOut(userId) {
+    if (userId !== this.session?.user.id) return;
+    stopSync();
+    await signOut(this.session);
+    setLocked(false);
+    this.locked = false;
+    this.leave('lock.lockedOutSignIn');
+  }
+
+  async lockSignIn() {
+    if (this.session) await this.setAside();
+    setLocked(false);
+    this.locked = false;
+    this.leave('');
+  }
+
   async updated(changed) {
+    if (changed.has('locked') && changed.get('locked') !== undefined) {
+      const view = this.renderRoot.querySelector('.view');
+      await view?.updateComplete;
+      view?.focusHeading?.();
+    }
     // After a navigation (not the first screen), move focus to the new screen's heading so keyboard
     // and screen-reader users start at the top of it.
     if (changed.has('path') && changed.get('path') !== undefined) {
@@ -160,6 +228,7 @@ class KaariApp extends LitElement {
   }
 
   renderView() {
+    if (this.locked && this.session) return html`<kaari-lock class="view" .session=${this.session}></kaari-lock>`;
     if (this.path === ROUTES.enrol) return html`<kaari-enrol class="view" .enrolment=${this.enrolment}></kaari-enrol>`;
     if (this.session) {
       if (this.path === ROUTES.attention) {
@@ -182,8 +251,9 @@ class KaariApp extends LitElement {
   }
 
   render() {
-    return html`<kaari-header .online=${this.online} .signedIn=${Boolean(this.session && this.ready)}></kaari-header>
-      ${this.session && this.ready ? html`<kaari-sync-status></kaari-sync-status>` : ''}
+    const working = Boolean(this.session && this.ready && !this.locked);
+    return html`<kaari-header .online=${this.online} .signedIn=${working} .tablet=${Boolean(this.enrolment)}></kaari-header>
+      ${working ? html`<kaari-sync-status></kaari-sync-status>` : ''}
       ${this.ready ? this.renderView() : ''}`;
   }
 }

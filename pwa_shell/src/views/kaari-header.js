@@ -5,7 +5,7 @@ import { I18nController, LANGUAGES, language, setLanguage, t } from '../i18n.js'
 import { ROUTES } from '../router.js';
 
 class KaariHeader extends LitElement {
-  static properties = { online: { type: Boolean }, signedIn: { type: Boolean } };
+  static properties = { online: { type: Boolean }, signedIn: { type: Boolean }, tablet: { type: Boolean } };
 
   static styles = css`
     :host {
@@ -91,6 +91,22 @@ class KaariHeader extends LitElement {
       background: var(--kaari-on-brand);
       font-weight: 700;
     }
+    nav {
+      display: flex;
+      align-items: center;
+      gap: 0.5rem;
+    }
+    nav button {
+      min-height: var(--kaari-target);
+      padding: 0.25rem 0.75rem;
+      font: inherit;
+      font-weight: 600;
+      color: var(--kaari-on-brand);
+      background: transparent;
+      border: 2px solid var(--kaari-on-brand);
+      border-radius: var(--kaari-radius);
+      cursor: pointer;
+    }
     nav a {
       display: inline-flex;
       align-items: center;
@@ -100,6 +116,7 @@ class KaariHeader extends LitElement {
       font-weight: 600;
     }
     nav a:focus-visible,
+    nav button:focus-visible,
     .languages button:focus-visible {
       outline: 3px solid var(--kaari-offline-bg);
       outline-offset: 2px;
@@ -111,6 +128,11 @@ class KaariHeader extends LitElement {
     this.i18n = new I18nController(this);
     this.online = true;
     this.signedIn = false;
+    this.tablet = false;
+  }
+
+  lock() {
+    this.dispatchEvent(new CustomEvent('lock', { bubbles: true, composed: true }));
   }
 
   render() {
@@ -120,7 +142,12 @@ class KaariHeader extends LitElement {
         <p class="name">Kaari</p>
         <p class="tagline">${t('app.tagline')}</p>
       </div>
-      ${this.signedIn ? html`<nav aria-label=${t('nav.home')}><a href=${ROUTES.home}>${t('nav.home')}</a></nav>` : ''}
+      ${this.signedIn
+        ? html`<nav aria-label=${t('nav.label')}>
+            <a href=${ROUTES.home}>${t('nav.home')}</a>
+            ${this.tablet ? html`<button type="button" @click=${() => this.lock()}>${t('lock.switch')}</button>` : ''}
+          </nav>`
+        : ''}
       <span class="status ${this.online ? 'online' : 'offline'}" role="status" data-testid="connection">
         ${this.online ? t('connection.online') : t('connection.offline')}
       </span>

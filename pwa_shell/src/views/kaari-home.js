@@ -3,6 +3,7 @@
 import { LitElement, css, html } from 'lit';
 import { loadReference } from '../auth.js';
 import { I18nController, label, t } from '../i18n.js';
+import { PIN_PATTERN, forgetPin, hasPin, setPin } from '../lock.js';
 import { ROUTES } from '../router.js';
 import { screensFor, unitKindsOf } from '../screens.js';
 import { SyncStatusController } from '../sync/index.js';
@@ -17,6 +18,8 @@ class KaariHome extends LitElement {
     referenceMissing: { state: true },
     signingOut: { state: true },
     unsentWarning: { state: true }, // unsent entries a personal device's sign-out would erase
+    pinSet: { state: true }, // on a shared tablet: has this user a quick-switch PIN here
+    pinNotice: { state: true }, // {kind, text} after setting or removing it
   };
 
   static styles = [
@@ -57,6 +60,9 @@ class KaariHome extends LitElement {
         border-radius: var(--kaari-radius);
         text-decoration: none;
       }
+      form.pin {
+        max-width: 20rem;
+      }
       .actions {
         display: flex;
         flex-wrap: wrap;
@@ -76,6 +82,8 @@ class KaariHome extends LitElement {
     this.referenceMissing = false;
     this.signingOut = false;
     this.unsentWarning = 0;
+    this.pinSet = false;
+    this.pinNotice = null;
     this.sync = new SyncStatusController(this);
   }
 
@@ -84,6 +92,7 @@ class KaariHome extends LitElement {
   }
 
   updated(changed) {
+    if (changed.has('session') && this.session) hasPin(this.session.user.id).then((set) => (this.pinSet = set));
     // Load once, and again when the connection returns (the stored copy may be old).
     if (changed.has('session') || (changed.has('online') && this.online && changed.get('online') === false)) {
       this.refresh();
@@ -117,6 +126,47 @@ class KaariHome extends LitElement {
       }
     }
     this.dispatchEvent(new CustomEvent('sign-out', { bubbles: true, composed: true }));
+  }
+
+  async savePin(event) {
+    event.preventDefault();
+    const form = event.target;
+    const [pin, again] = [form.pin.value, form.again.value];
+    form.reset();
+    if (!PIN_PATTERN.test(pin)) this.pinNotice = { kind: 'error', text: t('lock.pinFormat') };
+    else if (pin !== again) this.pinNotice = { kind: 'error', text: t('pin.mismatch') };
+    else {
+      await setPin(this.session, pin);
+      this.pinSet = true;
+      this.pinNotice = { kind: 'info', text: t('pin.saved') };
+    }
+  }
+
+  async removePin() {
+    await forgetPin(this.session.user.id);
+    this.pinSet = false;
+    this.pinNotice = { kind: 'info', text: t('pin.removed') };
+  }
+
+  /** On a shared tablet: the user's quick-switch PIN (set, or set it). */
+  renderPin() {
+    return html`<h2 id="pin-title">${t('pin.title')}</h2>
+      <div role="status">${this.pinNotice ? html`<div class="notice ${this.pinNotice.kind}" data-testid="pin-notice"><p>${this.pinNotice.text}</p></div>` : ''}</div>
+      ${this.pinSet
+        ? html`<p>${t('pin.isSet')}</p>
+            <button class="secondary" type="button" @click=${() => this.removePin()}>${t('pin.remove')}</button>`
+        : html`<p class="muted">${t('pin.intro')}</p>
+            <form class="pin" @submit=${this.savePin} novalidate aria-labelledby="pin-title">
+              <div class="field">
+                <label for="new-pin">${t('pin.new')}</label>
+                <input id="new-pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="8" />
+              </div>
+              <div class="field">
+                <label for="new-pin-again">${t('pin.again')}</label>
+                <input id="new-pin-again" name="again" type="password" inputmode="numeric" autocomplete="off" maxlength="8" />
+              </div>
+              <button class="primary" type="submit">${t('pin.save')}</button>
+            </form>`}`;
   }
 
   scopeName(grant) {
@@ -170,6 +220,7 @@ class KaariHome extends LitElement {
         ${this.online
           ? ''
           : html`<div class="notice info" role="status"><p>${t('connection.offlineHint')}</p></div>`}
+        ${tablet ? this.renderPin() : ''}
         <h2>${t('home.roles')}</h2>
         ${this.referenceMissing ? html`<p class="muted">${t('home.referenceMissing')}</p>` : ''}
         <ul data-testid="roles">
