@@ -320,32 +320,32 @@ async def test_occupancy_equals_a_day_by_day_count_of_the_raw_rows(client, db):
         for a in (await db.execute(select(Attendance))).scalars()
         if a.absent_reason
     }
+    # Grouped by unit (and absences by residency) only to keep the plain day-by-day loops quick.
+    by_unit: dict[uuid.UUID, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for kind, rows in (("stays", stays), ("residencies", residencies), ("schedules", schedules)):
+        for row in rows:
+            by_unit[row.unit_id][kind].append(row)
+    absences_of = defaultdict(list)
+    for a in absences:
+        absences_of[a.residency_id].append(a)
     expected = {}
-    for month in (nov, dec):
-        days = [
-            month + timedelta(days=n) for n in range(31) if (month + timedelta(days=n)).month == month.month
-        ]
+    for month, days in month_days.items():
         for unit in units:
+            rows = by_unit[unit.id]
             occupied, people = 0, set()
             for d in days:
-                for s in stays:
-                    if s.unit_id == unit.id and s.start_date <= d <= s.end_date:
+                for s in rows["stays"]:
+                    if s.start_date <= d <= s.end_date:
                         occupied += 1
                         people.add(s.client_id)
-                for r in residencies:
-                    living = (
-                        r.unit_id == unit.id and r.move_in <= d and (r.move_out is None or d <= r.move_out)
-                    )
-                    gone = any(a.residency_id == r.id and a.start_date <= d <= a.end_date for a in absences)
+                for r in rows["residencies"]:
+                    living = r.move_in <= d and (r.move_out is None or d <= r.move_out)
+                    gone = any(a.start_date <= d <= a.end_date for a in absences_of[r.id])
                     if living and not gone:
                         occupied += 1
                         people.add(r.client_id)
-                for s in schedules:
-                    valid = (
-                        s.unit_id == unit.id
-                        and s.valid_from <= d
-                        and (s.valid_until is None or d <= s.valid_until)
-                    )
+                for s in rows["schedules"]:
+                    valid = s.valid_from <= d and (s.valid_until is None or d <= s.valid_until)
                     there = DAY_NAMES[d.weekday()] in s.weekdays and (s.client_id, unit.id, d) not in away
                     if valid and there:
                         occupied += 1

@@ -12,7 +12,7 @@ each example (``teardown``) the network heals, every replica drains, and the ful
 for that example's replicas and mutations (:func:`~tests.sync.invariants.check_converged`).
 
 All examples of one test share one database and one event loop (owned by the test, driven from the sync
-rules with ``asyncio.Runner.run``). CI: 200 examples on SQLite, 20 on PostgreSQL; `--long`: 10 times as many.
+rules with ``asyncio.Runner.run``). CI: 80 examples on SQLite, 10 on PostgreSQL; `--long`: 25 times as many.
 """
 
 from __future__ import annotations
@@ -357,7 +357,7 @@ class FaultSchedules(RuleBasedStateMachine):
 
 
 def test_fault_schedules(demo: Settings, backend: str, long_run: bool, tmp_path: Path) -> None:
-    examples = (200 if backend == "sqlite" else 20) * (10 if long_run else 1)
+    examples = (80 if backend == "sqlite" else 10) * (25 if long_run else 1)
     examples = int(os.environ.get("KAARI_FAULT_SCHEDULES", examples))
     totals = Totals()
     started = time.monotonic()
