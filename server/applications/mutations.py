@@ -193,8 +193,8 @@ async def decide(ctx: MutationContext, args: DecideApplication) -> dict:
         "decided",
         ctx.now,
     )
-    if row.handler_id is None:
-        row.handler_id = ctx.user_id
+    if row.handler_id is None and ctx.author.has_role("counsellor"):
+        row.handler_id = ctx.user_id  # a deciding counsellor handled it; a supervisor never becomes a handler
     await _publish_and_log(ctx, row, "update")
     return {"application_id": str(row.id), "status": row.status}
 

@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select
 
 from server.access_log.models import AccessLogEntry
+from server.applications.models import Application
 from server.assessments.models import Assessment
 from server.clock import today_in_finland
 from tests.assessments.helpers import KOILLISMAA, add_users, new_client, open_assessment
@@ -94,3 +95,27 @@ async def test_supervisor_reads_the_areas_statistics_and_contacts_but_no_other_a
     assert refused.status_code == 403
     refused = await client.get("/api/contacts", params={"area_id": str(KOILLISMAA)}, headers=boss)
     assert refused.status_code == 403
+
+
+async def test_supervisor_deciding_an_unhandled_application_does_not_become_its_handler(client, db, demo):
+    await add_users(db, demo)
+    olli = await replica(client, "ohjaaja")
+    application = {
+        "application_id": str(uuid.uuid4()),
+        "client_id": await new_client(olli),
+        "service": "transport_service",
+        "received_on": today_in_finland().isoformat(),
+    }
+    assert await push_one(olli, "application.receive", application) is None
+    laptop = await replica(client, "esihenkilo_oulu")
+    decision = {"decision": "granted", "decided_on": today_in_finland().isoformat()}
+    assert (
+        await push_one(
+            laptop, "application.decide", {"application_id": application["application_id"], **decision}
+        )
+        is None
+    )
+
+    db = await fresh(db)
+    row = await db.get(Application, uuid.UUID(application["application_id"]))
+    assert (row.status, row.handler_id) == ("decided", None)
