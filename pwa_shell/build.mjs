@@ -93,17 +93,25 @@ async function write(relative, content) {
   return content;
 }
 
-async function buildServiceWorker(precache, buildId) {
-  await esbuild.build({
+// The worker is bundled before the build id exists, with a placeholder the id then replaces, so its own code
+// (and not only the files it precaches) goes into the id: a change to sw.js alone is a new release too.
+const BUILD_PLACEHOLDER = '__kaari_build_id_placeholder__';
+
+async function bundleServiceWorker(precache) {
+  const result = await esbuild.build({
     entryPoints: [path.join(ROOT, 'src/sw.js')],
     bundle: true,
     format: 'iife',
     target: ['chrome109', 'firefox115', 'safari16'],
     minify: true,
+    write: false,
     outfile: path.join(DIST, 'sw.js'),
-    define: { __KAARI_BUILD__: JSON.stringify(buildId), __KAARI_PRECACHE__: JSON.stringify(precache) },
+    define: { __KAARI_BUILD__: JSON.stringify(BUILD_PLACEHOLDER), __KAARI_PRECACHE__: JSON.stringify(precache) },
     logLevel: 'warning',
   });
+  const code = result.outputFiles[0].text;
+  if (!code.includes(BUILD_PLACEHOLDER)) throw new Error('sw.js no longer uses __KAARI_BUILD__');
+  return code;
 }
 
 async function main() {
@@ -120,11 +128,14 @@ async function main() {
   files.set('/manifest.webmanifest', await write('manifest.webmanifest', JSON.stringify(manifest(), null, 2) + '\n'));
   files.set('/index.html', await write('index.html', indexHtml(app)));
 
-  // The build id is a digest of everything precached: same sources, same id, no needless update.
+  // The build id is a digest of everything precached and of the worker: same sources, same id, no needless update.
+  const worker = await bundleServiceWorker([...files.keys()].sort());
   const digest = createHash('sha256');
-  for (const [url, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) digest.update(url).update(content);
+  for (const [url, content] of [...files, ['/sw.js', worker]].sort(([a], [b]) => a.localeCompare(b))) {
+    digest.update(url).update(content);
+  }
   const buildId = digest.digest('hex').slice(0, 16);
-  await buildServiceWorker([...files.keys()].sort(), buildId);
+  await write('sw.js', worker.replaceAll(BUILD_PLACEHOLDER, buildId));
   await write('build.json', JSON.stringify({ build: buildId, files: [...files.keys()].sort() }, null, 2) + '\n');
   console.log(`Kaari PWA built: ${buildId} (${files.size} files precached) → ${path.relative(process.cwd(), DIST) || '.'}`);
 }
