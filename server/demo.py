@@ -647,6 +647,13 @@ def _seed_guidance(county: _County) -> None:
         _assessments(county, rng, code, area_id, assessments)
         _applications(county, rng, code, area_id, applications)
         _queue(county, rng, code, area_id)
+        # What the draws above can leave out in a small area, from a generator of its own (so the rows
+        # above stay as they are): a process ready for a decision, an application nobody handles yet,
+        # and a guidance event in every month of the year.
+        extra = random.Random(f"guidance-year:{code}")
+        _assessments(county, extra, code, area_id, assessments + 1, first=assessments)
+        _applications(county, extra, code, area_id, applications + 1, first=applications)
+        _events_every_month(county, extra, code, area_id, first=events + 2)
 
 
 def _guidance_clients(county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int) -> None:
@@ -776,56 +783,85 @@ def _contacts(county: _County, rng: random.Random, code: str, area_id: uuid.UUID
 
 def _events(county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int) -> None:
     """Info sessions, guidance events, groups and fairs over the year, two coming up, some clients named."""
-    people = county.guidance_clients[code]
     for n in range(count + 2):
         upcoming = n >= count
         held = county.today + timedelta(days=rng.randrange(7, 60) if upcoming else -rng.randrange(1, 366))
-        kind, title, topics = rng.choice(EVENT_TITLES)
-        organiser = rng.choice(county.counsellors[code])
-        point = rng.choice(county.service_points[code]) if rng.random() < 0.5 else None
-        low, high = PARTICIPANTS[kind]
-        event = Event(
-            id=demo_id("event", f"{code}:{n}"),
-            kind=kind,
-            title=title,
-            topics=list(topics),
-            held_on=held,
-            month=held.strftime("%Y-%m"),
-            area_id=area_id,
-            service_point_id=point,
-            place=None if point else rng.choice(PLACES_IN_WORDS),
-            organiser_id=organiser,
-            organiser_name=rng.choice(ORGANISERS),
-            participant_count=0 if upcoming else rng.randrange(low, high + 1),
-            note=None,
-            revision=1,
-            created_at=county.now,
-            updated_at=county.now,
-            updated_by=organiser,
-        )
-        county.add("event", event)
-        if not upcoming and rng.random() < 0.25:
-            for client in rng.sample(people, min(len(people), rng.randrange(1, 4), event.participant_count)):
-                county.add(
-                    "event_participant",
-                    EventParticipant(
-                        event_id=event.id, client_id=client.id, added_at=county.now, added_by=organiser
-                    ),
-                )
+        _event(county, rng, code, area_id, n, held, upcoming)
 
 
-def _assessments(county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int) -> None:
+def _events_every_month(
+    county: _County, rng: random.Random, code: str, area_id: uuid.UUID, first: int
+) -> None:
+    """One more event in each of the last twelve months that has none in the area (a year of guidance)."""
+    held = {e.held_on.strftime("%Y-%m") for e in county.rows["event"] if e.area_id == area_id}
+    n = first
+    for back in range(12):
+        index = county.today.year * 12 + county.today.month - 1 - back
+        month = date(index // 12, index % 12 + 1, 1)
+        if month.strftime("%Y-%m") in held:
+            continue
+        day = month + timedelta(days=rng.randrange(2, 26))
+        _event(county, rng, code, area_id, n, min(day, county.today - timedelta(days=1)), False)
+        n += 1
+
+
+def _event(
+    county: _County, rng: random.Random, code: str, area_id: uuid.UUID, n: int, held: date, upcoming: bool
+) -> None:
+    """One event held on `held` (or coming up), some of its participants named."""
+    people = county.guidance_clients[code]
+    kind, title, topics = rng.choice(EVENT_TITLES)
+    organiser = rng.choice(county.counsellors[code])
+    point = rng.choice(county.service_points[code]) if rng.random() < 0.5 else None
+    low, high = PARTICIPANTS[kind]
+    event = Event(
+        id=demo_id("event", f"{code}:{n}"),
+        kind=kind,
+        title=title,
+        topics=list(topics),
+        held_on=held,
+        month=held.strftime("%Y-%m"),
+        area_id=area_id,
+        service_point_id=point,
+        place=None if point else rng.choice(PLACES_IN_WORDS),
+        organiser_id=organiser,
+        organiser_name=rng.choice(ORGANISERS),
+        participant_count=0 if upcoming else rng.randrange(low, high + 1),
+        note=None,
+        revision=1,
+        created_at=county.now,
+        updated_at=county.now,
+        updated_by=organiser,
+    )
+    county.add("event", event)
+    if not upcoming and rng.random() < 0.25:
+        for client in rng.sample(people, min(len(people), rng.randrange(1, 4), event.participant_count)):
+            county.add(
+                "event_participant",
+                EventParticipant(
+                    event_id=event.id, client_id=client.id, added_at=county.now, added_by=organiser
+                ),
+            )
+
+
+def _assessments(
+    county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int, first: int = 0
+) -> None:
     """PTA processes in every state: overdue and due-soon ones, started ones with a draft or a locked RAI,
-    decisions (granted placeable services wait in the queue), services started, processes closed."""
+    decisions (granted placeable services wait in the queue), services started, processes closed. Those
+    past the area's planned count (`GUIDANCE`) are started with a locked full RAI, waiting for a decision."""
     today = county.today
-    for n in range(count):
+    for n in range(first, count):
         client = county.guidance_clients[code][n]
         key = f"{code}:{n}"
         counsellor = rng.choice(county.counsellors[code])
+        ready = n >= GUIDANCE[code][3]
         if n == 0:
             days_ago = 16  # past its 7-working-day deadline, not started: overdue
         elif n == 1:
             days_ago = 5  # due soon
+        elif ready:
+            days_ago = 20  # started, assessed and locked: the decision is the next step
         else:
             days_ago = rng.randrange(1, 300)
         contact_on = _working_day_back(today - timedelta(days=days_ago))
@@ -892,8 +928,8 @@ def _assessments(county: _County, rng: random.Random, code: str, area_id: uuid.U
             row.started_on = min(add_working_days(contact_on, lag), today)
             steps.append(("contacted", "started", row.started_on))
             rai = None
-            if days_ago > 35 or rng.random() < 0.5:
-                rai = _rai(county, rng, row, key, locked=days_ago > 35 or rng.random() < 0.5)
+            if ready or days_ago > 35 or rng.random() < 0.5:
+                rai = _rai(county, rng, row, key, locked=ready or days_ago > 35 or rng.random() < 0.5)
             if days_ago > 35:
                 _decide(county, rng, row, rai, days_ago, steps)
         for k, (before, after, on) in enumerate(steps):
@@ -1113,14 +1149,17 @@ def _queue(county: _County, rng: random.Random, code: str, area_id: uuid.UUID) -
                 )
 
 
-def _applications(county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int) -> None:
+def _applications(
+    county: _County, rng: random.Random, code: str, area_id: uuid.UUID, count: int, first: int = 0
+) -> None:
     """Applications over the year with their handlers: most decided, some in process, a few just
-    received (no handler yet) or withdrawn; some belong to a PTA process."""
+    received (no handler yet) or withdrawn; some belong to a PTA process. Those past the area's planned
+    count (`GUIDANCE`) arrived yesterday and nobody handles them yet."""
     today = county.today
     people = county.guidance_clients[code]
     assessed = GUIDANCE[code][3]
-    for n in range(count):
-        days_ago = rng.randrange(0, 330)
+    for n in range(first, count):
+        days_ago = 1 if n >= GUIDANCE[code][4] else rng.randrange(0, 330)
         received = today - timedelta(days=days_ago)
         index = rng.randrange(len(people))
         client = people[index]
@@ -1142,7 +1181,7 @@ def _applications(county: _County, rng: random.Random, code: str, area_id: uuid.
             updated_at=county.now,
         )
         roll = rng.random()
-        if days_ago < 10 and roll < 0.5:
+        if days_ago < 10 and (roll < 0.5 or n >= GUIDANCE[code][4]):
             row.handler_id, row.status = None, "received"
         elif days_ago > 14 and roll < (0.85 if days_ago > 60 else 0.5):
             row.status = "decided"
