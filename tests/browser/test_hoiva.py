@@ -62,3 +62,53 @@ def test_stay_booked_offline_shows_in_care_until_confirmed_then_cancelled(
     expect(row).to_have_count(0)
     expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
     assert live_server.query("SELECT status FROM stays WHERE id = ?", (stays[0][0],)) == [("cancelled",)]
+
+
+def test_resident_absence_recorded_offline_frees_the_place_in_the_list(
+    context: BrowserContext, page: Page, live_server: LiveServer
+) -> None:
+    live_server.cli(
+        "user",
+        "create",
+        "hoiva-luotola",
+        "--name",
+        "Liisa Luotola",
+        "--role",
+        "unit_staff:unit:oulu-h24-3",
+        "--password",
+        "luotola-salasana",
+    )
+    page.goto("/")
+    sign_in(page, "hoiva-luotola", "luotola-salasana")  # staff of a 24h housing unit
+    expect(page).to_have_url(re.compile(r"/hoiva$"))
+    wait_for_sync(page)
+    rows = page.get_by_test_id("in-care-row")
+    expect(rows.first).to_contain_text("Asukas")
+    before = rows.count()
+    resident = rows.first.get_attribute("data-client")
+    day = page.evaluate(LOCAL_TODAY)
+    until = page.evaluate(
+        "(d) => { const t = new Date(d + 'T12:00:00'); t.setDate(t.getDate() + 3); return t.toLocaleDateString('sv'); }",
+        day,
+    )
+
+    context.set_offline(True)
+    rows.first.get_by_role("button", name=re.compile("Kirjaa poissaolo")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Sairaalassa").check()
+    dialog.get_by_label("Päättyy").fill(until)
+    dialog.get_by_role("button", name="Tallenna poissaolo").click()
+    away = page.get_by_test_id("away")
+    expect(away).to_contain_text("Sairaalassa")
+    expect(away).to_contain_text("Ei vielä lähetetty")
+    expect(rows).to_have_count(before - 1)  # away, not in care
+
+    context.set_offline(False)
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    expect(away).not_to_contain_text("Ei vielä lähetetty")
+    stored = live_server.query(
+        "SELECT a.reason, a.start_date, a.end_date FROM residency_absences a "
+        "JOIN residencies r ON r.id = a.residency_id WHERE r.client_id = ? AND a.start_date = ?",
+        (uuid.UUID(resident).hex, day),
+    )
+    assert stored == [("hospital", day, until)]
