@@ -234,8 +234,13 @@ def test_pin_switch_lockout_and_idle_lock(browser: Browser, live_server: LiveSer
         assert pins["paiva"] == {"iterations": 600_000, "salt": 16, "hash": 32, "failures": 0, "kept": True}
         assert pins["paiva-ilta"]["iterations"] >= 600_000 and not pins["paiva-ilta"]["kept"]
 
-        # Offline, Päivi comes back with her PIN (one wrong try first): her own sign-in and replica.
+        # Offline, Iida checks a client in and Päivi comes back with her PIN (one wrong try first): her own
+        # sign-in and replica; Iida's check-in waits in Iida's outbox for the tablet to send it.
+        page.get_by_role("link", name="Päivätoiminta").click()
+        client = expected_clients(page, 1)[0]
         context.set_offline(True)
+        tile(page, client).get_by_role("button", name=re.compile("Kirjaa saapuminen")).click()
+        expect(tile(page, client)).to_contain_text("Ei vielä lähetetty")
         page.get_by_role("button", name="Vaihda käyttäjää").click()
         enter_pin(page, "Päivi Päivätoiminta", "0000")
         expect(page.get_by_test_id("lock-error")).to_have_text("Väärä PIN-koodi. Yrityksiä jäljellä: 4.")
@@ -275,6 +280,9 @@ def test_pin_switch_lockout_and_idle_lock(browser: Browser, live_server: LiveSer
         expect(page.get_by_test_id("tile").first).to_be_visible()
         context.set_offline(False)
         expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+        iida = live_server.query("SELECT id FROM users WHERE username = 'paiva-ilta'")[0][0]
+        by_iida = "SELECT updated_by FROM attendance WHERE client_id = ? AND checked_in_at IS NOT NULL"
+        eventually(lambda: live_server.query(by_iida, (uuid.UUID(client).hex,)) == [(iida,)], timeout=30)
         assert not [body for body in sent if "2468" in body or "1357" in body]  # no PIN ever left
     finally:
         context.close()

@@ -31,6 +31,7 @@ export default {
     'pin.remove': 'Poista PIN-koodi',
     'pin.removed': 'PIN-koodi poistettu tältä tabletilta.',
     'mutation.task.close': 'Tehtävän kuittaus',
+    'mutation.task.complete': 'Tehtävän kuittaus',
     'mutation.residency.absence': 'Asukkaan poissaolo',
 
     'paiva.title': 'Päivätoiminta',
@@ -56,6 +57,7 @@ export default {
     'paiva.noTasks': 'Ei avoimia tehtäviä.',
     'paiva.task.call_family': 'Soita omaiselle: {name} ei saapunut',
     'paiva.task.other': 'Tehtävä: {name}',
+    'paiva.task.unit': 'Yksikön tehtävä ({kind})',
     'paiva.callWho': 'Yhteyshenkilö: {name} ({relation})',
     'paiva.outcome': 'Mitä sovittiin?',
     'paiva.closeTask': 'Kuittaa tehdyksi',
@@ -150,6 +152,7 @@ export default {
     'pin.remove': 'Ta bort PIN-koden',
     'pin.removed': 'PIN-koden har tagits bort från surfplattan.',
     'mutation.task.close': 'Kvittering av uppgift',
+    'mutation.task.complete': 'Kvittering av uppgift',
     'mutation.residency.absence': 'Boendes frånvaro',
 
     'paiva.title': 'Dagverksamhet',
@@ -175,6 +178,7 @@ export default {
     'paiva.noTasks': 'Inga öppna uppgifter.',
     'paiva.task.call_family': 'Ring anhörig: {name} kom inte',
     'paiva.task.other': 'Uppgift: {name}',
+    'paiva.task.unit': 'Enhetens uppgift ({kind})',
     'paiva.callWho': 'Kontaktperson: {name} ({relation})',
     'paiva.outcome': 'Vad kom ni överens om?',
     'paiva.closeTask': 'Kvittera som gjord',
@@ -269,6 +273,7 @@ export default {
     'pin.remove': 'Remove PIN',
     'pin.removed': 'PIN removed from this tablet.',
     'mutation.task.close': 'Task done',
+    'mutation.task.complete': 'Task done',
     'mutation.residency.absence': "Resident's absence",
 
     'paiva.title': 'Day activity',
@@ -294,6 +299,7 @@ export default {
     'paiva.noTasks': 'No open tasks.',
     'paiva.task.call_family': 'Call the family: {name} did not come',
     'paiva.task.other': 'Task: {name}',
+    'paiva.task.unit': "The unit's task ({kind})",
     'paiva.callWho': 'Contact: {name} ({relation})',
     'paiva.outcome': 'What was agreed?',
     'paiva.closeTask': 'Mark done',

@@ -170,11 +170,14 @@ registerMutator('stay.cancel', async (tx, { stay_id: id }) => {
 
 // --- unit work: follow-up tasks, residents' absences ------------------------------------------------
 
-registerMutator('task.close', async (tx, { task_id: id, outcome }) => {
+async function completeTask(tx, { task_id: id, outcome }) {
   const task = await tx.get('task', id);
   if (!task || task.status === 'done') return; // closing a closed task changes nothing
   tx.put('task', id, { ...task, status: 'done', outcome, closed_by: tx.context.userId, closed_at: tx.context.now });
-});
+}
+
+registerMutator('task.close', completeTask); // the no-show follow-up's name for it
+registerMutator('task.complete', completeTask); // the same under the tasks domain's name
 
 registerMutator('residency.absence', async (tx, args) => {
   const residency = await tx.get('residency', args.residency_id);

@@ -46,11 +46,12 @@ function roster(schedules, attendance, unitId, day) {
   return [...rows.values()].map((row) => ({ ...row, state: attendanceState(row.record) }));
 }
 
-/** "Soita omaiselle: …" for a known kind of task, else the generic title. */
+/** "Soita omaiselle: …" for a known kind of task, else a generic title (with the client, if any). */
 function taskTitle(kind, name) {
   const key = `paiva.task.${kind}`;
   const text = t(key, { name });
-  return text === key ? t('paiva.task.other', { name }) : text;
+  if (text !== key) return text;
+  return name ? t('paiva.task.other', { name }) : t('paiva.task.unit', { kind });
 }
 
 class KaariPaiva extends UnitScreen {
@@ -211,7 +212,7 @@ class KaariPaiva extends UnitScreen {
     return html`<ul class="rows" data-testid="tasks">
       ${tasks.map((task) => {
         const contact = contacts.get(task.client_id);
-        const name = fullName(clients.get(task.client_id)) || t('paiva.unknownClient');
+        const name = task.client_id ? fullName(clients.get(task.client_id)) || t('paiva.unknownClient') : '';
         return html`<li data-testid="task">
           <p>
             <strong>${taskTitle(task.kind, name)}</strong>
