@@ -180,8 +180,8 @@ class KaariPaiva extends UnitScreen {
       <button
         class="tap"
         type="button"
-        ?disabled=${!action}
-        aria-label=${`${name}. ${this.stateText(row)}.${action ? ` ${t(`paiva.action.${action}`)}` : ''}`}
+        aria-disabled=${action ? 'false' : 'true'}
+        aria-label=${`${name}. ${this.stateText(row)}.${row.pending ? ` ${t('common.notSent')}.` : ''}${action ? ` ${t(`paiva.action.${action}`)}` : ''}`}
         @click=${() => this.tap(row)}
       >
         <span class="initials" aria-hidden="true">${initials(client)}</span>

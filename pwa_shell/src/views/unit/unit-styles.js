@@ -95,9 +95,8 @@ export const unitStyles = css`
     border-radius: 0;
     font-weight: 400;
   }
-  .tile .tap[disabled] {
-    cursor: default;
-    opacity: 1;
+  .tile .tap[aria-disabled='true'] {
+    cursor: default; /* checked out: nothing more to tap, but still read out and focusable */
   }
   .initials {
     display: inline-flex;
