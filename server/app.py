@@ -51,6 +51,7 @@ from server.sync.admin import SyncHealthController
 from server.sync.controllers import SyncController
 from server.sync.events import SyncEventsController
 from server.sync.pokes import Pokes, channels_plugin
+from server.tasks.controllers import TasksController
 
 ROUTES = [
     healthz,
@@ -63,6 +64,7 @@ ROUTES = [
     ClientsController,
     *assessment_routes(),
     DayActivityController,
+    TasksController,
     PlacesBoardController,
     QueueController,
     PlacesStatisticsController,

@@ -16,4 +16,5 @@ def import_all_domains() -> None:
     import server.day_activity.mutations
     import server.events.mutations
     import server.places.mutations
-    import server.queue.mutations  # noqa: F401
+    import server.queue.mutations
+    import server.tasks.mutations  # noqa: F401

@@ -20,4 +20,5 @@ def import_all_models() -> None:
     import server.places.models
     import server.queue.models
     import server.reference.models
-    import server.sync.models  # noqa: F401
+    import server.sync.models
+    import server.tasks.models  # noqa: F401

@@ -1,5 +1,5 @@
-"""Day-activity mutations: `schedule.set`, `schedule.end`, `task.close`, `headcount.record`; and the hooks the
-attendance mutations call (`follow_up_no_show`, `absence_changed`).
+"""Day-activity mutations: `schedule.set`, `schedule.end`, `headcount.record`; and the hooks the attendance
+mutations call (`follow_up_no_show`, `absence_changed`).
 
 Rules:
 - `schedule.set` (unit staff of the unit, `unit:{unit_id}`, or a coordinator, `places`): creates the
@@ -13,14 +13,16 @@ Rules:
 - After either, the schedule (`schedule`, in `unit:{unit_id}`) and the unit's `free_places` are published.
 - A recorded absence frees the client's place that day: when an attendance record gains or loses its
   absence on a scheduled day, the unit's free places are republished (`absence_changed`).
-- `attendance.mark_absent` with reason `no_show` creates one `call_family` task per attendance record
-  (`follow_up_no_show`; id uuid5(attendance id, "no_show"), so a second tablet's mark creates nothing).
-  The task (`task`, in `unit:{unit_id}`) is closed by the unit's staff with `task.close` and an outcome;
-  closing a closed task changes nothing.
+- `attendance.mark_absent` with reason `no_show` creates one `call_family` task for the unit's staff per
+  attendance record (`follow_up_no_show`, in `server.tasks`; id uuid5(attendance id, "no_show"), so a
+  second tablet's mark creates nothing). The task (`task`, in `unit:{unit_id}`) is completed by the unit's
+  staff with `task.complete` and an outcome.
 - "Today" is the date in Finland (`server.clock`). `schedule.*` lock their units in ascending unit id for the
   whole push batch before the first one runs (`server.places.mutations.prepare_unit_locks`).
 - `headcount.record` (unit staff of the unit): a count ≥ 0 for a date, with an optional note; re-sending
-  the same id with the same content is a no-op, other content is `duplicate`.
+  the same id with the same content is a no-op, other content is `duplicate`. It asks for
+  `day_activity.headcount_drift` for the unit and date (an outbox row in the same transaction): a count
+  that differs from the computed occupancy opens a task for the unit.
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ from sqlalchemy import select
 
 from server.attendance.models import Attendance
 from server.clock import today_in_finland
-from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule, Task
-from server.db import dialect_insert
+from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule
 from server.places.capacity import (
     alternatives,
     days_to_check,
@@ -56,9 +57,9 @@ from server.places.mutations import (
 from server.reference.models import Unit
 from server.sync.mutations import MutationContext, mutation
 from server.sync.scopes import unit_scope
+from server.tasks.service import NewTask, no_show_task_id, open_task
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # models.WEEKDAYS
-Outcome = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 
 
@@ -74,11 +75,6 @@ class SetSchedule(msgspec.Struct, forbid_unknown_fields=True):
 class EndSchedule(msgspec.Struct, forbid_unknown_fields=True):
     schedule_id: uuid.UUID
     valid_until: date
-
-
-class CloseTask(msgspec.Struct, forbid_unknown_fields=True):
-    task_id: uuid.UUID
-    outcome: Outcome
 
 
 class RecordHeadCount(msgspec.Struct, forbid_unknown_fields=True):
@@ -107,22 +103,6 @@ def schedule_data(row: Schedule) -> dict:
     }
 
 
-def task_data(row: Task) -> dict:
-    return {
-        "id": str(row.id),
-        "unit_id": str(row.unit_id),
-        "client_id": str(row.client_id),
-        "attendance_id": str(row.attendance_id) if row.attendance_id else None,
-        "date": row.date.isoformat(),
-        "kind": row.kind,
-        "created_at": _iso(row.created_at),
-        "status": row.status,
-        "outcome": row.outcome,
-        "closed_by": str(row.closed_by) if row.closed_by else None,
-        "closed_at": _iso(row.closed_at),
-    }
-
-
 def headcount_data(row: HeadCount) -> dict:
     return {
         "id": str(row.id),
@@ -131,10 +111,6 @@ def headcount_data(row: HeadCount) -> dict:
         "count": row.count,
         "note": row.note,
     }
-
-
-def task_id_for(attendance_id: uuid.UUID) -> uuid.UUID:
-    return uuid.uuid5(attendance_id, NO_SHOW)
 
 
 def open_days(unit: Unit) -> set[str]:
@@ -247,46 +223,23 @@ async def absence_changed(ctx: MutationContext, row: Attendance) -> None:
 
 
 async def follow_up_no_show(ctx: MutationContext, row: Attendance) -> None:
-    """Create the no-show's `call_family` task once (whatever the number of tablets that marked it)."""
+    """Open the no-show's `call_family` task for the unit's staff once (however many tablets marked it)."""
     if row.absent_reason != NO_SHOW:  # a presence won over the absence
         return
-    task_id = task_id_for(row.id)
-    if await ctx.session.get(Task, task_id) is not None:
-        return
-    await ctx.session.execute(
-        dialect_insert(ctx.session, Task)
-        .values(
-            id=task_id,
-            unit_id=row.unit_id,
-            client_id=row.client_id,
-            attendance_id=row.id,
-            date=row.date,
-            kind="call_family",
-            created_at=ctx.now,
-            status="open",
-        )
-        .on_conflict_do_nothing()
+    new = NewTask(
+        kind="call_family",
+        role="unit_staff",
+        about_type="attendance",
+        about_id=str(row.id),
+        id=no_show_task_id(row.id),
+        unit_id=row.unit_id,
+        client_id=row.client_id,
+        date=row.date,
     )
-    task = await ctx.session.get(Task, task_id)
-    assert task is not None
-    ctx.changes.put("task", task.id, task_data(task), [unit_scope(task.unit_id)])
+    await open_task(ctx.session, ctx.changes, new, ctx.now)
 
 
-# --- tasks and head counts --------------------------------------------------------------------------------------
-
-
-@mutation("task.close", args=CloseTask)
-async def close_task(ctx: MutationContext, args: CloseTask) -> dict:
-    """Close a follow-up task with its outcome (the unit's staff); a closed task stays as it was."""
-    task = await ctx.session.get(Task, args.task_id, populate_existing=True)
-    if task is None:
-        ctx.reject("unknown_entity", "No such task.", {"task_id": str(args.task_id)})
-    ctx.require_scope(unit_scope(task.unit_id))
-    if task.status != "done":
-        task.status, task.outcome = "done", args.outcome
-        task.closed_by, task.closed_at = ctx.user_id, ctx.now
-        ctx.changes.put("task", task.id, task_data(task), [unit_scope(task.unit_id)])
-    return {"task_id": str(task.id), "status": task.status}
+# --- head counts ------------------------------------------------------------------------------------------
 
 
 @mutation("headcount.record", args=RecordHeadCount)

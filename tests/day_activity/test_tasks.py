@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import func, select
 
 from server.clock import today_in_finland
-from server.day_activity.models import HeadCount, Task
+from server.day_activity.models import HeadCount
+from server.tasks.models import Task
 from sync_protocol.policies import attendance_id
 from tests.day_activity.helpers import DA, da_client, new_id
 from tests.places.helpers import replica
@@ -43,12 +44,14 @@ async def test_a_no_show_marked_on_two_tablets_creates_one_task_which_closes(cli
         assert data["client_id"] == da_client(4) and data["unit_id"] == str(DA) and data["outcome"] is None
 
     hoiva = await replica(client, "hoiva")
-    forbidden = await hoiva.mutate("task.close", {"task_id": task_id, "outcome": "Called"})
+    forbidden = await hoiva.mutate("task.complete", {"task_id": task_id, "outcome": "Called"})
     await hoiva.push()
     assert outcome(hoiva, forbidden).code == "forbidden"
 
-    empty = await second.mutate("task.close", {"task_id": task_id, "outcome": ""})
-    await second.mutate("task.close", {"task_id": task_id, "outcome": "Daughter called: a doctor's visit."})
+    empty = await second.mutate("task.complete", {"task_id": task_id, "outcome": ""})
+    await second.mutate(
+        "task.complete", {"task_id": task_id, "outcome": "Daughter called: a doctor's visit."}
+    )
     report = await second.sync()
     assert report.push.applied == 1 and outcome(second, empty).code is not None
     await first.pull()

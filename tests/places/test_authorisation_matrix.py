@@ -36,11 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher
 from server.clock import today_in_finland
-from server.day_activity.mutations import task_id_for
 from server.demo import DEMO_PASSWORD, demo_id
 from server.queue.models import queue_entry_id
 from server.reference.models import reference_id
 from server.settings import Settings
+from server.tasks.service import no_show_task_id
 from sync_protocol import policies
 from sync_protocol.client import Credentials, MemoryStore, SyncClient
 from tests.api.test_devices import enrol_tablet
@@ -257,7 +257,7 @@ async def no_show_task(s: Setup, k: int) -> str:
         "attendance.mark_absent",
         {"client_id": client_id, "unit_id": str(DA), "date": date, "reason": "no_show"},
     )
-    return str(task_id_for(policies.attendance_id(client_id, str(DA), date)))
+    return str(no_show_task_id(policies.attendance_id(client_id, str(DA), date)))
 
 
 def resident(k: int) -> str:
@@ -377,7 +377,11 @@ MUTATIONS: dict[str, tuple[set[str], Make]] = {
             schedule(s, k), lambda a: {"schedule_id": a["schedule_id"], "valid_until": a["valid_from"]}
         ),
     ),
-    "task.close": (
+    "task.complete": (
+        {"paiva", "monta", "tablet_da"},
+        lambda s, k: _then(no_show_task(s, k), lambda t: {"task_id": t, "outcome": "Soitettu omaiselle."}),
+    ),
+    "task.close": (  # the earlier name of task.complete
         {"paiva", "monta", "tablet_da"},
         lambda s, k: _then(no_show_task(s, k), lambda t: {"task_id": t, "outcome": "Soitettu omaiselle."}),
     ),
