@@ -1,8 +1,9 @@
-"""The guidance screen (/ohjaus) against the real server, as the demo counsellor Outi (area Oulu; not Olli,
-whose devices the admin test counts): a client record opened (the 360 timeline's opening in the access log with its basis; offline, the timeline is not
-shown and the opening reaches the log through the outbox), a service-needs assessment opened, started,
-refused a decision without a locked RAI, given a locked full RAI and decided (the referral and queue entry
-of the places side show), and an application recorded, taken and decided."""
+"""The guidance screen (/ohjaus) against the real server. As the demo counsellor Outi (area Oulu; not Olli,
+whose devices the admin test counts): a client record opened (the 360 view's opening logged with its
+basis; offline the view is not shown and the opening reaches the log through the outbox), a service-needs
+assessment opened from a contact on /ohjaaja, started, refused a decision without a locked RAI, given a
+locked full RAI and decided (the referral and queue entry show), an application recorded, taken and
+decided. As the region's supervisor: every area's overdue processes and the applications per handler."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from server.demo import demo_id
 from tests.browser.conftest import (
+    MUTATE,
     LiveServer,
     engine_query,
     eventually,
@@ -63,8 +65,27 @@ def test_counsellor_runs_a_client_through_guidance(
     expect(page.get_by_test_id("timeline-basis")).to_have_attribute("data-basis", basis)  # shown in words
     screenshot(page, "ohjaus-client", readme=True)
 
-    # A process opened from the record, started, and refused a decision without a locked full RAI.
-    record.get_by_role("link", name="Avaa palvelutarpeen arviointi").click()
+    expect(record.get_by_role("link", name="Avaa palvelutarpeen arviointi")).to_be_visible()
+
+    # A contact about the client asks for an assessment (recorded as the contact form would): the process
+    # is opened from it, started, and refused a decision without a locked full RAI.
+    area = next(a["id"] for a in engine_query(page, "area") if a["data"]["code"] == "oulu")
+    contact = {
+        "contact_id": str(uuid.uuid4()),
+        "occurred_at": page.evaluate("() => new Date().toISOString()"),
+        "channel": "phone",
+        "caller_type": "relative",
+        "contact_type": "to_service",
+        "topics": ["home_care"],
+        "resolution": "referred_to_assessment",
+        "area_id": area,
+        "client_id": first["id"],
+    }
+    page.evaluate(MUTATE, ["contact.record", contact])
+    page.goto("/ohjaaja")
+    page.get_by_test_id("today-contacts").get_by_role(
+        "link", name="Avaa palvelutarpeen arviointi"
+    ).first.click()
     page.get_by_role("button", name="Avaa arviointi").click()
     detail = page.get_by_test_id("assessment-detail")
     expect(detail.get_by_test_id("assessment-status")).to_contain_text("Yhteydenotto, ei aloitettu")
@@ -92,6 +113,8 @@ def test_counsellor_runs_a_client_through_guidance(
     expect(detail.get_by_test_id("decision")).to_contain_text("Myönnetty · Päivätoiminta")
     expect(detail.get_by_test_id("queue-entry")).to_contain_text("Jonossa", timeout=30_000)
     expect(detail.get_by_test_id("handover")).to_contain_text("Lähete: Päivätoiminta, tavallinen (avoin)")
+    opened = "SELECT status FROM assessments WHERE contact_id = ?"
+    assert live_server.query(opened, (hex_id(contact["contact_id"]),)) == [("decided",)]
     referral = live_server.query(
         "SELECT r.service_kind, r.maple, q.status FROM referrals r JOIN queue_entries q ON q.referral_id = r.id "
         "WHERE r.client_id = ?",
@@ -140,3 +163,29 @@ def test_counsellor_runs_a_client_through_guidance(
         ),
         timeout=30,
     )
+
+
+def test_supervisor_follows_every_areas_processes_and_handlers(page: Page, live_server: LiveServer) -> None:
+    """The region's supervisor sees every area's open processes with their deadlines and the applications
+    per handler, counted from the records on the device as the server holds them."""
+    page.goto("/")
+    sign_in(page, "ohjaus-esihenkilo")
+    wait_for_sync(page)
+    page.goto("/ohjaus?tab=applications")
+    kalle = demo_id("user", "ohjaaja-koillismaa").hex
+    [(open_now,)] = live_server.query(
+        "SELECT count(*) FROM applications WHERE handler_id = ? AND status IN ('received', 'in_process')",
+        (kalle,),
+    )
+    row = page.get_by_test_id("handler-row").filter(has_text="Kalle Kuusela")
+    expect(row.locator("td").nth(1)).to_have_text(str(open_now))
+    handlers = live_server.query("SELECT count(DISTINCT handler_id) FROM applications")[0][0]
+    expect(page.get_by_test_id("handler-row")).to_have_count(handlers + 1)  # and "no handler"
+    expect(page.get_by_label("Käsittelen itse")).to_have_count(0)  # a supervisor handles none
+
+    page.get_by_role("tab", name="Palvelutarpeen arvioinnit").click()
+    [(overdue,)] = live_server.query(
+        "SELECT count(*) FROM assessments WHERE status = 'contacted' AND deadline < ?",
+        (page.evaluate("() => new Date().toLocaleDateString('sv')"),),  # the device's today, YYYY-MM-DD
+    )
+    expect(page.get_by_test_id("assessments").get_by_test_id("overdue")).to_have_count(overdue)

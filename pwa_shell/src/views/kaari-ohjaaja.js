@@ -141,11 +141,12 @@ class KaariOhjaaja extends LitElement {
         const client = c.client_id ? data.clients.get(c.client_id) : null;
         return html`<li>
           <span class="time">${new Date(c.occurred_at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</span>
-          <span class="who">${client ? `${client.first_name} ${client.last_name}` : t('ohjaaja.anonymous')}</span>
+          <span class="who">${client ? html`<a href="/ohjaus?client_id=${c.client_id}">${client.first_name} ${client.last_name}</a>` : t('ohjaaja.anonymous')}</span>
           ${pending ? html`<span class="badge">${t('common.notSent')}</span>` : ''}
           <br />
           ${this.codeName('contact.channel', c.channel)} · ${c.topics.map((x) => this.codeName('contact.topics', x)).join(', ')}
           <br /><span class="muted">${this.codeName('contact.resolution', c.resolution)}</span>
+          ${client ? html` · <a href="/ohjaus?tab=assessments&open_contact=${c.id}">${t('pta.openFromContact')}</a>` : ''}
         </li>`;
       })}
     </ol>`;

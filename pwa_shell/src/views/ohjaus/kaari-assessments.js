@@ -93,7 +93,7 @@ class KaariAssessments extends GuidancePart {
     } else {
       Object.assign(args, { client_id: id, contacted_at: isoWithOffset() });
     }
-    if (await this.mutate('assessment.open', args)) this.change({ assessment_id: args.assessment_id, open_client: null, who: null });
+    if (await this.mutate('assessment.open', args)) this.change({ assessment_id: args.assessment_id, open_client: null, open_contact: null, who: null });
   }
 
   async step(event, name, build) {
@@ -124,9 +124,10 @@ class KaariAssessments extends GuidancePart {
     const taken = new Set(data.assessments.map((a) => a.data.contact_id).filter(Boolean));
     const contacts = data.contacts.filter((c) => !taken.has(c.id) && (this.isCounsellor ? c.data.counsellor_id === this.user.id : true));
     const preset = this.filters.open_client && data.clients.get(this.filters.open_client);
+    const fromContact = contacts.some((c) => c.id === this.filters.open_contact) ? this.filters.open_contact : null;
     if (!preset && !contacts.length) return html`<p class="muted">${t('pta.noContacts')}</p>`;
     const when = (iso) => new Date(iso).toLocaleString([], { day: 'numeric', month: 'numeric', hour: '2-digit', minute: '2-digit' });
-    return html`<details ?open=${Boolean(preset)} data-testid="open-assessment">
+    return html`<details ?open=${Boolean(preset || fromContact)} data-testid="open-assessment">
       <summary>${t('pta.open')}</summary>
       <form class="inline" @submit=${this.openProcess}>
         <div class="field">
@@ -134,7 +135,7 @@ class KaariAssessments extends GuidancePart {
           <select id="pta-source" name="source" required>
             ${preset ? html`<option value="client:${preset.id}" selected>${t('pta.withoutContact', { client: clientName(preset) })}</option>` : ''}
             ${contacts.map(
-              ({ id, data: c }) => html`<option value="contact:${id}">
+              ({ id, data: c }) => html`<option value="contact:${id}" ?selected=${id === fromContact}>
                 ${clientName(data.clients.get(c.client_id))} · ${when(c.occurred_at)}
               </option>`,
             )}

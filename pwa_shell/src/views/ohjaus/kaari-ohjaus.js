@@ -42,7 +42,7 @@ class KaariOhjaus extends LitElement {
     const p = this.query.params;
     const user = this.session.user;
     if (this.query.tab === 'assessments') {
-      return html`<kaari-assessments .user=${user} .filters=${{ assessment_id: p.assessment_id ?? null, open_client: p.open_client ?? null, who: p.who ?? null }}></kaari-assessments>`;
+      return html`<kaari-assessments .user=${user} .filters=${{ assessment_id: p.assessment_id ?? null, open_client: p.open_client ?? null, open_contact: p.open_contact ?? null, who: p.who ?? null }}></kaari-assessments>`;
     }
     if (this.query.tab === 'applications') {
       return html`<kaari-applications .user=${user} .filters=${{ application_id: p.application_id ?? null, status: p.status ?? null, handler_id: p.handler_id ?? null }}></kaari-applications>`;
