@@ -20,5 +20,6 @@ def import_all_models() -> None:
     import server.places.models
     import server.queue.models
     import server.reference.models
+    import server.statistics.models
     import server.sync.models
     import server.tasks.models  # noqa: F401

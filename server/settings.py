@@ -41,10 +41,9 @@ class Settings:
     # Sync health: a replica silent this long with work queued is flagged stale for admins.
     stale_after_minutes: int = 60
     # Housekeeping (docs/jobs.md): how long the change log keeps superseded versions, how long a silent
-    # replica's last health report is kept, how many closed months the statistics snapshots cover.
+    # replica's last health report is kept.
     change_log_retention_days: int = 30
     health_report_retention_days: int = 90
-    statistics_snapshot_months: int = 24
     # Jobs (docs/jobs.md): whether `kaari serve` runs (no Redis) or dispatches (Redis) them; the arq queue.
     run_jobs: bool = True
     jobs_queue: str = "kaari:jobs"
@@ -79,7 +78,6 @@ class Settings:
             stale_after_minutes=int(env.get("KAARI_STALE_AFTER_MINUTES", "60")),
             change_log_retention_days=int(env.get("KAARI_CHANGE_LOG_RETENTION_DAYS", "30")),
             health_report_retention_days=int(env.get("KAARI_HEALTH_REPORT_RETENTION_DAYS", "90")),
-            statistics_snapshot_months=int(env.get("KAARI_STATISTICS_SNAPSHOT_MONTHS", "24")),
             run_jobs=_bool(env.get("KAARI_RUN_JOBS"), default=True),
             jobs_queue=env.get("KAARI_JOBS_QUEUE") or "kaari:jobs",
             vapid_private_key=env.get("KAARI_VAPID_PRIVATE_KEY") or None,

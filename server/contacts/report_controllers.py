@@ -9,6 +9,7 @@ Filters `level`, `area_id`, `service_point_id`, `counsellor_id` (and `dimension`
 Counsellors see the region's rows and their own areas' rows; region-wide counsellors, supervisors and
 admins see everything. Every figure is protected first (`server.contacts.statistics`): a hidden figure is
 `null` in JSON and named in the row's `suppressed`, and `..` in CSV. No client data: nothing to log.
+Closed months come from their nightly snapshots when current (`server.statistics.snapshots`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from server.contacts.access import guidance_areas, require_area
 from server.deps import CurrentPrincipal, DbSession
 from server.places.report_controllers import Format, FromMonth, ToMonth, respond
 from server.places.reports import month_span
+from server.statistics import snapshots
 
 
 class ContactsStatistics(msgspec.Struct):
@@ -105,7 +107,7 @@ class GuidanceStatisticsController(Controller):
             principal,
             db_session,
             (start, end, fmt),
-            statistics.contacts_report,
+            snapshots.report("guidance.contacts"),
             ContactsStatistics,
             statistics.ContactCountRow,
             "contacts",
@@ -136,7 +138,7 @@ class GuidanceStatisticsController(Controller):
             principal,
             db_session,
             (start, end, fmt),
-            statistics.first_contact_report,
+            snapshots.report("guidance.first_contact"),
             FirstContactStatistics,
             statistics.FirstContactRow,
             "first-contact",
@@ -167,7 +169,7 @@ class GuidanceStatisticsController(Controller):
             principal,
             db_session,
             (start, end, fmt),
-            statistics.events_report,
+            snapshots.report("guidance.events"),
             EventStatistics,
             statistics.EventRow,
             "events",

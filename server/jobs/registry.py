@@ -36,6 +36,7 @@ JOB_MODULES = (
     "notifications.jobs",
     "server.places.jobs",
     "server.queue.jobs",
+    "server.statistics.snapshots",
     "server.sync.jobs",
 )
 

@@ -30,6 +30,7 @@ from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden
 from server.places import reports
 from server.places.statistics import SUPPRESSED_CSV
+from server.statistics import snapshots
 from server.sync.scopes import scopes_for
 
 Format = Annotated[Literal["json", "csv"], QueryParameter(name="format")]
@@ -170,7 +171,7 @@ class PlacesStatisticsController(Controller):
         units = await visible_units(db_session, principal, unit_staff=True)
         first, last = reports.month_span(start, end, date.today())
         rows = pick(
-            await reports.occupancy_report(db_session, first, last),
+            await snapshots.report("places.occupancy")(db_session, first, last),
             units,
             area_id=area_id,
             kind=kind,

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, upd
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db import utcnow
+from server.statistics import marks as statistics_marks
 from server.sync.models import Change, ChangeScope, RecordScope, ScopeState, SyncHead, SyncRecord
 from sync_protocol.checksum import from_signed64, record_hash, to_signed64
 
@@ -199,6 +200,17 @@ class ChangeSet:
         if scope_adds:
             await conn.execute(insert(RECORD_SCOPES), scope_adds)
         await _apply_deltas(conn, deltas)
+        # A late change to a closed month (an offline upload) marks the month's statistics snapshots stale.
+        await statistics_marks.note(
+            conn,
+            [
+                (c.record_type, old.data if old else None, c.data if c.op == "put" else None)
+                for c in effective
+                if c.record_type in statistics_marks.TRACKED
+                for old in (existing.get((c.record_type, c.record_id)),)
+            ],
+            now,
+        )
         self.last_version = tx_last
 
 
