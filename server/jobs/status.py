@@ -66,6 +66,13 @@ def describe(cron: registry.Cron) -> str:
     fields = {k: v for k, v in cron.fields().items() if v is not None and k != "second"}
     if not fields:
         return "every minute"
+    minutes = fields.get("minute")
+    if (
+        set(fields) == {"minute"}
+        and isinstance(minutes, set)
+        and minutes == set(range(0, 60, 60 // len(minutes)))
+    ):
+        return f"every {60 // len(minutes)} minutes"
     if set(fields) == {"hour", "minute"} and all(isinstance(v, int) for v in fields.values()):
         return f"daily at {fields['hour']:02d}:{fields['minute']:02d} (Finnish time)"
     return " ".join(f"{k}={v}" for k, v in fields.items()) + " (Finnish time)"

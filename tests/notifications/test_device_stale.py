@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from server.db import utcnow
+from server.jobs import registry, status
 from server.sync.jobs import alert_stale_devices
 from server.sync.models import SyncClient
 from tests.places.helpers import replica
@@ -68,3 +69,7 @@ async def test_a_stale_device_alerts_the_admins_once_per_episode(client, signed_
 
     counsellor = await signed_in("ohjaaja")  # not an admin: told nothing
     assert (await counsellor.inbox())["items"] == []
+
+
+def test_it_runs_every_five_minutes():
+    assert status.describe(registry.get("sync.alert_stale_devices").cron) == "every 5 minutes"
