@@ -10,12 +10,12 @@ persons, consents and service relationships are published with the client, into 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clients.models import Client, ClientArea, ClientService, ClientUnit, ClosePerson, Consent
+from server.clock import today_in_finland
 from server.sync.changes import ChangeSet
 from server.sync.scopes import area_scope, unit_scope, user_scope
 
@@ -38,7 +38,7 @@ def client_data(client: Client) -> dict:
 
 
 async def client_scopes(session: AsyncSession, client: Client, extra: set[str] | None = None) -> set[str]:
-    today = date.today()
+    today = today_in_finland()
     units = await session.execute(
         select(ClientUnit.unit_id).where(
             ClientUnit.client_id == client.id, or_(ClientUnit.until.is_(None), ClientUnit.until >= today)

@@ -26,6 +26,7 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
+from server.clock import today_in_finland
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden
 from server.places import reports
@@ -141,7 +142,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[ClientsReport]:
         """Clients per unit, area and kind whose service overlaps from..to (this month by default). Suppressed."""
         units = await visible_units(db_session, principal, unit_staff=True)
-        start = start or date.today().replace(day=1)
+        start = start or today_in_finland().replace(day=1)
         end = end or reports.month_end(start)
         rows = pick(
             await reports.clients_report(db_session, start, end),
@@ -169,7 +170,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[OccupancyReport]:
         """Capacity days, occupied days and occupancy rate per unit, area and kind, month by month. Suppressed."""
         units = await visible_units(db_session, principal, unit_staff=True)
-        first, last = reports.month_span(start, end, date.today())
+        first, last = reports.month_span(start, end, today_in_finland())
         rows = pick(
             await snapshots.report("places.occupancy")(db_session, first, last),
             units,
@@ -199,7 +200,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[QueueReport]:
         """The queue today per service kind and area: length, mean/median days waiting, over 3 months. Suppressed."""
         await visible_units(db_session, principal, unit_staff=False)
-        today = date.today()
+        today = today_in_finland()
         rows = pick(
             await reports.queue_report(db_session, today), None, service_kind=service_kind, area_id=area_id
         )
@@ -218,7 +219,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[WaitingTimeReport]:
         """The §26 half-year waiting-time report (the last ended half-year by default). Suppressed."""
         await visible_units(db_session, principal, unit_staff=False)
-        today = date.today()
+        today = today_in_finland()
         half = half or reports.last_half(today)
         first, last = reports.parse_half(half)
         rows = pick(
