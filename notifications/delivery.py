@@ -8,8 +8,8 @@
    why a job that runs twice, or two workers at once, never send the same push twice (at most once; a run
    that dies mid-send leaves `sending` rows, which `expire_stale` later marks failed, never resends).
 2. **send**: each claimed delivery whose notification is still current (not superseded by a newer
-   revision, not past its TTL) is encrypted and POSTed (`notifications.sender`), at most `concurrency` at
-   a time over the one pooled client.
+   revision, not past its TTL) is encrypted and POSTed (`notifications.sender`) over the process's one
+   pooled client, as many at a time as the sender admits (`KAARI_PUSH_CONCURRENCY`, and per push service).
 3. **record**: each delivery's outcome and a `PushAttempt` row per attempt; 404/410 delete the
    subscription; 429/5xx and network errors are retried after `Retry-After` (else 2, 4, 8… s) up to
    `MAX_ATTEMPTS`; 401/403 are counted and alerted (an admin notification per push service and day), never
@@ -90,7 +90,6 @@ async def deliver(
     sender: PushSender,
     *,
     notification_ids: list[uuid.UUID] | None = None,
-    concurrency: int = 50,
     now: datetime | None = None,
 ) -> Report:
     """Send every delivery due at `now` (of `notification_ids`, or all) once; see the module docstring."""
@@ -117,15 +116,14 @@ async def deliver(
             results.append((item, Outcome("failed", None, payloads[key], None, 0, sent=False)))
         else:
             sendable.append(item)
-    gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(item: Claimed) -> tuple[Claimed, Outcome]:
-        async with gate:
-            n = item.notification
-            remaining = min(max(int(n.ttl - (utcnow() - n.updated_at).total_seconds()), 0), n.ttl)
-            body = payloads[(n.id, item.revision)]
-            assert isinstance(body, bytes)
-            return item, await sender.send(item.target, body, ttl=remaining, urgency=n.urgency, topic=n.topic)
+        # The sender bounds how many are in flight (in all, and per push service).
+        n = item.notification
+        body = payloads[(n.id, item.revision)]
+        assert isinstance(body, bytes)
+        expires = n.updated_at + timedelta(seconds=n.ttl)
+        return item, await sender.send(item.target, body, expires=expires, urgency=n.urgency, topic=n.topic)
 
     results += await asyncio.gather(*(one(item) for item in sendable))
     await _record(session, results, report)

@@ -46,14 +46,7 @@ async def send(
     session: AsyncSession, notification_ids: list[uuid.UUID] | None, now: datetime, changes: ChangeSet
 ) -> Report:
     """Deliver what is due (of these notifications, or all), then ask for the retries and raise alerts."""
-    settings = runtime.settings()
-    report = await deliver(
-        session,
-        runtime.sender(),
-        notification_ids=notification_ids,
-        concurrency=settings.push_concurrency,
-        now=now,
-    )
+    report = await deliver(session, runtime.sender(), notification_ids=notification_ids, now=now)
     if report.next_retry is not None or report.rejected_origins:
         await begin_write(session)
         if report.next_retry is not None:

@@ -1,27 +1,31 @@
-"""The process's push sender: the VAPID keys and one pooled HTTP client, made once per process.
+"""The process's push sender: the VAPID keys and one pooled HTTP client per event loop, made on first use.
 
 The web server configures it from its settings at start (`configure`); a job worker that did not gets
-the settings from the environment on first use. The HTTP client belongs to the event loop it was made on,
-so a new loop (a test's) gets its own.
+the settings from the environment on first use. An HTTP client belongs to the event loop it was made on:
+a process normally has one, tests have several at once (the test's and the app's), each with its own
+client, closed by `close()` on its loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 from notifications.sender import PushSender
 from notifications.vapid import load_keys
 from server.settings import Settings
 
 _settings: Settings | None = None
-_sender: tuple[asyncio.AbstractEventLoop, PushSender] | None = None
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PushSender] = weakref.WeakKeyDictionary()
 
 
 def configure(settings: Settings) -> None:
-    """Use `settings` (VAPID key, timeouts, concurrency) from now on; makes the VAPID key if it is new."""
-    global _settings, _sender
+    """Use `settings` (VAPID key, timeouts, concurrency) for the senders made from now on; makes the VAPID
+    key if it is new."""
+    global _settings
     load_keys(settings)  # first start: generate the key now, not on the first push
-    _settings, _sender = settings, None
+    _settings = settings
+    _senders.clear()
 
 
 def settings() -> Settings:
@@ -32,24 +36,21 @@ def settings() -> Settings:
 
 
 def sender() -> PushSender:
-    global _sender
     loop = asyncio.get_running_loop()
-    if _sender is None or _sender[0] is not loop:
+    made = _senders.get(loop)
+    if made is None:
         current = settings()
-        _sender = (
-            loop,
-            PushSender(
-                load_keys(current),
-                concurrency=current.push_concurrency,
-                timeout=current.push_timeout_seconds,
-            ),
+        made = _senders[loop] = PushSender(
+            load_keys(current),
+            concurrency=current.push_concurrency,
+            per_origin=current.push_concurrency_per_origin,
+            timeout=current.push_timeout_seconds,
         )
-    return _sender[1]
+    return made
 
 
 async def close() -> None:
-    """Close the HTTP client (the app's shutdown)."""
-    global _sender
-    if _sender is not None and _sender[0] is asyncio.get_running_loop():
-        await _sender[1].close()
-    _sender = None
+    """Close this event loop's HTTP client (the app's and the worker's shutdown)."""
+    made = _senders.pop(asyncio.get_running_loop(), None)
+    if made is not None:
+        await made.close()

@@ -2,9 +2,16 @@
 
 pywebpush is used only to encrypt (`WebPusher(subscription).encode`): its own sending is synchronous
 (`requests`), has no timeout, sends TTL 0 unless told, and mutates the VAPID claims it is given. The
-request is made here with httpx: one `AsyncClient` per process (keep-alive connections to each push
-service, at most `push_concurrency` at once), a timeout on every request, no redirects followed (an
-endpoint was checked when it was registered, a redirect target was not).
+request is made here with aiohttp (which pywebpush already depends on): one `ClientSession` per process and
+event loop, keep-alive connections to each push service, a timeout on every request, no redirects followed
+(an endpoint was checked when it was registered, a redirect target was not), no cookies kept. aiohttp and
+not httpx: a request to a push service costs a fraction of httpx's (1,000 pushes to a loopback push service
+at 50 in flight: 0.2-0.3 s against 3.7-4.3 s, measured side by side), and sending is what bounds a fan-out.
+
+At most `concurrency` pushes are in flight, and at most `per_origin` to one push service, so a slow or
+failing push service (every request waiting out its timeout) leaves room for the others. A push waits for
+both slots before it is encrypted and sent, so the request's timeout counts only the request, never the
+wait for a slot (aiohttp's `total` timeout would otherwise count the wait for a pooled connection).
 
 What an answer means (RFC 8030 and the push services' docs):
 
@@ -20,12 +27,15 @@ What an answer means (RFC 8030 and the push services' docs):
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 from pywebpush import WebPusher
 
 from notifications.endpoints import origin_of
@@ -77,39 +87,63 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
-def classify(response: httpx.Response, milliseconds: int) -> Outcome:
-    code = response.status_code
+def classify(code: int, phrase: str, headers: Mapping[str, str], body: bytes, milliseconds: int) -> Outcome:
+    """The outcome of a push service's answer (the table in the module docstring)."""
     if code in (200, 201, 202):
         return Outcome("accepted", code, None, None, milliseconds)
-    excerpt = response.text[:BODY_EXCERPT].strip() if response.content else ""
-    why = f"{code} {response.reason_phrase}" + (f": {excerpt}" if excerpt else "")
+    excerpt = body[:BODY_EXCERPT].decode("utf-8", "replace").strip()
+    why = f"{code} {phrase}" + (f": {excerpt}" if excerpt else "")
     if code in (404, 410):
         return Outcome("gone", code, why, None, milliseconds)
     if code == 429 or code >= 500:
-        return Outcome(
-            "retry", code, why, retry_after_seconds(response.headers.get("retry-after")), milliseconds
-        )
+        return Outcome("retry", code, why, retry_after_seconds(headers.get("retry-after")), milliseconds)
     if code in (401, 403):
         return Outcome("vapid_rejected", code, why, None, milliseconds)
     return Outcome("failed", code, why, None, milliseconds)
 
 
 class PushSender:
-    """The process's one HTTP client for push services, with the VAPID keys."""
+    """The process's one HTTP client for push services (made on the running event loop), with the VAPID keys."""
 
-    def __init__(self, keys: VapidKeys, *, concurrency: int = 50, timeout: float = 10.0) -> None:
+    def __init__(
+        self, keys: VapidKeys, *, concurrency: int = 50, per_origin: int | None = None, timeout: float = 10.0
+    ) -> None:
         self.keys = keys
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-            follow_redirects=False,
+        concurrency = max(1, concurrency)
+        per_origin = min(concurrency, max(1, per_origin or concurrency))
+        self._slots = asyncio.Semaphore(concurrency)
+        self._origin_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(per_origin)
+        )
+        self.session = aiohttp.ClientSession(
+            # The pool never makes a push wait: the semaphores above admit no more than it holds.
+            connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=per_origin, ttl_dns_cache=300),
+            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=True,  # HTTPS_PROXY / NO_PROXY, as operators expect
         )
 
     async def send(
-        self, target: Target, plaintext: bytes, *, ttl: int, urgency: str, topic: str | None
+        self, target: Target, plaintext: bytes, *, expires: datetime, urgency: str, topic: str | None
     ) -> Outcome:
+        """Push `plaintext` to the subscription, to be kept by the push service until `expires` (the TTL)."""
+        origin = origin_of(target.endpoint)
+        async with self._origin_slots[origin], self._slots:
+            return await self._send(origin, target, plaintext, expires=expires, urgency=urgency, topic=topic)
+
+    async def _send(
+        self,
+        origin: str,
+        target: Target,
+        plaintext: bytes,
+        *,
+        expires: datetime,
+        urgency: str,
+        topic: str | None,
+    ) -> Outcome:
+        ttl = max(int((expires - datetime.now(UTC)).total_seconds()), 0)  # what is left once a slot is free
         headers = {
-            "Authorization": self.keys.authorization(origin_of(target.endpoint)),
+            "Authorization": self.keys.authorization(origin),
             "Content-Encoding": "aes128gcm",
             "Content-Type": "application/octet-stream",
             "TTL": str(ttl),
@@ -125,15 +159,20 @@ class PushSender:
                 "failed", None, f"encryption: {exc}"[:BODY_EXCERPT], None, _ms(started), sent=False
             )
         try:
-            response = await self.client.post(target.endpoint, content=body, headers=headers)
-        except httpx.TimeoutException:
+            async with self.session.post(
+                target.endpoint, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                answer = await response.read()
+                return classify(
+                    response.status, response.reason or "", response.headers, answer, _ms(started)
+                )
+        except TimeoutError:
             return Outcome("retry", None, "timeout", None, _ms(started))
-        except httpx.TransportError as exc:
+        except aiohttp.ClientError as exc:
             return Outcome("retry", None, f"network: {type(exc).__name__}", None, _ms(started))
-        return classify(response, _ms(started))
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.session.close()
 
 
 def _ms(started: float) -> int:

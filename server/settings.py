@@ -54,6 +54,8 @@ class Settings:
     push_allow_loopback: bool = False
     push_service_hosts: tuple[str, ...] = ()
     push_concurrency: int = 50
+    # Of those in flight, at most this many to one push service: a slow one leaves room for the others.
+    push_concurrency_per_origin: int = 40
     push_timeout_seconds: float = 10.0
 
     @property
@@ -87,6 +89,7 @@ class Settings:
                 h.strip().lower() for h in env.get("KAARI_PUSH_SERVICE_HOSTS", "").split(",") if h.strip()
             ),
             push_concurrency=int(env.get("KAARI_PUSH_CONCURRENCY", "50")),
+            push_concurrency_per_origin=int(env.get("KAARI_PUSH_CONCURRENCY_PER_ORIGIN", "40")),
             push_timeout_seconds=float(env.get("KAARI_PUSH_TIMEOUT_SECONDS", "10")),
         )
 

@@ -20,6 +20,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from notifications import runtime as push_runtime
 from server.clock import FINLAND
 from server.db import create_engine, utcnow
 from server.jobs import outbox, registry
@@ -54,6 +55,7 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     await ctx["kaari_dispatcher"].stop()
     await ctx["kaari_channels"].__aexit__(None, None, None)
     await ctx["kaari_engine"].dispose()
+    await push_runtime.close()  # the push sender's HTTP client, if a notification job made one
 
 
 async def run_outbox(ctx: dict[str, Any], row_id: int, attempt: int) -> str:

@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from notifications import runtime
 from server.app import create_app
 from server.db import create_engine
 from server.settings import Settings
@@ -34,6 +35,13 @@ def app(push_settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
+
+
+@pytest.fixture(autouse=True)
+async def close_push_client() -> AsyncIterator[None]:
+    """The push sender's HTTP client belongs to the test's event loop: closed with it."""
+    yield
+    await runtime.close()
 
 
 @pytest.fixture(scope="session")

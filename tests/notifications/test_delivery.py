@@ -207,12 +207,14 @@ async def test_vapid_refused_is_counted_and_alerted_never_deleted(
 async def test_concurrency_is_bounded(kotas, fake_push, sessions, push_settings):
     from dataclasses import replace
 
+    await runtime.close()  # the next push makes a client with the new settings
     runtime.configure(replace(push_settings, push_concurrency=3))
     try:
         for n in range(10):
             await kotas.subscribe(fake_push.subscription(f"s{n}", always(201, delay=0.2)).json())
         report = await run_send(sessions, [(await notify(sessions, kotas.id)).id])
     finally:
+        await runtime.close()
         runtime.configure(push_settings)
     assert report.accepted == 10 and fake_push.most_in_flight == 3
 
