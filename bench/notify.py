@@ -141,6 +141,17 @@ def _headers(keys: Any, endpoint: str) -> dict[str, str]:
     }
 
 
+async def _post(http: httpx.AsyncClient, url: str, **kw: Any) -> httpx.Response:
+    """A setup request, tried again on 503 (the server busy: a loaded machine's SQLite lock timeout), as the
+    sync client does (protocol §7)."""
+    for _ in range(10):
+        answer = await http.post(url, **kw)
+        if answer.status_code != 503:
+            break
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+    return answer
+
+
 async def _subscribers(http: httpx.AsyncClient, fake: FakePushService, users: int, devices: int) -> list[Any]:
     """`users` coordinators (kotas and new ones made by the admin API), `devices` subscriptions each."""
     admin = await login(http, "admin", "demo")
@@ -148,7 +159,8 @@ async def _subscribers(http: httpx.AsyncClient, fake: FakePushService, users: in
     names = ["kotas"]
     for n in range(users - 1):
         name = f"bench-coordinator-{n}"
-        made = await http.post(
+        made = await _post(
+            http,
             "/api/admin/users",
             headers=admin_auth,
             json={"username": name, "display_name": f"Bench {n}", "password": "bench-password",
@@ -165,8 +177,8 @@ async def _subscribers(http: httpx.AsyncClient, fake: FakePushService, users: in
             auth = {"Authorization": f"Bearer {credentials.access_token}"}
             for d in range(devices):
                 sub = fake.subscription(f"{name}-{d}")
-                answer = await http.post(
-                    "/api/notifications/subscriptions", headers=auth, json={"subscription": sub.json()}
+                answer = await _post(
+                    http, "/api/notifications/subscriptions", headers=auth, json={"subscription": sub.json()}
                 )
                 answer.raise_for_status()
                 subs.append(sub)

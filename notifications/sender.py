@@ -115,13 +115,24 @@ class PushSender:
         self._origin_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(per_origin)
         )
-        self.session = aiohttp.ClientSession(
-            # The pool never makes a push wait: the semaphores above admit no more than it holds.
-            connector=aiohttp.TCPConnector(limit=concurrency, limit_per_host=per_origin, ttl_dns_cache=300),
-            timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)),
-            cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=True,  # HTTPS_PROXY / NO_PROXY, as operators expect
-        )
+        self._pool = (concurrency, per_origin, timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled client, made on the first push (a sweep with nothing to send opens nothing)."""
+        if self._session is None:
+            concurrency, per_origin, timeout = self._pool
+            self._session = aiohttp.ClientSession(
+                # The pool never makes a push wait: the semaphores admit no more than it holds.
+                connector=aiohttp.TCPConnector(
+                    limit=concurrency, limit_per_host=per_origin, ttl_dns_cache=300
+                ),
+                timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=True,  # HTTPS_PROXY / NO_PROXY, as operators expect
+            )
+        return self._session
 
     async def send(
         self, target: Target, plaintext: bytes, *, expires: datetime, urgency: str, topic: str | None
@@ -172,7 +183,8 @@ class PushSender:
             return Outcome("retry", None, f"network: {type(exc).__name__}", None, _ms(started))
 
     async def close(self) -> None:
-        await self.session.close()
+        if self._session is not None:
+            await self._session.close()
 
 
 def _ms(started: float) -> int:
