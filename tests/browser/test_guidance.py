@@ -36,7 +36,7 @@ def full_name(client: dict) -> str:
 
 def open_record(page: Page, name: str) -> None:
     page.get_by_role("tab", name="Asiakas").click()
-    page.get_by_label("Nimi", exact=True).fill(name)
+    page.get_by_label("Asiakkaan nimi").fill(name)
     page.get_by_test_id("client-results").get_by_role("button", name=name).click()
     expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
 
@@ -163,6 +163,38 @@ def test_counsellor_runs_a_client_through_guidance(
         ),
         timeout=30,
     )
+
+    # A resident of the area whom guidance has not met is on no device: found on the server (logged), read
+    # online, and a contact recorded for them brings the client to the device.
+    held = {c["id"] for c in engine_query(page, "client")}
+    residents = live_server.query(
+        "SELECT c.id, c.first_name, c.last_name FROM clients c JOIN municipalities m ON m.id = c.municipality_id "
+        "JOIN areas a ON a.id = m.area_id WHERE a.code = 'oulu' ORDER BY c.id"
+    )
+    names = Counter(
+        f"{f} {last}" for _, f, last in live_server.query("SELECT id, first_name, last_name FROM clients")
+    )
+    resident_hex, resident = next(
+        (i, f"{f} {last}")
+        for i, f, last in residents
+        if str(uuid.UUID(i)) not in held and names[f"{f} {last}"] == 1
+    )
+    resident_id = str(uuid.UUID(resident_hex))
+    page.get_by_label("Asiakkaan nimi").fill(resident)
+    expect(page.get_by_test_id("client-results")).to_contain_text("Ei osumia")
+    page.get_by_role("button", name="Hae palvelimelta").click()
+    page.get_by_test_id("server-results").get_by_role("button", name=resident).click()
+    expect(page.get_by_test_id("from-server")).to_be_visible()
+    expect(page.get_by_test_id("timeline-basis")).to_contain_text("ohjaus, alue")
+    assert {op for op, _ in live_server.query(LOGGED, ("client_search", resident_hex))} == {"read"}
+    assert {op for op, _ in live_server.query(LOGGED, ("client", resident_hex))} == {"read"}
+    page.get_by_role("link", name="Kirjaa yhteydenotto tälle asiakkaalle").click()
+    form = page.locator("kaari-contact-form")
+    expect(form.get_by_test_id("picked-client")).to_contain_text(resident)
+    form.get_by_role("checkbox", name="Kotihoito").check()
+    form.get_by_role("radio", name="Neuvonta annettu").check()
+    form.get_by_role("button", name="Tallenna yhteydenotto").click()
+    eventually(lambda: resident_id in {c["id"] for c in engine_query(page, "client")}, timeout=30)
 
 
 def test_supervisor_follows_every_areas_processes_and_handlers(page: Page, live_server: LiveServer) -> None:

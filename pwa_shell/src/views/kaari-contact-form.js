@@ -1,8 +1,11 @@
 // The counsellor's contact form: one screen, big choices, sensible defaults, saved on the device at
 // once (`contact.record`, and `client.create` first for a new client). Anonymous by default; a client
-// can be picked from this device's replica or created. Works the same online and offline.
+// can be picked from this device's replica or created. Works the same online and offline. A link may name
+// the client (`clientId`, from /ohjaaja?client_id=…): one the device does not hold is read from the server
+// (logged there), and the contact gives the area the client, so the record comes to the device.
 import { LitElement, css, html } from 'lit';
 import { live } from 'lit/directives/live.js';
+import { api } from '../api.js';
 import { I18nController, label, t } from '../i18n.js';
 import { LiveQuery, StorageFullError, currentEngine, isoWithOffset, uuid4 } from '../sync/index.js';
 import { activeCodes, choiceGroup, choiceStyles } from '../ui/choices.js';
@@ -29,6 +32,7 @@ class KaariContactForm extends LitElement {
   static properties = {
     areaId: { attribute: false },
     userId: { attribute: false },
+    clientId: { attribute: false }, // a client to pick at once
     form: { state: true },
     errors: { state: true },
     saved: { state: true },
@@ -117,6 +121,21 @@ class KaariContactForm extends LitElement {
       return { codeLists: new Map(lists.map((r) => [r.id, r.data])), points, municipalities };
     });
     this.clients = new LiveQuery(this, ['client'], (engine) => engine.query('client'));
+  }
+
+  async updated(changed) {
+    if (!changed.has('clientId') || !this.clientId) return;
+    const id = this.clientId;
+    let client = await currentEngine()?.get('client', id);
+    if (!client && navigator.onLine) {
+      try {
+        const record = await api(`/api/clients/${id}`);
+        client = { id: record.id, data: record };
+      } catch {
+        return; // no basis or gone: the form stays as it is
+      }
+    }
+    if (client && id === this.clientId) this.set({ clientMode: 'pick', client, search: '' });
   }
 
   set(patch) {

@@ -6,6 +6,7 @@ import { I18nController, label, t } from '../i18n.js';
 import { ROUTES } from '../router.js';
 import { addScreen } from '../screens.js';
 import { LiveQuery, currentEngine, localDate } from '../sync/index.js';
+import { queryParams } from '../ui/query.js';
 import { sharedStyles } from '../ui/shared-styles.js';
 import './kaari-contact-form.js';
 import './kaari-events.js';
@@ -172,7 +173,7 @@ class KaariOhjaaja extends LitElement {
         </div>
         ${areaId
           ? html`<div class="layout">
-              <kaari-contact-form .areaId=${areaId} .userId=${this.session.user.id}></kaari-contact-form>
+              <kaari-contact-form .areaId=${areaId} .userId=${this.session.user.id} .clientId=${queryParams().client_id ?? null}></kaari-contact-form>
               <section aria-labelledby="today-title">
                 <h2 id="today-title">${t('ohjaaja.today')}</h2>
                 ${this.renderToday()}

@@ -10,6 +10,7 @@ import { api } from '../../api.js';
 import { label, t } from '../../i18n.js';
 import { LiveQuery, currentEngine, localDate, uuid4 } from '../../sync/index.js';
 import { officeStyles } from '../../ui/office-styles.js';
+import { errorText } from '../../ui/error-text.js';
 import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { named } from '../../ui/words.js';
@@ -24,7 +25,10 @@ class KaariClientRecord extends GuidancePart {
   static properties = {
     ...GuidancePart.properties,
     clientId: { attribute: false },
+    online: { type: Boolean },
     search: { state: true },
+    serverHits: { state: true }, // clients found on the server that this device does not hold
+    fromServer: { state: true }, // such a client's record, read online (never stored)
   };
 
   static styles = [sharedStyles, officeStyles, ohjausStyles];
@@ -32,6 +36,8 @@ class KaariClientRecord extends GuidancePart {
   constructor() {
     super();
     this.search = '';
+    this.serverHits = null;
+    this.fromServer = null;
     this.clients = new LiveQuery(this, ['client', 'municipality', 'code_list'], async (engine) => {
       const [clients, municipalities, lists] = await Promise.all([
         engine.query('client'),
@@ -68,6 +74,16 @@ class KaariClientRecord extends GuidancePart {
       this.record.refresh();
       this.timeline.refresh();
     }
+    if (changed.has('search')) this.serverHits = null;
+    // A client this device does not hold (found on the server): read the record online; the server logs it.
+    const held = this.record.value;
+    if (this.clientId && held && !held.client && navigator.onLine && this.fromServer?.id !== this.clientId && this.reading !== this.clientId) {
+      this.reading = this.clientId;
+      api(`/api/clients/${this.clientId}`)
+        .then((record) => (this.fromServer = record))
+        .catch(() => (this.fromServer = null))
+        .finally(() => (this.reading = null));
+    }
     // Every opening of a record shown from this device is logged (offline too: queued as audit.viewed).
     const shown = this.record.value?.client;
     if (shown && shown.id === this.clientId && this.loggedFor !== this.clientId) {
@@ -78,6 +94,17 @@ class KaariClientRecord extends GuidancePart {
 
   open(clientId) {
     this.change({ client_id: clientId });
+  }
+
+  async searchServer() {
+    this.error = '';
+    try {
+      const held = new Set((this.clients.value?.clients ?? []).map((c) => c.id));
+      const hits = await api(`/api/clients/search?${new URLSearchParams({ q: this.search.trim() })}`);
+      this.serverHits = hits.filter((hit) => !held.has(hit.id));
+    } catch (error) {
+      this.error = errorText(error).join(' ');
+    }
   }
 
 
@@ -133,6 +160,20 @@ class KaariClientRecord extends GuidancePart {
         )}
         ${words.length && data && !found.length ? html`<li class="muted">${t('record.noMatch')}</li>` : ''}
       </ul>
+      ${this.search.trim().length >= 2 && this.online
+        ? html`<button class="secondary" type="button" @click=${this.searchServer}>${t('record.searchServer')}</button>`
+        : ''}
+      ${this.serverHits
+        ? html`<p class="muted">${t('record.serverHits', { count: this.serverHits.length })}</p>
+            <ul class="plain" aria-live="polite" data-testid="server-results">
+              ${this.serverHits.map(
+                (hit) => html`<li>
+                  <button class="link" type="button" @click=${() => this.open(hit.id)}>${hit.first_name} ${hit.last_name}</button>
+                  <span class="muted">${hit.birth_year ?? ''} ${label(data?.municipalities.get(hit.municipality_id)?.labels)}</span>
+                </li>`,
+              )}
+            </ul>`
+        : ''}
     </section>`;
   }
 
@@ -150,7 +191,7 @@ class KaariClientRecord extends GuidancePart {
     </dl>`;
   }
 
-  renderClosePersons(rows) {
+  renderClosePersons(rows, editable = true) {
     return html`<h3 id="close-title">${t('record.closePersons')}</h3>
       ${rows.length
         ? html`<ul class="plain" aria-labelledby="close-title" data-testid="close-persons">
@@ -159,13 +200,19 @@ class KaariClientRecord extends GuidancePart {
                 <strong>${p.name}</strong> · ${named('record.relation', p.relation)}${p.phone ? ` · ${p.phone}` : ''}
                 ${p.primary_contact ? html`<span class="badge info">${t('record.primaryContact')}</span>` : ''}
                 ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
-                <button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
-                  @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>
+                ${editable
+                  ? html`<button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
+                      @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>`
+                  : ''}
               </li>`,
             )}
           </ul>`
         : html`<p class="muted">${t('record.none')}</p>`}
-      <details>
+      ${editable ? this.renderAddClosePerson() : ''}`;
+  }
+
+  renderAddClosePerson() {
+    return html`<details>
         <summary>${t('record.addClosePerson')}</summary>
         <form class="inline" @submit=${this.addClosePerson}>
           <div class="field"><label for="cp-name">${t('record.name')}</label><input id="cp-name" name="name" required maxlength="200" autocomplete="off" /></div>
@@ -193,7 +240,7 @@ class KaariClientRecord extends GuidancePart {
         : html`<p class="muted">${t('record.none')}</p>`}`;
   }
 
-  renderConsents(rows) {
+  renderConsents(rows, editable = true) {
     const today = localDate();
     const inForce = (c) => c.given_on <= today && (!c.withdrawn_on || c.withdrawn_on > today);
     const summary = rows.find(({ data: c }) => c.purpose === 'cross_service_summary' && inForce(c));
@@ -210,14 +257,18 @@ class KaariClientRecord extends GuidancePart {
                 ${c.withdrawn_on
                   ? html`<span class="badge bad">${t('record.withdrawnOn', { day: c.withdrawn_on })}</span>`
                   : html`<span class="badge good">${t('record.inForce')}</span>
-                      <button class="secondary small" type="button" aria-label=${t('record.withdrawNamed', { purpose: named('record.purpose', c.purpose) })}
-                        @click=${() => this.mutate('consent.withdraw', { consent_id: c.id, withdrawn_on: today })}>${t('record.withdraw')}</button>`}
+                      ${editable ? html`<button class="secondary small" type="button" aria-label=${t('record.withdrawNamed', { purpose: named('record.purpose', c.purpose) })}
+                        @click=${() => this.mutate('consent.withdraw', { consent_id: c.id, withdrawn_on: today })}>${t('record.withdraw')}</button>` : ''}`}
                 ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
               </li>`,
             )}
           </ul>`
         : html`<p class="muted">${t('record.none')}</p>`}
-      <details>
+      ${editable ? this.renderGiveConsent(today) : ''}`;
+  }
+
+  renderGiveConsent(today) {
+    return html`<details>
         <summary>${t('record.giveConsent')}</summary>
         <form class="inline" @submit=${this.giveConsent} data-testid="consent-form">
           <div class="field">
@@ -322,7 +373,7 @@ class KaariClientRecord extends GuidancePart {
   renderRecord() {
     const data = this.record.value;
     if (data === undefined) return html`<p class="muted">${t('common.loading')}</p>`;
-    if (!data?.client) return html`<p class="muted" data-testid="client-not-here">${t('record.notOnDevice')}</p>`;
+    if (!data?.client) return this.renderFromServer(data);
     const c = data.client.data;
     return html`<article aria-labelledby="client-title" data-testid="client-record">
       <h2 id="client-title" tabindex="-1">${clientName(c)}</h2>
@@ -333,6 +384,25 @@ class KaariClientRecord extends GuidancePart {
       ${this.renderServices(data.services, data)}
       ${this.renderConsents(data.consents)}
       ${this.renderProcesses(data)}
+      ${this.renderTimeline()}
+    </article>`;
+  }
+
+  /** A record read from the server (a client this device does not hold): shown, never stored or changed here. */
+  renderFromServer(data) {
+    const c = this.fromServer;
+    if (!c || c.id !== this.clientId) {
+      return html`<p class="muted" data-testid="client-not-here">${this.online ? t('common.loading') : t('record.notOnDevice')}</p>`;
+    }
+    const rows = (list) => list.map((row) => ({ data: row }));
+    return html`<article aria-labelledby="client-title" data-testid="client-record">
+      <h2 id="client-title" tabindex="-1">${clientName(c)}</h2>
+      <div class="notice info" role="status" data-testid="from-server"><p>${t('record.fromServer')}</p></div>
+      ${this.isCounsellor ? html`<p><a href="/ohjaaja?client_id=${c.id}">${t('record.recordContact')}</a></p>` : ''}
+      ${this.renderIdentity(c)}
+      ${this.renderClosePersons(rows(c.close_persons), false)}
+      ${this.renderServices(rows(c.services), data)}
+      ${this.renderConsents(rows(c.consents), false)}
       ${this.renderTimeline()}
     </article>`;
   }

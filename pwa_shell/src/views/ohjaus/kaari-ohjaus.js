@@ -47,7 +47,7 @@ class KaariOhjaus extends LitElement {
     if (this.query.tab === 'applications') {
       return html`<kaari-applications .user=${user} .filters=${{ application_id: p.application_id ?? null, status: p.status ?? null, handler_id: p.handler_id ?? null }}></kaari-applications>`;
     }
-    return html`<kaari-client-record .user=${user} .clientId=${p.client_id ?? null}></kaari-client-record>`;
+    return html`<kaari-client-record .user=${user} .online=${this.online} .clientId=${p.client_id ?? null}></kaari-client-record>`;
   }
 
   render() {
