@@ -43,9 +43,9 @@ def sign_in_as(browser: Browser, server: LiveServer, username: str) -> Page:
     return page
 
 
-def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> str:
+def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> tuple[str, str]:
     """The counsellor's laptop: two stale changes of a client's birth date (a conflict) and a check-in a
-    counsellor may not make (rejected). Returns the client's id."""
+    counsellor may not make (rejected). Returns the client's id and the laptop's replica id."""
     laptop = sign_in_as(browser, server, "ohjaaja")
     try:
         client = str(uuid.uuid4())
@@ -57,7 +57,7 @@ def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> str:
         laptop.evaluate(FORBIDDEN_CHECK_IN, [client, str(reference_id("unit", "oulu-da-1"))])
         wait_for_sync(laptop)
         eventually(lambda: laptop.evaluate("() => window.kaari.engine().status.pending") == 0, timeout=30)
-        return client
+        return client, laptop.evaluate("() => window.kaari.engine().state.client_id")
     finally:
         laptop.context.close()
 
@@ -65,7 +65,7 @@ def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> str:
 def test_admin_sees_a_device_in_trouble_and_resolves_a_conflict(
     browser: Browser, page: Page, live_server: LiveServer, screenshot
 ) -> None:
-    client = counsellor_makes_trouble(browser, live_server)
+    client, replica = counsellor_makes_trouble(browser, live_server)
     decided = "SELECT status, resolution FROM conflicts WHERE record_id = ?"
     assert live_server.query(decided, (client,)) == [("open", None)]
 
@@ -73,7 +73,9 @@ def test_admin_sees_a_device_in_trouble_and_resolves_a_conflict(
     sign_in(page, "admin")
     wait_for_sync(page)
     page.goto("/admin")
-    troubled = page.get_by_test_id("health-row").filter(has_text="Olli Ohjaaja")
+    # This laptop's row (Olli may have other devices from other tests).
+    troubled = page.locator(f'[data-testid="health-row"][data-replica="{replica}"]')
+    expect(troubled).to_contain_text("Olli Ohjaaja")
     expect(troubled).to_be_visible()
     expect(troubled.get_by_test_id("flag")).to_contain_text(["Virheitä"])
     expect(troubled.locator("td").nth(6)).to_have_text("1")  # rejected in the last day

@@ -84,7 +84,7 @@ class KaariSyncHealth extends LitElement {
   renderReplica(device, replica, first, span) {
     const r = replica?.reported ?? {};
     const when = (iso) => (iso ? html`<span title=${new Date(iso).toLocaleString()}>${timeAgo(Date.parse(iso))}</span>` : '–');
-    return html`<tr data-testid="health-row" data-device=${device.name}>
+    return html`<tr data-testid="health-row" data-device=${device.name} data-replica=${replica?.client_id ?? ''}>
       ${first
         ? html`<td class="device" rowspan=${span}>
             <strong>${device.name}</strong><br /><span class="muted">${t(`health.kind.${device.kind}`)}${device.unit_code ? ` · ${device.unit_code}` : ''}</span>
