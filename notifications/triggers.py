@@ -9,7 +9,7 @@ does the work after the commit. One line at each place:
   capacity, a declined offer, an absence) announces it; `server.queue.jobs.expire_offers` → `places_freed`.
 - `referral.create` → `referral_created`; `application.receive` → `application_received`;
   `placement.offer` → `offer_made` (a warning 6 h before it expires); `assessment.open` →
-  `assessment_opened` (a warning before the statutory deadline).
+  `assessment_opened` (a warning before the statutory deadline, and the counsellor's task).
 """
 
 from __future__ import annotations
@@ -82,10 +82,9 @@ async def assessment_opened(
     session: AsyncSession, assessment_id: uuid.UUID, deadline: date | None, now: datetime
 ) -> None:
     if deadline is not None:
-        await outbox.add(
-            session,
-            "notifications.deadline_at_risk",
-            f"assessment:{assessment_id}",
-            RecordArgs(assessment_id),
-            run_at=rules.deadline_warning_at(deadline, now),
-        )
+        warning_at = rules.deadline_warning_at(deadline, now)
+        args = RecordArgs(assessment_id)
+        key = f"assessment:{assessment_id}"
+        await outbox.add(session, "notifications.deadline_at_risk", key, args, run_at=warning_at)
+        # And the counsellor's task at the same time (`server.assessments.jobs`, the deadline watcher).
+        await outbox.add(session, "assessments.deadline_task", key, args, run_at=warning_at)

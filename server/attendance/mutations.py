@@ -20,6 +20,7 @@ from server.clients.models import ClientUnit
 from server.day_activity import mutations as day_activity
 from server.day_activity.models import NO_SHOW
 from server.db import dialect_insert
+from server.places import anomalies
 from server.reference.models import CodeList, Unit
 from server.sync.mutations import MutationContext, mutation
 from server.sync.scopes import unit_scope
@@ -171,6 +172,11 @@ async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbs
         keys[record_id] = (args.client_id, args.unit_id, args.date)
     if keys:
         await _lock_rows(ctx, keys)
+    # Check-ins uploaded late may put a client in two units on one day: one outbox row for the batch, in
+    # its transaction (a check-in rejected later in the batch only makes the check find nothing).
+    await anomalies.attendance_uploaded(
+        ctx.session, [(a.client_id, a.date) for a in batch if not isinstance(a, MarkAbsent)]
+    )
 
 
 async def _write(ctx: MutationContext, records: list[Record]) -> None:

@@ -36,7 +36,9 @@ from sqlalchemy import select
 
 from server.attendance.models import Attendance
 from server.clock import today_in_finland
+from server.day_activity.jobs import UnitDay
 from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule
+from server.jobs import outbox
 from server.places.capacity import (
     alternatives,
     days_to_check,
@@ -264,4 +266,6 @@ async def record_headcount(ctx: MutationContext, args: RecordHeadCount) -> dict:
     ctx.session.add(row)
     await ctx.session.flush()
     ctx.changes.put("headcount", row.id, headcount_data(row), [unit_scope(row.unit_id)])
+    key = f"{row.unit_id}:{row.date.isoformat()}"
+    await outbox.add(ctx.session, "day_activity.headcount_drift", key, UnitDay(row.unit_id, row.date))
     return {"headcount_id": str(row.id)}

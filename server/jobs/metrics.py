@@ -18,6 +18,7 @@ from prometheus_client import Gauge
 from server.db import utcnow
 from server.deps import Context, DbSession
 from server.jobs.status import JobsReport
+from server.places.jobs import observe_repaired
 from server.sync.health import stale_devices
 from server.sync.metrics import STALE_DEVICES
 
@@ -64,4 +65,5 @@ class MetricsController(PrometheusController):
         # Read like the jobs' figures, so every web process reports it whichever process sends the alerts.
         stale_after = timedelta(minutes=context.settings.stale_after_minutes)
         STALE_DEVICES.set(len(await stale_devices(db_session, now, stale_after)))
+        await observe_repaired(db_session)
         return await PrometheusController.get.fn(self)

@@ -34,6 +34,9 @@ from server.clock import FINLAND
 JOB_MODULES = (
     "server.jobs.housekeeping",
     "notifications.jobs",
+    "server.assessments.jobs",
+    "server.day_activity.jobs",
+    "server.places.anomalies",
     "server.places.jobs",
     "server.queue.jobs",
     "server.statistics.snapshots",

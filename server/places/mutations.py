@@ -17,6 +17,8 @@ Rules:
   The client gets a service relationship (`client_units`) to the unit through `end_date` if it has none,
   and is republished so the unit's staff see it. Re-sending the same booking (same id and content) is a
   no-op; the same id with other content is `duplicate`.
+- `stay.book` and `stay.change_dates` ask for `places.late_anomalies` (the client's overlapping stays, the
+  unit above capacity: tasks for the coordinators; `server.places.anomalies`) in their transaction.
 - `stay.cancel`: frees the places; cancelling a cancelled stay is a no-op.
 - `stay.change_dates`: a booked stay only; checked against capacity for the days it adds.
 - `residency.move_in` (24h-housing units): open-ended; checked on every date from `move_in` on (every
@@ -53,6 +55,7 @@ from notifications import triggers as notify
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import publish_client
 from server.clock import today_in_finland
+from server.places import anomalies
 from server.places.capacity import (
     UnitState,
     alternatives,
@@ -406,6 +409,7 @@ async def book(ctx: MutationContext, args: BookStay) -> dict:
     ctx.session.add(stay)
     await check_and_publish(ctx, unit, before, args.start_date, args.end_date)
     ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
+    await anomalies.stay_uploaded(ctx.session, stay.client_id, unit.id)
     return {"stay_id": str(stay.id), "status": stay.status}
 
 
@@ -434,6 +438,7 @@ async def change_dates(ctx: MutationContext, args: ChangeStayDates) -> dict:
     await serve_client(ctx, stay.client_id, unit.id, args.start_date, args.end_date)
     await check_and_publish(ctx, unit, before, first, last)
     ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
+    await anomalies.stay_uploaded(ctx.session, stay.client_id, unit.id)
     if stay.series_id is not None:
         await publish_series(ctx, stay.series_id)
     return {"stay_id": str(stay.id), "status": stay.status}

@@ -12,18 +12,19 @@ tablets reporting the same no-show, make one task.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db import dialect_insert
+from server.db import begin_write, dialect_insert
 from server.sync.changes import ChangeSet, to_data
 from server.sync.scopes import ADMIN, PLACES, area_scope, unit_scope, user_scope
 from server.tasks.models import ROLES, Task
 
+T = TypeVar("T")
 TASK_NAMESPACE = uuid.UUID("7b2e4c1a-93d5-5f0e-8a6b-2c4d9e1f3a57")
 
 
@@ -138,3 +139,14 @@ async def open_task(
     if created:
         publish_task(changes, row)
     return row, created
+
+
+async def checked(session: AsyncSession, check: Callable[[ChangeSet], Awaitable[T]]) -> tuple[T, ChangeSet]:
+    """A reconciliation job's body: `check(changes)` in one write transaction, its tasks published with
+    it (flushed and committed once, at the end: the outbox row is marked done in the same commit)."""
+    changes = ChangeSet()
+    await begin_write(session)
+    found = await check(changes)
+    await changes.flush(session)
+    await session.commit()
+    return found, changes

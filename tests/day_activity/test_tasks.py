@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from server.clock import today_in_finland
 from server.day_activity.models import HeadCount
+from server.jobs.models import OutboxRow
 from server.tasks.models import Task
 from sync_protocol.policies import attendance_id
 from tests.day_activity.helpers import DA, da_client, new_id
@@ -78,6 +79,13 @@ async def test_headcount_is_recorded_and_synced(client, db):
     }
     await db.rollback()
     assert (await db.get(HeadCount, uuid.UUID(headcount_id))).count == 14
+    # The comparison with the computed occupancy is asked for in the same transaction (tests/jobs).
+    asked = await db.scalar(
+        select(OutboxRow.args).where(
+            OutboxRow.job == "day_activity.headcount_drift", OutboxRow.key == f"{DA}:{today}"
+        )
+    )
+    assert asked == {"unit_id": str(DA), "date": today}
 
     forbidden = await hoiva.mutate("headcount.record", {**args, "headcount_id": new_id()})
     await hoiva.push()

@@ -26,6 +26,9 @@ DOMAIN_JOBS = [
     "sync.alert_stale_devices",
     "sync.compact_change_log",
     "sync.prune_health_reports",
+    "day_activity.headcount_scan",
+    "places.anomaly_scan",
+    "assessments.deadline_watch",
 ]
 # Run twice on data of their own elsewhere: on the demo county they cost more than they prove here.
 COVERED_ELSEWHERE = ["statistics.snapshot_months"]  # tests/statistics/test_snapshots.py

@@ -1,0 +1,240 @@
+"""Late anomalies: what only shows up once offline devices have uploaded, turned into tasks, never fixed.
+
+Each upload is checked on its own by its mutation, but two devices that were offline can each record
+something that is fine alone and wrong together. Three such findings, each a task for a named role
+(`server.tasks`), opened once (the task id is derived from what was found):
+
+- **a client checked in at two units on the same day** (`double_check_in`): one task for the staff of
+  each unit, about that unit's attendance record, naming the other units; the staff correct their own
+  record (one of the check-ins is a mistake, or the client really moved, and one unit checks them out).
+- **overlapping stays of one client** (`overlapping_stays`): two booked short-term stays of the client
+  that share a day (in one unit or two); one task for the coordinators, about the pair.
+- **occupancy above capacity** (`over_capacity`): a unit whose booked occupancy is above its capacity on
+  a day of the published window, e.g. bookings made before the unit's places were lowered in the
+  reference data; one task for the coordinators, about the unit, from the first such day. While the
+  unit has an open one, no other is opened.
+
+Triggers: the uploads that may cause them write an outbox row for `places.late_anomalies` in their own
+transaction (`attendance_uploaded`, `stay_uploaded`), and `places.anomaly_scan` checks everything every
+night (check-ins of the last 31 days, stays ending from then on, every unit's window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+import msgspec
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.attendance.models import Attendance
+from server.clock import today_in_finland
+from server.jobs import outbox
+from server.jobs.registry import NIGHTLY_RETRY, Cron, RetryPolicy, job
+from server.places.capacity import day_places, horizon, load_state, lock_all_units, lock_units
+from server.places.models import Stay
+from server.reference.models import Unit
+from server.sync.changes import ChangeSet
+from server.tasks.models import Task
+from server.tasks.service import NewTask, checked, open_task
+
+LOOK_BACK = timedelta(days=31)
+MAX_DATES_LISTED = 31
+
+
+class ClientDay(msgspec.Struct, array_like=True):
+    client_id: uuid.UUID
+    date: date
+
+
+class LateArgs(msgspec.Struct, forbid_unknown_fields=True):
+    check_ins: list[ClientDay] = []
+    clients: list[uuid.UUID] = []
+    units: list[uuid.UUID] = []
+
+
+# --- triggers (in the upload's transaction) ---------------------------------------------------------------
+
+
+async def attendance_uploaded(session: AsyncSession, presences: Iterable[tuple[uuid.UUID, date]]) -> None:
+    """A push checked clients in or out: one row for the whole batch, keyed by what it asks to check."""
+    days = sorted({(c, d) for c, d in presences})
+    if not days:
+        return
+    key = hashlib.sha256(repr(days).encode()).hexdigest()[:40]
+    args = LateArgs(check_ins=[ClientDay(c, d) for c, d in days])
+    await outbox.add(session, "places.late_anomalies", f"check_ins:{key}", args)
+
+
+async def stay_uploaded(session: AsyncSession, client_id: uuid.UUID, unit_id: uuid.UUID) -> None:
+    """A stay was booked or moved: the client's stays may overlap, the unit may be over capacity."""
+    args = LateArgs(clients=[client_id], units=[unit_id])
+    await outbox.add(session, "places.late_anomalies", f"stay:{client_id}:{unit_id}", args)
+
+
+# --- the checks -------------------------------------------------------------------------------------------
+
+
+async def double_check_ins(
+    session: AsyncSession, changes: ChangeSet, days: list[tuple[uuid.UUID, date]] | None, since: date, now
+) -> int:
+    """Tasks for clients present (checked in or out) at two or more units on one day; returns new tasks."""
+    present = or_(Attendance.checked_in_at.is_not(None), Attendance.checked_out_at.is_not(None))
+    query = select(Attendance.client_id, Attendance.date).where(present)
+    if days is not None:
+        if not days:
+            return 0
+        clients, dates = sorted({c for c, _ in days}), sorted({d for _, d in days})
+        query = query.where(Attendance.client_id.in_(clients), Attendance.date.in_(dates))
+    else:
+        query = query.where(Attendance.date >= since)
+    doubles = (
+        await session.execute(
+            query.group_by(Attendance.client_id, Attendance.date).having(
+                func.count(func.distinct(Attendance.unit_id)) > 1
+            )
+        )
+    ).all()
+    wanted = set(days) if days is not None else None
+    created = 0
+    for client_id, day in sorted(doubles):
+        if wanted is not None and (client_id, day) not in wanted:
+            continue
+        rows = (
+            await session.scalars(
+                select(Attendance)
+                .where(Attendance.client_id == client_id, Attendance.date == day, present)
+                .order_by(Attendance.unit_id)
+            )
+        ).all()
+        units = [r.unit_id for r in rows]
+        for row in rows:
+            new = NewTask(
+                kind="double_check_in",
+                role="unit_staff",
+                about_type="attendance",
+                about_id=str(row.id),
+                key=(str(client_id), day.isoformat(), str(row.unit_id)),
+                unit_id=row.unit_id,
+                client_id=client_id,
+                date=day,
+                details={"other_unit_ids": [str(u) for u in units if u != row.unit_id]},
+            )
+            created += (await open_task(session, changes, new, now))[1]
+    return created
+
+
+async def overlapping_stays(
+    session: AsyncSession, changes: ChangeSet, clients: list[uuid.UUID] | None, since: date, now
+) -> int:
+    """Tasks for the coordinators about pairs of a client's booked stays that share a day."""
+    query = select(Stay).where(Stay.status == "booked")
+    query = query.where(Stay.client_id.in_(clients)) if clients is not None else query
+    query = query.where(Stay.end_date >= since).order_by(Stay.client_id, Stay.start_date, Stay.id)
+    by_client: dict[uuid.UUID, list[Stay]] = defaultdict(list)
+    for stay in (await session.scalars(query)).all():
+        by_client[stay.client_id].append(stay)
+    created = 0
+    for client_id, stays in by_client.items():
+        for i, first in enumerate(stays):
+            for second in stays[i + 1 :]:
+                if second.start_date > first.end_date:
+                    break  # sorted by start: no later stay overlaps `first`
+                a, b = sorted((first, second), key=lambda s: str(s.id))
+                start, end = max(a.start_date, b.start_date), min(a.end_date, b.end_date)
+                new = NewTask(
+                    kind="overlapping_stays",
+                    role="coordinator",
+                    about_type="stay",
+                    about_id=str(b.id),
+                    key=(str(a.id), str(b.id)),
+                    client_id=client_id,
+                    date=start,
+                    details={
+                        "stay_ids": [str(a.id), str(b.id)],
+                        "unit_ids": [str(a.unit_id), str(b.unit_id)],
+                        "from": start.isoformat(),
+                        "to": end.isoformat(),
+                    },
+                )
+                created += (await open_task(session, changes, new, now))[1]
+    return created
+
+
+async def over_capacity(
+    session: AsyncSession, changes: ChangeSet, units: dict[uuid.UUID, Unit], today: date, now
+) -> int:
+    """Tasks for the coordinators about units booked above capacity on a day of the published window."""
+    open_for = set(
+        (
+            await session.scalars(
+                select(Task.unit_id).where(Task.kind == "over_capacity", Task.status == "open")
+            )
+        ).all()
+    )
+    created = 0
+    for unit in sorted(units.values(), key=lambda u: u.code):
+        if unit.id in open_for:
+            continue
+        places = day_places(await load_state(session, unit), horizon(today))
+        over = [d for d, p in places.items() if p.free < 0]
+        if not over:
+            continue
+        first = over[0]
+        new = NewTask(
+            kind="over_capacity",
+            role="coordinator",
+            about_type="unit",
+            about_id=str(unit.id),
+            key=(str(unit.id), first.isoformat()),
+            unit_id=unit.id,
+            area_id=unit.area_id,
+            date=first,
+            details={
+                "dates": [d.isoformat() for d in over[:MAX_DATES_LISTED]],
+                "days_over": len(over),
+                "capacity": places[first].capacity,
+                "occupied": places[first].occupied,
+            },
+        )
+        created += (await open_task(session, changes, new, now))[1]
+    return created
+
+
+# --- the jobs ---------------------------------------------------------------------------------------------
+
+
+@job("places.late_anomalies", args=LateArgs, retry=RetryPolicy(tries=5, backoff_seconds=10), timeout=120)
+async def late_anomalies(session: AsyncSession, now: datetime, args: LateArgs) -> tuple[int, ChangeSet]:
+    """Check what an upload may have caused; returns how many tasks were opened."""
+
+    async def check(changes: ChangeSet) -> int:
+        today = today_in_finland(now)
+        since = today - LOOK_BACK
+        units = await lock_units(session, args.units)  # under the capacity locks: no booking changes
+        days = [(c.client_id, c.date) for c in args.check_ins]
+        created = await double_check_ins(session, changes, days, since, now)
+        if args.clients:
+            created += await overlapping_stays(session, changes, args.clients, since, now)
+        return created + await over_capacity(session, changes, units, today, now)
+
+    return await checked(session, check)
+
+
+@job("places.anomaly_scan", cron=Cron(hour=1, minute=30), retry=NIGHTLY_RETRY, timeout=600)
+async def anomaly_scan(session: AsyncSession, now: datetime) -> tuple[int, ChangeSet]:
+    """Every night: every check over everything (what an incremental check may have missed)."""
+
+    async def check(changes: ChangeSet) -> int:
+        today = today_in_finland(now)
+        since = today - LOOK_BACK
+        units = await lock_all_units(session)
+        created = await double_check_ins(session, changes, None, since, now)
+        created += await overlapping_stays(session, changes, None, since, now)
+        return created + await over_capacity(session, changes, units, today, now)
+
+    return await checked(session, check)
