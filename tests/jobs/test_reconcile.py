@@ -30,7 +30,7 @@ from server.reference.models import Unit, reference_id
 from server.sync.models import SyncHead, SyncRecord
 from server.tasks.models import Task
 from tests.day_activity.helpers import DA, da_client
-from tests.places.helpers import STC, STC_CLIENTS
+from tests.places.helpers import STC, STC_CLIENTS, replica
 
 H24 = reference_id("unit", "oulu-h24-3")
 OULU = reference_id("area", "oulu")
@@ -226,3 +226,44 @@ def test_an_assessment_is_at_risk_from_the_last_working_day_before_its_deadline(
     ]
     started = Assessment(status="started", rule="age_75", deadline=date(2026, 4, 20))
     assert not assessment_at_risk(started, date(2026, 4, 20))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_uploads_ask_for_the_checks_in_their_own_transaction(client, db):
+    """A push of check-ins asks once for the whole batch (absences ask nothing); a booking per client and
+    unit; a refused booking asks for nothing."""
+    paiva, kotas = await replica(client, "paiva"), await replica(client, "kotas")
+    day = today_in_finland() - timedelta(days=2)
+    base = {"unit_id": str(DA), "date": day.isoformat(), "at": f"{day.isoformat()}T09:00:00+02:00"}
+    for n in (1, 2):
+        await paiva.mutate("attendance.check_in", {**base, "client_id": da_client(n)})
+    await paiva.mutate(
+        "attendance.mark_absent",
+        {"unit_id": str(DA), "date": day.isoformat(), "client_id": da_client(3), "reason": "ill"},
+    )
+    assert (await paiva.sync()).push.applied == 3
+    booking = {"client_id": STC_CLIENTS[1], "unit_id": str(STC), "start_date": str(today_in_finland())}
+    await kotas.mutate(
+        "stay.book", {**booking, "stay_id": str(uuid.uuid4()), "end_date": booking["start_date"]}
+    )
+    await kotas.mutate(
+        "stay.book",
+        {
+            **booking,
+            "stay_id": str(uuid.uuid4()),
+            "end_date": str(date.fromisoformat(booking["start_date"]) - timedelta(days=1)),
+        },
+    )
+    assert (await kotas.sync()).push.applied == 1
+
+    await db.rollback()
+    rows = (
+        await db.execute(
+            select(OutboxRow.key, OutboxRow.args)
+            .where(OutboxRow.job == "places.late_anomalies")
+            .order_by(OutboxRow.id)
+        )
+    ).all()
+    assert [key.split(":")[0] for key, _ in rows] == ["check_ins", "stay"]
+    assert sorted(rows[0].args["check_ins"]) == sorted([[da_client(n), day.isoformat()] for n in (1, 2)])
+    assert rows[1].key == f"stay:{STC_CLIENTS[1]}:{STC}"
