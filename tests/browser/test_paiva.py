@@ -116,7 +116,7 @@ def test_check_ins_offline_survive_a_reload_and_arrive_once(
     expect(task).to_have_count(0)
     expect(status).to_contain_text("Kaikki lähetetty", timeout=30_000)
     assert live_server.query(
-        "SELECT status, outcome FROM day_activity_tasks WHERE client_id = ? AND date = ?",
+        "SELECT status, outcome FROM tasks WHERE client_id = ? AND date = ?",
         (uuid.UUID(absent).hex, day),
     ) == [("done", "Omainen soitti: flunssa, tulee torstaina.")]
     assert stored_attendance(live_server, [absent], day)[0][3] == "no_show"
