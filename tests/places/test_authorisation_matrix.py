@@ -123,6 +123,8 @@ ENDPOINTS: list[tuple[str, dict[str, Any], dict[str, tuple[int, str | None]]]] =
     ),
     (f"/api/day-activity/{H24_1}/attendance-days", {}, expect({"h24staff", "admin"})),
     (f"/api/day-activity/{uuid.uuid4()}/roster", {}, {p: (404, "not_found") for p in SIGNED_IN}),
+    # Every user lists the tasks of their own scopes (tests/tasks); a device credential alone has none.
+    ("/api/tasks", {}, expect({*SIGNED_IN, *ON_TABLET})),
     # Statistics are suppressed aggregates (server/places/report_controllers.py); not asserted on tablets.
     ("/api/places/statistics/queue", {}, expect({"admin", "kotas"}, unasserted=set(ON_TABLET))),
     (
