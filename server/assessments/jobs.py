@@ -40,6 +40,8 @@ from server.jobs.registry import NIGHTLY_RETRY, Cron, RetryPolicy, job
 from server.sync.changes import ChangeSet
 from server.tasks.service import NewTask, checked, open_task
 
+# Vanhuspalvelulaki (980/2012) 18 §: a non-urgent service is arranged at the latest three months after the
+# application; the decision must come in time for that, so the watcher counts 90 days from receipt.
 APPLICATION_DECISION_DAYS = 90
 APPLICATION_WARNING_WORKING_DAYS = 10
 
