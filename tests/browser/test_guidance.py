@@ -1,6 +1,7 @@
 """The guidance screen (/ohjaus) against the real server. As the demo counsellor Outi (area Oulu; not Olli,
 whose devices the admin test counts): a client record opened (the 360 view's opening logged with its
-basis; offline the view is not shown and the opening reaches the log through the outbox), a service-needs
+basis; offline the view is not shown and the opening reaches the log through the outbox), the person's
+details changed offline and a service relationship added and ended, a service-needs
 assessment opened from a contact on /ohjaaja, started, refused a decision without a locked RAI, given a
 locked full RAI and decided (the referral and queue entry show), an application recorded, taken and
 decided. As the region's supervisor: every area's overdue processes and the applications per handler."""
@@ -24,6 +25,8 @@ from tests.browser.conftest import (
 )
 
 LOGGED = "SELECT operation, basis FROM access_log WHERE record_type = ? AND client_id = ?"
+UNSENT_UPDATES = """async () => (await window.kaari.engine().unsent())
+  .filter((m) => m.name === 'client.update').map(({ args, base_version }) => ({ args, base_version }))"""
 
 
 def hex_id(value: str) -> str:
@@ -66,6 +69,52 @@ def test_counsellor_runs_a_client_through_guidance(
     screenshot(page, "ohjaus-client", readme=True)
 
     expect(record.get_by_role("link", name="Avaa palvelutarpeen arviointi")).to_be_visible()
+
+    # The person's own details, changed offline. The form catches plain mistakes before anything is sent;
+    # the change carries the record's revision as base version and reaches the server (logged) online.
+    client_hex = hex_id(first["id"])
+    details = record.get_by_test_id("edit-details")
+    details.get_by_text("Muokkaa henkilötietoja").click()
+    context.set_offline(True)
+    details.get_by_label("Sukunimi").fill("")
+    details.get_by_label("Syntymäaika").fill("2999-01-01")
+    details.get_by_role("button", name="Tallenna henkilötiedot").click()
+    expect(details.get_by_text("Kirjoita sukunimi.")).to_be_visible()
+    expect(details.get_by_text("Syntymäaika ei voi olla tulevaisuudessa.")).to_be_visible()
+    expect(details.get_by_label("Sukunimi")).to_be_focused()
+    details.get_by_label("Sukunimi").fill(first["data"]["last_name"])
+    details.get_by_label("Syntymäaika").fill(first["data"]["birth_date"] or "")
+    details.get_by_label("Puhelin").fill("040 765 4321")
+    details.get_by_label("Osoite").fill("Isokatu 1, Oulu")
+    details.get_by_role("button", name="Tallenna henkilötiedot").click()
+    expect(record.get_by_test_id("client-identity")).to_contain_text("040 765 4321")
+    [queued] = page.evaluate(UNSENT_UPDATES)
+    assert queued["base_version"] == first["data"]["revision"]
+    assert queued["args"]["changes"] == {"phone": "040 765 4321", "address": "Isokatu 1, Oulu"}
+    context.set_offline(False)
+    stored_details = "SELECT phone, address FROM clients WHERE id = ?"
+    eventually(
+        lambda: live_server.query(stored_details, (client_hex,)) == [("040 765 4321", "Isokatu 1, Oulu")],
+        timeout=30,
+    )
+    assert "update" in {op for op, _ in live_server.query(LOGGED, ("client", client_hex))}
+
+    # A service relationship added and ended (a service the demo never records, so the row is ours).
+    record.get_by_text("Lisää palvelusuhde").click()
+    service_form = record.get_by_test_id("service-form")
+    service_form.get_by_label("Palvelu", exact=True).select_option(label="Henkilökohtainen apu")
+    service_form.get_by_role("button", name="Tallenna palvelusuhde").click()
+    record.get_by_role("button", name="Päätä palvelusuhde: Henkilökohtainen apu").click()
+    record.get_by_role("button", name="Tallenna päättyminen").click()
+    today = page.evaluate("() => new Date().toLocaleDateString('sv')")
+    expect(record.get_by_test_id("client-service").filter(has_text="Henkilökohtainen apu")).to_contain_text(
+        f"alkaen {today} \N{EN DASH} {today}"
+    )
+    stored_service = "SELECT since, until FROM client_services WHERE client_id = ? AND service = ?"
+    eventually(
+        lambda: live_server.query(stored_service, (client_hex, "personal_assistance")) == [(today, today)],
+        timeout=30,
+    )
 
     # A contact about the client asks for an assessment (recorded as the contact form would): the process
     # is opened from it, started, and refused a decision without a locked full RAI.

@@ -108,11 +108,14 @@ export class GuidancePart extends LitElement {
     this.dispatchEvent(new CustomEvent('filter', { detail, bubbles: true, composed: true }));
   }
 
-  /** Queue a mutation (it shows at once and is sent when it can be); false with `error` set if not. */
-  async mutate(name, args) {
+  /**
+   * Queue a mutation (it shows at once and is sent when it can be); false with `error` set if not.
+   * `options`: the engine's, e.g. `{ baseVersion }` for a change of a record with `manual` fields.
+   */
+  async mutate(name, args, options = {}) {
     this.error = '';
     try {
-      await currentEngine().mutate(name, args);
+      await currentEngine().mutate(name, args, options);
       return true;
     } catch (error) {
       this.error = error instanceof StorageFullError ? t('sync.storageFull') : t('error.unexpected');
@@ -215,6 +218,11 @@ export const ohjausStyles = css`
     background: var(--kaari-info-bg);
   }
   .reason {
+    font-weight: 600;
+  }
+  .field .error {
+    display: block;
+    color: var(--kaari-error-text);
     font-weight: 600;
   }
 `;

@@ -1,7 +1,9 @@
 // The client record (asiakkuus) for counsellors and their supervisor: find a client among those this
 // device holds (the clients of the user's areas that guidance has touched, and those the user is
 // responsible for), then the record from the replica — identity, contact details, municipality,
-// languages, close persons, service relationships, consents (given and withdrawn here, offline too) —
+// languages, close persons, service relationships, consents — the person's details, close persons,
+// service relationships and consents are changed here, offline too (kaari-client-details.js for the
+// details) —
 // and the client 360 timeline, which only the server computes: online it is read (the server logs the
 // opening with its basis); offline the screen says so. Every opening of a record is logged from the
 // device as well (`audit.viewed`, queued offline), so the access log holds offline openings too.
@@ -14,7 +16,8 @@ import { errorText } from '../../ui/error-text.js';
 import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { named } from '../../ui/words.js';
-import { GuidancePart, ageOn, clientName, formDone, ohjausStyles, staffName } from './common.js';
+import { GuidancePart, SERVICES, ageOn, clientName, formDone, ohjausStyles, staffName } from './common.js';
+import './kaari-client-details.js';
 
 const PURPOSES = ['cross_service_summary', 'disclose_to_close_persons', 'disclose_to_other_providers', 'electronic_messages'];
 const GIVERS = ['client', 'guardian', 'trustee', 'close_person'];
@@ -29,6 +32,8 @@ class KaariClientRecord extends GuidancePart {
     search: { state: true },
     serverHits: { state: true }, // clients found on the server that this device does not hold
     fromServer: { state: true }, // such a client's record, read online (never stored)
+    serviceKind: { state: true }, // the kind chosen in the add-a-service-relationship form
+    ending: { state: true }, // id of the service relationship whose end date is being entered
   };
 
   static styles = [sharedStyles, officeStyles, ohjausStyles];
@@ -38,6 +43,8 @@ class KaariClientRecord extends GuidancePart {
     this.search = '';
     this.serverHits = null;
     this.fromServer = null;
+    this.serviceKind = 'service';
+    this.ending = null;
     this.clients = new LiveQuery(this, ['client', 'municipality', 'code_list'], async (engine) => {
       const [clients, municipalities, lists] = await Promise.all([
         engine.query('client'),
@@ -136,6 +143,31 @@ class KaariClientRecord extends GuidancePart {
     if (await this.mutate('client.add_close_person', args)) formDone(element);
   }
 
+  async addService(event) {
+    event.preventDefault();
+    const element = event.target;
+    const form = new FormData(element);
+    const args = { service_id: uuid4(), client_id: this.clientId, kind: this.serviceKind, since: form.get('since') };
+    if (this.serviceKind === 'counsellor') args.counsellor_id = form.get('counsellor_id');
+    else args.service = form.get('service');
+    if (form.get('area_id')) args.area_id = form.get('area_id');
+    if (!args.since || (this.serviceKind === 'counsellor' && !args.counsellor_id)) {
+      this.error = t('record.service.incomplete');
+      return;
+    }
+    if (await this.mutate('client.add_service', args)) formDone(element);
+  }
+
+  async endService(event, service) {
+    event.preventDefault();
+    const until = new FormData(event.target).get('until');
+    if (!until || until < service.since) {
+      this.error = t('record.service.endBeforeStart', { day: service.since });
+      return;
+    }
+    if (await this.mutate('client.end_service', { service_id: service.id, until })) this.ending = null;
+  }
+
   renderSearch() {
     const data = this.clients.value;
     const words = this.search.trim().toLowerCase().split(/\s+/).filter(Boolean);
@@ -227,17 +259,77 @@ class KaariClientRecord extends GuidancePart {
       </details>`;
   }
 
-  renderServices(rows, data) {
+  renderServices(rows, data, editable = true) {
     const me = this.user;
+    const today = localDate();
     return html`<h3 id="services-title">${t('record.services')}</h3>
       ${rows.length
         ? html`<ul class="plain" aria-labelledby="services-title" data-testid="client-services">
-            ${rows.map(({ data: s }) => {
+            ${rows.map(({ data: s, pending }) => {
               const what = s.kind === 'counsellor' ? t('record.responsibleCounsellor', { name: staffName(this.names, s.counsellor_id, me) }) : named('service', s.service);
-              return html`<li>${what} · ${label(data.areas.get(s.area_id)?.labels)} · ${t('record.since', { day: s.since })}${s.until ? ` – ${s.until}` : ''}</li>`;
+              const open = !s.until || s.until >= today;
+              return html`<li data-testid="client-service" class=${open ? '' : 'muted'}>
+                ${what} · ${label(data.areas.get(s.area_id)?.labels)} · ${t('record.since', { day: s.since })}${s.until ? ` – ${s.until}` : ''}
+                ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
+                ${editable && !s.until && this.ending !== s.id
+                  ? html`<button class="secondary small" type="button" aria-label=${t('record.service.endNamed', { what })}
+                      @click=${() => (this.ending = s.id)}>${t('record.service.end')}</button>`
+                  : ''}
+                ${editable && this.ending === s.id ? this.renderEndService(s, what, today) : ''}
+              </li>`;
             })}
           </ul>`
-        : html`<p class="muted">${t('record.none')}</p>`}`;
+        : html`<p class="muted">${t('record.none')}</p>`}
+      ${editable ? this.renderAddService(data, today) : ''}`;
+  }
+
+  renderEndService(s, what, today) {
+    return html`<form class="inline" @submit=${(e) => this.endService(e, s)} aria-label=${t('record.service.endNamed', { what })}>
+      <div class="field">
+        <label for="service-until">${t('record.service.until')}</label>
+        <input id="service-until" name="until" type="date" required min=${s.since} .value=${today < s.since ? s.since : today} />
+      </div>
+      <button class="secondary" type="submit">${t('record.service.saveEnd')}</button>
+      <button class="secondary" type="button" @click=${() => (this.ending = null)}>${t('record.cancel')}</button>
+    </form>`;
+  }
+
+  renderAddService(data, today) {
+    const me = this.user;
+    const counsellors = new Map(this.names);
+    if (this.isCounsellor) counsellors.set(me.id, me.display_name ?? t('ohjaus.me'));
+    return html`<details>
+        <summary>${t('record.service.add')}</summary>
+        <form class="inline" @submit=${this.addService} data-testid="service-form">
+          <div class="field">
+            <label for="service-kind">${t('record.service.kind')}</label>
+            <select id="service-kind" name="kind" @change=${(e) => (this.serviceKind = e.target.value)}>
+              <option value="service" ?selected=${this.serviceKind === 'service'}>${t('record.service.kind.service')}</option>
+              <option value="counsellor" ?selected=${this.serviceKind === 'counsellor'}>${t('record.service.kind.counsellor')}</option>
+            </select>
+          </div>
+          ${this.serviceKind === 'counsellor'
+            ? html`<div class="field">
+                <label for="service-counsellor">${t('record.service.counsellor')}</label>
+                <select id="service-counsellor" name="counsellor_id" required>
+                  ${[...counsellors].map(([id, name]) => html`<option value=${id} ?selected=${id === me.id}>${name}</option>`)}
+                </select>
+              </div>`
+            : html`<div class="field">
+                <label for="service-service">${t('record.service.service')}</label>
+                <select id="service-service" name="service">${SERVICES.map((s) => html`<option value=${s}>${named('service', s)}</option>`)}</select>
+              </div>`}
+          <div class="field">
+            <label for="service-area">${t('record.service.area')}</label>
+            <select id="service-area" name="area_id">
+              <option value="">${t('record.service.homeArea')}</option>
+              ${[...data.areas].map(([id, area]) => html`<option value=${id}>${label(area.labels)}</option>`)}
+            </select>
+          </div>
+          <div class="field"><label for="service-since">${t('record.service.since')}</label><input id="service-since" name="since" type="date" required .value=${today} /></div>
+          <button class="secondary" type="submit">${t('record.service.save')}</button>
+        </form>
+      </details>`;
   }
 
   renderConsents(rows, editable = true) {
@@ -379,6 +471,7 @@ class KaariClientRecord extends GuidancePart {
       <h2 id="client-title" tabindex="-1">${clientName(c)}</h2>
       <div role="alert">${this.error ? html`<div class="notice error"><p>${this.error}</p></div>` : ''}</div>
       ${this.renderIdentity(c)}
+      <kaari-client-details .client=${c} .municipalities=${this.clients.value?.municipalities} .user=${this.user}></kaari-client-details>
       <p><a href="/ohjaus?tab=assessments&open_client=${c.id}">${t('record.openAssessment')}</a></p>
       ${this.renderClosePersons(data.closePersons)}
       ${this.renderServices(data.services, data)}
@@ -401,7 +494,7 @@ class KaariClientRecord extends GuidancePart {
       ${this.isCounsellor ? html`<p><a href="/ohjaaja?client_id=${c.id}">${t('record.recordContact')}</a></p>` : ''}
       ${this.renderIdentity(c)}
       ${this.renderClosePersons(rows(c.close_persons), false)}
-      ${this.renderServices(rows(c.services), data)}
+      ${this.renderServices(rows(c.services), data, false)}
       ${this.renderConsents(rows(c.consents), false)}
       ${this.renderTimeline()}
     </article>`;

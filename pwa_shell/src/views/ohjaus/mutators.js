@@ -162,3 +162,25 @@ registerMutator('client.remove_close_person', async (tx, { close_person_id: id }
   const person = await tx.get('close_person', id);
   if (person && !person.removed_at) tx.put('close_person', id, { ...person, removed_at: tx.context.now });
 });
+
+registerMutator('client.add_service', async (tx, args) => {
+  if (await tx.get('client_service', args.service_id)) return;
+  // The server's default area is that of the client's municipality; the device knows it from the replica.
+  const client = await tx.get('client', args.client_id);
+  const municipality = client && (await tx.get('municipality', client.municipality_id));
+  tx.put('client_service', args.service_id, {
+    id: args.service_id,
+    client_id: args.client_id,
+    kind: args.kind,
+    counsellor_id: args.counsellor_id ?? null,
+    service: args.service ?? null,
+    area_id: args.area_id ?? municipality?.area_id ?? null,
+    since: args.since,
+    until: null,
+  });
+});
+
+registerMutator('client.end_service', async (tx, { service_id: id, until }) => {
+  const row = await tx.get('client_service', id);
+  if (row && until >= row.since && (!row.until || until < row.until)) tx.put('client_service', id, { ...row, until }); // the earliest end stays
+});
