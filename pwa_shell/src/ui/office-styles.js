@@ -151,12 +151,4 @@ export const officeStyles = css`
     width: 1.5rem;
     min-height: 1.5rem;
   }
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip-path: inset(50%);
-    white-space: nowrap;
-  }
 `;

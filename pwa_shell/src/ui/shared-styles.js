@@ -130,4 +130,13 @@ export const sharedStyles = css`
   .notice p {
     margin: 0;
   }
+  /* Read by screen readers, not shown: names that complete a visible label (WCAG 2.5.3). */
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+  }
 `;

@@ -177,17 +177,14 @@ class KaariPaiva extends UnitScreen {
     const name = fullName(client) || t('paiva.unknownClient');
     const action = { expected: 'checkIn', absent: 'checkIn', checked_in: 'checkOut', checked_out: null }[row.state];
     return html`<li class="tile ${row.state}" data-testid="tile" data-client=${row.client_id} data-state=${row.state}>
-      <button
-        class="tap"
-        type="button"
-        aria-disabled=${action ? 'false' : 'true'}
-        aria-label=${`${name}. ${this.stateText(row)}.${row.pending ? ` ${t('common.notSent')}.` : ''}${action ? ` ${t(`paiva.action.${action}`)}` : ''}`}
-        @click=${() => this.tap(row)}
-      >
+      <button class="tap" type="button" aria-disabled=${action ? 'false' : 'true'} @click=${() => this.tap(row)}>
         <span class="initials" aria-hidden="true">${initials(client)}</span>
-        <span class="name" aria-hidden="true">${name}</span>
-        <span class="state" aria-hidden="true">${this.stateText(row)}</span>
-        ${row.pending ? html`<span class="badge" aria-hidden="true">${t('common.notSent')}</span>` : ''}
+        <!-- The name is the visible text, so speech input can say it (WCAG 2.5.3); the hidden parts only
+             punctuate it for screen readers and add what a tap does. -->
+        <span class="name">${name}</span><span class="visually-hidden">. </span>
+        <span class="state">${this.stateText(row)}</span>
+        ${row.pending ? html`<span class="visually-hidden">. </span><span class="badge">${t('common.notSent')}</span>` : ''}
+        ${action ? html`<span class="visually-hidden">. ${t(`paiva.action.${action}`)}</span>` : ''}
       </button>
       ${row.state === 'expected' || row.state === 'absent'
         ? html`<button class="absent" type="button" aria-label=${t('paiva.markAbsentFor', { name })} @click=${() => this.openDayAbsence(row, data.today)}>

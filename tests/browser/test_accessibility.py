@@ -1,0 +1,158 @@
+"""Every screen of the app checked with axe-core (Deque) against WCAG 2.0 and 2.1, levels A and AA: contrast,
+names and labels, landmarks, ARIA. One browser page per demo user visits that user's screens and each of
+their tabs; the app's shadow DOM (Lit) is open, and axe looks inside it. A violation fails the test with
+its rule, impact and the elements it found, so the fix is plain from the output.
+
+Axe is `pwa_shell`'s dev dependency (`make test` installs it with `npm ci`); it is injected into the page
+for the test only and never part of the built app.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import (
+    PWA,
+    TABLET,
+    LiveServer,
+    enrol_tablet,
+    sign_in,
+    wait_for_service_worker,
+    wait_for_sync,
+)
+
+AXE = PWA / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# The screens each demo user works in; every tab of a screen is checked too.
+SCREENS = {
+    "admin": ["/", "/huomio", "/admin"],
+    "kotas": ["/kotas"],
+    "ohjaaja": ["/ohjaaja", "/ohjaus"],
+    "ohjaus-esihenkilo": ["/seuranta"],
+    "hoiva": ["/hoiva"],
+}
+
+RUN_AXE = """async (tags) => {
+  const result = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary.replace(/\\s+/g, ' ')}`),
+  }));
+}"""
+
+# The route changes as a link in the app does it (History API), so the page, its engine and axe stay.
+GO = """(path) => {
+  window.history.pushState(null, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}"""
+
+
+def settle(page: Page) -> None:
+    """The screen has its data: the first sync is done and no server-computed view is still loading."""
+    expect(page.get_by_text("Ladataan…")).to_have_count(0, timeout=30_000)
+
+
+def audit(page: Page, where: str, found: dict[str, list[dict]]) -> None:
+    settle(page)
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(RUN_AXE, WCAG_AA)
+    if violations:
+        found[where] = violations
+
+
+def audit_tabs(page: Page, where: str, found: dict[str, list[dict]]) -> None:
+    """The screen as it opens, then each of its other tabs (if it has tabs)."""
+    audit(page, where, found)
+    tabs = page.get_by_role("tab")
+    for index in range(1, tabs.count()):
+        tab = tabs.nth(index)
+        name = tab.inner_text().strip()
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        audit(page, f"{where} [{name}]", found)
+
+
+def report(found: dict[str, list[dict]]) -> str:
+    lines = []
+    for where, violations in found.items():
+        for v in violations:
+            lines.append(f"{where}: {v['id']} ({v['impact']}): {v['help']}")
+            lines.extend(f"    {node}" for node in v["nodes"][:8])
+    return "\n".join(lines)
+
+
+@contextmanager
+def fresh_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A page in a new browser profile at tablet size (no service worker, IndexedDB or sign-in yet)."""
+    context = browser.new_context(base_url=live_server.url, viewport=TABLET, locale="fi-FI")
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> None:
+    assert AXE.is_file(), f"{AXE} is missing: run `make test` or `npm ci` in pwa_shell"
+
+
+@pytest.mark.usefixtures("axe_script")
+def test_every_screen_meets_wcag_21_aa(browser: Browser, live_server: LiveServer) -> None:
+    found: dict[str, list[dict]] = {}
+    for user, paths in SCREENS.items():
+        # A fresh profile per user, as on a personal device: sign-in, then each screen without reloads.
+        with fresh_page(browser, live_server) as page:
+            page.goto("/")
+            expect(page.get_by_label("Käyttäjätunnus")).to_be_visible()
+            if user == "admin":
+                audit(page, "/sign-in", found)
+            sign_in(page, user)
+            expect(page.get_by_label("Käyttäjätunnus")).to_have_count(0)
+            wait_for_service_worker(page)
+            wait_for_sync(page)
+            for path in paths:
+                page.evaluate(GO, path)
+                expect(page).to_have_url(re.compile(re.escape(path) + r"(\?.*)?$"))
+                audit_tabs(page, f"{user} {path}", found)
+    shared_tablet(browser, live_server, found)
+    assert not found, "WCAG 2.1 AA violations (axe-core):\n" + report(found)
+
+
+def shared_tablet(browser: Browser, live_server: LiveServer, found: dict[str, list[dict]]) -> None:
+    """Day activity on a unit's shared tablet: enrolment, the roster in all three languages, the PIN lock."""
+    with fresh_page(browser, live_server) as page:
+        page.goto("/enrol")
+        expect(page.get_by_label("Käyttöönottokoodi")).to_be_visible()
+        audit(page, "/enrol", found)
+        enrol_tablet(page, live_server.enroll("oulu-da-1", "Saavutettavuustabletti"))
+        sign_in(page, "paiva")
+        expect(page).to_have_url(re.compile(r"/paiva$"))
+        wait_for_service_worker(page)
+        wait_for_sync(page)
+        expect(page.get_by_test_id("tile").first).to_be_visible()
+        audit(page, "paiva /paiva", found)
+        # Swedish and English texts have their own lengths and names (a visible label in the name).
+        for language, code in [("Svenska", "sv"), ("English", "en"), ("Suomi", "fi")]:
+            page.get_by_role("button", name=language, exact=True).click()
+            expect(page.locator("html")).to_have_attribute("lang", code)
+            if code != "fi":
+                audit(page, f"paiva /paiva ({code})", found)
+        page.evaluate(GO, "/")
+        page.get_by_label("Uusi PIN-koodi").fill("2468")
+        page.get_by_label("PIN-koodi uudelleen").fill("2468")
+        page.get_by_role("button", name="Aseta PIN-koodi").click()
+        expect(page.get_by_test_id("pin-notice")).to_have_text("PIN-koodi asetettu.")
+        audit(page, "paiva / (tablet)", found)
+        page.get_by_role("button", name="Vaihda käyttäjää").click()
+        expect(page.get_by_test_id("lock-screen")).to_be_visible()
+        audit(page, "lock screen", found)
