@@ -6,6 +6,7 @@ import admin from './messages/admin.js';
 import kotas from './messages/kotas.js';
 import ohjaus from './messages/ohjaus.js';
 import seuranta from './messages/seuranta.js';
+import tasks from './messages/tasks.js';
 import unit from './messages/unit.js';
 
 export const MESSAGES = {
@@ -628,6 +629,6 @@ export const MESSAGES = {
   },
 };
 
-for (const strings of [admin, kotas, seuranta, unit, ohjaus]) {
+for (const strings of [admin, kotas, seuranta, tasks, unit, ohjaus]) {
   for (const [language, table] of Object.entries(strings)) Object.assign(MESSAGES[language], table);
 }

@@ -1,6 +1,7 @@
 // The counsellor's screen (/ohjaaja): the contact form, today's contacts and the area's guidance
-// events, all from and into this device's replica, so it works the same with no network. Client
-// names shown here are logged as views of client data (audit.viewed).
+// events, and the counsellor's open tasks (an assessment or an application near its statutory limit:
+// views/kaari-tasks.js), all from and into this device's replica, so it works the same with no network.
+// Client names shown here are logged as views of client data (audit.viewed).
 import { LitElement, css, html } from 'lit';
 import { I18nController, label, t } from '../i18n.js';
 import { ROUTES } from '../router.js';
@@ -10,7 +11,9 @@ import { queryParams } from '../ui/query.js';
 import { sharedStyles } from '../ui/shared-styles.js';
 import './kaari-contact-form.js';
 import './kaari-events.js';
+import './kaari-tasks.js';
 
+const COUNSELLOR_TASKS = ['counsellor']; // their own (user:) and their areas' unassigned ones (area:)
 addScreen({ path: ROUTES.counsellor, tag: 'kaari-ohjaaja', roles: ['counsellor'], titleKey: 'ohjaaja.title' });
 
 /** The areas the user counsels: their counsellor grants' areas, every area for a region-wide grant. */
@@ -181,6 +184,10 @@ class KaariOhjaaja extends LitElement {
             </div>`
           : html`<p class="muted" data-testid="no-area">${this.areas.value === undefined ? t('common.loading') : t('contact.noReference')}</p>`}
       </div>
+      <section class="card" aria-labelledby="tasks-title">
+        <h2 id="tasks-title">${t('tasks.heading')}</h2>
+        <kaari-tasks .roles=${COUNSELLOR_TASKS} view="ohjaaja.tasks"></kaari-tasks>
+      </section>
       ${areaId ? html`<div class="card"><kaari-events .areaId=${areaId}></kaari-events></div>` : ''}
     </main>`;
   }

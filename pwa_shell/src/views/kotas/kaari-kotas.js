@@ -1,6 +1,7 @@
 // The coordinator's screen (/kotas): the free-places board of every unit and the placement queue with its
 // offers. The tab and the filters live in the query string (/kotas?tab=queue&area_id=…), so a link (or
-// a notification) can open the right view.
+// a notification) can open the right view. Above them, the coordinators' open tasks (overlapping stays,
+// a unit booked above capacity: views/kaari-tasks.js).
 import { LitElement, css, html } from 'lit';
 import { I18nController, t } from '../../i18n.js';
 import { addScreen } from '../../screens.js';
@@ -8,12 +9,14 @@ import { officeStyles } from '../../ui/office-styles.js';
 import { QueryController } from '../../ui/query.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { tabList, tabPanel, tabStyles } from '../../ui/tabs.js';
+import '../kaari-tasks.js';
 import './kaari-places-board.js';
 import './kaari-queue.js';
 import './mutators.js';
 
 export const KOTAS_PATH = '/kotas';
 const TABS = ['board', 'queue'];
+const COORDINATOR_TASKS = ['coordinator'];
 const FILTERS = ['area_id', 'kind', 'from', 'to', 'unit_id', 'service_kind', 'offer_id'];
 
 addScreen({ path: KOTAS_PATH, tag: 'kaari-kotas', roles: ['coordinator'], titleKey: 'kotas.title' });
@@ -62,6 +65,10 @@ class KaariKotas extends LitElement {
             <p class="muted">${t('kotas.intro')}</p>
           </div>
         </div>
+        <section aria-labelledby="tasks-title">
+          <h2 id="tasks-title">${t('tasks.heading')}</h2>
+          <kaari-tasks .roles=${COORDINATOR_TASKS} view="kotas.tasks"></kaari-tasks>
+        </section>
         ${tabList({ label: t('kotas.title'), tabs, selected: this.query.tab, onSelect: (id) => this.query.select(id), prefix: 'kotas' })}
         ${tabPanel('kotas', this.query.tab, this.renderPanel())}
       </div>

@@ -2,12 +2,14 @@
 // stays), who arrives and who leaves today, residents away (hospital, home leave) and the unit's
 // bookings, from this device's replica with the rules of server/places/in_care.py, so it works offline.
 // Staff record a resident's absence (residency.absence), book a stay (stay.book: "pending confirmation"
-// until the server has checked capacity) and cancel one (stay.cancel).
+// until the server has checked capacity) and cancel one (stay.cancel). The unit's open tasks are listed
+// with the shared task list (views/kaari-tasks.js).
 import { html } from 'lit';
 import { language, t } from '../../i18n.js';
 import { addScreen } from '../../screens.js';
 import { LiveQuery, currentEngine, localDate, uuid4 } from '../../sync/index.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
+import '../kaari-tasks.js';
 import { UnitScreen } from './unit-screen.js';
 import { unitStyles } from './unit-styles.js';
 import { IN_CARE, byClientName, dayAfter, fullName, initials, shortDate, staffUnits } from './units.js';
@@ -15,6 +17,7 @@ import { IN_CARE, byClientName, dayAfter, fullName, initials, shortDate, staffUn
 export const HOIVA_PATH = '/hoiva';
 addScreen({ path: HOIVA_PATH, tag: 'kaari-hoiva', roles: ['unit_staff'], titleKey: 'hoiva.title', unitKinds: IN_CARE });
 
+const UNIT_TASKS = ['unit_staff']; // the unit's own: a head count that does not match, a double check-in
 const ABSENCE_REASONS = ['hospital', 'home_leave', 'other']; // server/places/models.py ABSENCE_REASONS
 const covers = (start, end, day) => start <= day && (!end || end >= day);
 
@@ -298,6 +301,10 @@ class KaariHoiva extends UnitScreen {
           ${this.renderInCare()}
         </section>
       </div>
+      <section class="card" aria-labelledby="tasks-title">
+        <h2 id="tasks-title">${t('tasks.heading')}</h2>
+        <kaari-tasks .roles=${UNIT_TASKS} .unitId=${data.unit.id} view="hoiva.tasks"></kaari-tasks>
+      </section>
       <div class="columns">
         <section class="card" aria-labelledby="arriving-title">
           <h2 id="arriving-title">${t('hoiva.arrivingToday')}</h2>

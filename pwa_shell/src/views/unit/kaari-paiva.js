@@ -1,19 +1,22 @@
 // Day activity (/paiva): today's roster of the unit as large tiles with initials (no photos). One tap
-// checks a client in, the next one out; "Poissa" records an absence with its reason. Below: the open
-// follow-up tasks (a no-show asks for a call to the family) and tomorrow's list. Everything is read
-// from and written to this device's replica (schedules, attendance, clients, tasks), so the screen
-// works the same with no network; a tile touched by an unsent write says so.
+// checks a client in, the next one out; "Poissa" records an absence with its reason. Below: the unit's
+// open tasks (a no-show's call to the family, a head count that does not match, a client checked in at
+// two units: views/kaari-tasks.js) and tomorrow's list. Everything is read from and written to this
+// device's replica (schedules, attendance, clients, tasks), so the screen works the same with no
+// network; a tile touched by an unsent write says so.
 import { html } from 'lit';
 import { label, language, t } from '../../i18n.js';
 import { addScreen } from '../../screens.js';
 import { LiveQuery, currentEngine, isoWithOffset, localDate } from '../../sync/index.js';
 import { activeCodes, choiceGroup, choiceStyles } from '../../ui/choices.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
+import '../kaari-tasks.js';
 import { UnitScreen } from './unit-screen.js';
 import { unitStyles } from './unit-styles.js';
 import { DAY_ACTIVITY, byClientName, clockTime, dayAfter, fullName, initials, shortDate, staffUnits, weekdayOf } from './units.js';
 
 export const PAIVA_PATH = '/paiva';
+const UNIT_TASKS = ['unit_staff'];
 addScreen({ path: PAIVA_PATH, tag: 'kaari-paiva', roles: ['unit_staff'], titleKey: 'paiva.title', unitKinds: DAY_ACTIVITY });
 
 /** The attendance state of a record, as the server's roster names it. */
@@ -46,30 +49,12 @@ function roster(schedules, attendance, unitId, day) {
   return [...rows.values()].map((row) => ({ ...row, state: attendanceState(row.record) }));
 }
 
-/** "Soita omaiselle: …" for a known kind of task, else a generic title (with the client, if any). */
-function taskTitle(kind, name) {
-  const key = `paiva.task.${kind}`;
-  const text = t(key, { name });
-  if (text !== key) return text;
-  return name ? t('paiva.task.other', { name }) : t('paiva.task.unit', { kind });
-}
-
 class KaariPaiva extends UnitScreen {
-  static properties = {
-    ...UnitScreen.properties,
-    closing: { state: true }, // the task whose outcome is being written
-  };
-
   static styles = [sharedStyles, choiceStyles, unitStyles];
 
   constructor() {
     super();
-    this.closing = null;
-    this.data = new LiveQuery(
-      this,
-      ['unit', 'schedule', 'attendance', 'client', 'task', 'close_person', 'code_list'],
-      (engine) => this.load(engine),
-    );
+    this.data = new LiveQuery(this, ['unit', 'schedule', 'attendance', 'client', 'code_list'], (engine) => this.load(engine));
   }
 
   async load(engine) {
@@ -84,24 +69,18 @@ class KaariPaiva extends UnitScreen {
     });
     const unit = units.find((u) => u.id === this.unitId) ?? units[0] ?? null;
     if (!unit) return { units, unit: null };
-    const [schedules, attendance, tasks, reasons] = await Promise.all([
+    const [schedules, attendance, reasons] = await Promise.all([
       engine.query('schedule', (s) => s.unit_id === unit.id),
       engine.query('attendance', (a) => a.unit_id === unit.id && (a.date === today || a.date === tomorrow)),
-      engine.query('task', (task) => task.unit_id === unit.id && task.status === 'open'),
       engine.get('code_list', 'attendance.absent_reason'),
     ]);
     const todayRows = roster(schedules, attendance, unit.id, today);
     const tomorrowRows = roster(schedules, attendance, unit.id, tomorrow);
-    const ids = new Set([...todayRows, ...tomorrowRows, ...tasks.map((r) => r.data)].map((r) => r.client_id));
+    const ids = new Set([...todayRows, ...tomorrowRows].map((r) => r.client_id));
     const clients = new Map();
     for (const id of ids) {
       const client = await engine.get('client', id);
       if (client) clients.set(id, client.data);
-    }
-    const contacts = new Map(); // the primary close person of a client with an open task: who to call
-    const taskClients = new Set(tasks.map((r) => r.data.client_id));
-    for (const { data } of await engine.query('close_person', (p) => taskClients.has(p.client_id) && !p.removed_at)) {
-      if (!contacts.has(data.client_id) || data.primary_contact) contacts.set(data.client_id, data);
     }
     const order = byClientName(clients);
     return {
@@ -111,9 +90,7 @@ class KaariPaiva extends UnitScreen {
       tomorrow,
       todayRows: todayRows.sort(order),
       tomorrowRows: tomorrowRows.sort(order),
-      tasks: tasks.map((r) => ({ ...r.data, pending: r.pending })).sort((a, b) => a.date.localeCompare(b.date) || order(a, b)),
       clients,
-      contacts,
       reasons: activeCodes(new Map(reasons ? [[reasons.id, reasons.data]] : []), 'attendance.absent_reason'),
       open: (unit.data.opening_days ?? null) === null || unit.data.opening_days.includes(weekdayOf(today)),
     };
@@ -149,14 +126,6 @@ class KaariPaiva extends UnitScreen {
       { client_id: clientId, unit_id: data.unit.id, date: day, reason },
       t('paiva.absentNotice', { name }),
     );
-  }
-
-  async closeTask(event, task) {
-    event.preventDefault();
-    const outcome = event.target.outcome.value.trim();
-    if (!outcome) return;
-    this.closing = null;
-    await this.write('task.close', { task_id: task.id, outcome }, t('paiva.taskClosed'));
   }
 
   stateText(row) {
@@ -201,36 +170,6 @@ class KaariPaiva extends UnitScreen {
         (state) => html`<div><dt>${t(`paiva.count.${state}`)}</dt><dd>${count(state)}</dd></div>`,
       )}
     </dl>`;
-  }
-
-  renderTasks() {
-    const { tasks, clients, contacts } = this.data.value;
-    if (!tasks.length) return html`<p class="muted" data-testid="no-tasks">${t('paiva.noTasks')}</p>`;
-    return html`<ul class="rows" data-testid="tasks">
-      ${tasks.map((task) => {
-        const contact = contacts.get(task.client_id);
-        const name = task.client_id ? fullName(clients.get(task.client_id)) || t('paiva.unknownClient') : '';
-        return html`<li data-testid="task">
-          <p>
-            <strong>${taskTitle(task.kind, name)}</strong>
-            <span class="muted"> · ${shortDate(task.date, language())}</span>
-            ${task.pending ? html`<span class="badge">${t('common.notSent')}</span>` : ''}
-          </p>
-          ${contact
-            ? html`<p>${t('paiva.callWho', { name: contact.name, relation: contact.relation ?? '' })}
-                ${contact.phone ? html`<a href=${`tel:${contact.phone}`}>${contact.phone}</a>` : ''}</p>`
-            : ''}
-          ${this.closing === task.id
-            ? html`<form class="inline" @submit=${(e) => this.closeTask(e, task)}>
-                <label for="outcome">${t('paiva.outcome')}</label>
-                <input id="outcome" name="outcome" required maxlength="500" />
-                <button class="primary" type="submit">${t('paiva.closeTask')}</button>
-                <button class="secondary" type="button" @click=${() => (this.closing = null)}>${t('attention.cancel')}</button>
-              </form>`
-            : html`<button class="secondary" type="button" @click=${() => (this.closing = task.id)}>${t('paiva.done')}</button>`}
-        </li>`;
-      })}
-    </ul>`;
   }
 
   renderTomorrow() {
@@ -290,8 +229,8 @@ class KaariPaiva extends UnitScreen {
       </div>
       <div class="columns">
         <section class="card" aria-labelledby="tasks-title">
-          <h2 id="tasks-title">${t('paiva.tasks')}</h2>
-          ${this.renderTasks()}
+          <h2 id="tasks-title">${t('tasks.heading')}</h2>
+          <kaari-tasks .roles=${UNIT_TASKS} .unitId=${data.unit.id} view="paiva.tasks"></kaari-tasks>
         </section>
         <section class="card" aria-labelledby="tomorrow-title">
           <h2 id="tomorrow-title">${t('paiva.tomorrow', { date: shortDate(data.tomorrow, language()) })}</h2>

@@ -1,0 +1,92 @@
+"""Tasks on the screens of their roles, against the real server: a head count that does not match opens a
+task for the unit's staff (/hoiva) and two overlapping stays one for the coordinators (/kotas), each made
+to happen by real mutations and opened by the server's reconciliation job; each shows with its title and
+explanation, is marked done offline and arrives done on the server once online."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from server.reference.models import reference_id
+from tests.browser.conftest import LiveServer, engine_query, sign_in, wait_for_sync
+
+LOCAL_TODAY = "() => { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 10); }"
+MUTATE = "async ([name, args]) => { await window.kaari.engine().mutate(name, args); }"
+
+
+def task_status(server: LiveServer, task_id: str) -> list[tuple]:
+    return server.query("SELECT status, outcome FROM tasks WHERE id = ?", (uuid.UUID(task_id).hex,))
+
+
+def complete_offline(
+    context: BrowserContext, page: Page, server: LiveServer, kind: str, outcome: str
+) -> None:
+    """Mark the one task of `kind` done with no network; it reaches the server done once online."""
+    task = page.locator(f'[data-testid="task"][data-kind="{kind}"]')
+    task_id = task.get_attribute("data-task")
+    context.set_offline(True)
+    task.get_by_role("button", name="Tehty…").click()
+    page.get_by_label("Mitä tehtiin?").fill(outcome)
+    page.get_by_role("button", name="Kuittaa tehdyksi").click()
+    expect(task).to_have_count(0)
+    assert task_status(server, task_id) == [("open", None)]  # only on this device so far
+    context.set_offline(False)
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    assert task_status(server, task_id) == [("done", outcome)]
+
+
+def test_unit_and_coordinator_tasks_are_shown_and_completed_offline(
+    browser, context: BrowserContext, page: Page, live_server: LiveServer, screenshot
+) -> None:
+    # The unit's staff: a head count of 99 in Lepola, whatever its occupancy, is a drift.
+    page.goto("/")
+    sign_in(page, "hoiva")
+    expect(page).to_have_url(re.compile(r"/hoiva$"))
+    wait_for_sync(page)
+    day = page.evaluate(LOCAL_TODAY)
+    lepola = str(reference_id("unit", "oulu-stc-1"))
+    count = {"headcount_id": str(uuid.uuid4()), "unit_id": lepola, "date": day, "count": 99}
+    page.evaluate(MUTATE, ["headcount.record", count])
+    drift = page.locator('[data-testid="task"][data-kind="headcount_drift"]')
+    expect(drift).to_have_count(1, timeout=30_000)  # opened by the job the count asked for, synced down
+    expect(drift).to_contain_text("Henkilömäärä ei täsmää")
+    expect(drift.get_by_test_id("task-explanation")).to_contain_text("Kirjattu henkilömäärä 99")
+    complete_offline(context, page, live_server, "headcount_drift", "Yksi jakso oli kirjaamatta.")
+
+    # The coordinators: one client booked into two short-term units on the same day.
+    coordinator = browser.new_context(base_url=live_server.url, viewport=page.viewport_size, locale="fi-FI")
+    coordinator.set_default_timeout(15_000)
+    try:
+        office = coordinator.new_page()
+        office.goto("/")
+        sign_in(office, "kotas")
+        wait_for_sync(office)
+        office.goto("/kotas")
+        wait_for_sync(office)
+        client = engine_query(office, "stay")[0]["data"]["client_id"]  # coordinators hold stays, not clients
+        when = (date.fromisoformat(day) + timedelta(days=45)).isoformat()
+        for code in ("koillismaa-stc-1", "lakeus-stc-1"):
+            stay = {
+                "stay_id": str(uuid.uuid4()),
+                "client_id": client,
+                "unit_id": str(reference_id("unit", code)),
+                "start_date": when,
+                "end_date": when,
+            }
+            office.evaluate(MUTATE, ["stay.book", stay])
+        overlap = office.locator('[data-testid="task"][data-kind="overlapping_stays"]')
+        expect(overlap).to_have_count(1, timeout=30_000)
+        expect(overlap).to_contain_text("Päällekkäiset hoitojaksot")
+        expect(overlap.get_by_test_id("task-explanation")).to_contain_text("Lyhytaikaisyksikkö Jäkälä")
+        expect(overlap.get_by_role("link", name="Avaa paikkatilanne")).to_have_attribute(
+            "href", re.compile(f"from={when}")
+        )
+        overlap.scroll_into_view_if_needed()
+        screenshot(office, "tasks-kotas")
+        complete_offline(coordinator, office, live_server, "overlapping_stays", "Toinen jakso peruttu.")
+    finally:
+        coordinator.close()
