@@ -25,6 +25,7 @@ from tests.browser.conftest import (
 )
 
 LOGGED = "SELECT operation, basis FROM access_log WHERE record_type = ? AND client_id = ?"
+UPDATE = "async ([args, base]) => { await window.kaari.engine().mutate('client.update', args, { baseVersion: base }); }"
 UNSENT_UPDATES = """async () => (await window.kaari.engine().unsent())
   .filter((m) => m.name === 'client.update').map(({ args, base_version }) => ({ args, base_version }))"""
 
@@ -115,6 +116,19 @@ def test_counsellor_runs_a_client_through_guidance(
         lambda: live_server.query(stored_service, (client_hex, "personal_assistance")) == [(today, today)],
         timeout=30,
     )
+
+    # What the server refuses (an e-mail address the form would not send) waits in Needs attention, where
+    # the changed field is fixed and sent again.
+    current = next(c for c in engine_query(page, "client") if c["id"] == first["id"])
+    update = {"client_id": first["id"], "changes": {"email": "ei osoite"}}
+    page.evaluate(UPDATE, [update, current["data"]["revision"]])
+    page.get_by_test_id("attention-link").click()
+    item = page.get_by_test_id("attention-item").filter(has_text="Asiakastietojen muutos")
+    item.get_by_role("button", name="Korjaa ja lähetä uudelleen").click(timeout=30_000)
+    item.get_by_label("Sähköposti").fill("veikko@example.fi")
+    item.get_by_role("button", name="Lähetä uudelleen").click()
+    stored_email = "SELECT email FROM clients WHERE id = ?"
+    eventually(lambda: live_server.query(stored_email, (client_hex,)) == [("veikko@example.fi",)], timeout=30)
 
     # A contact about the client asks for an assessment (recorded as the contact form would): the process
     # is opened from it, started, and refused a decision without a locked full RAI.

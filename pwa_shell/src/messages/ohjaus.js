@@ -308,6 +308,8 @@ export default {
     'mutation.client.remove_close_person': 'Läheisen poisto',
     'mutation.client.add_service': 'Palvelusuhteen lisäys',
     'mutation.client.end_service': 'Palvelusuhteen päättyminen',
+    'field.languages': 'Kielet',
+    'field.service_language': 'Asiointikieli',
   },
   sv: {
     'basis.area': 'handledning, område {area}',
@@ -616,6 +618,8 @@ export default {
     'mutation.client.remove_close_person': 'Borttagning av närstående',
     'mutation.client.add_service': 'Tillägg av tjänsterelation',
     'mutation.client.end_service': 'Avslutad tjänsterelation',
+    'field.languages': 'Språk',
+    'field.service_language': 'Ärendespråk',
   },
   en: {
     'basis.area': 'guidance, area {area}',
@@ -924,5 +928,7 @@ export default {
     'mutation.client.remove_close_person': 'Close person removed',
     'mutation.client.add_service': 'Service relationship added',
     'mutation.client.end_service': 'Service relationship ended',
+    'field.languages': 'Languages',
+    'field.service_language': 'Service language',
   },
 };

@@ -222,9 +222,13 @@ export class SyncEngine extends EventTarget {
     this.changed(new Set(['outcome']));
   }
 
-  /** Fix and resend: queue the rejected mutation again with corrected `args`, then drop the rejection. */
+  /**
+   * Fix and resend: queue the rejected mutation again with corrected `args`, then drop the rejection. It
+   * keeps the base version it was sent with: the fix is still based on the record the user saw, so a
+   * `manual` field someone changed meanwhile becomes a conflict, as it would have the first time.
+   */
   async resend(outcome, args) {
-    const mutation = await this.mutate(outcome.name, args);
+    const mutation = await this.mutate(outcome.name, args, { version: outcome.version ?? 1, baseVersion: outcome.base_version ?? null });
     await this.dismiss(outcome.id);
     return mutation;
   }

@@ -254,7 +254,9 @@ async function hold(tx, result, entry) {
     details: result.details ?? null,
     conflict_id: result.conflict_id ?? null,
     name: entry?.name ?? null,
+    version: entry?.version ?? 1,
     args: entry?.args ?? null,
+    base_version: entry?.base_version ?? null, // a resend keeps it (engine.resend)
     held_at: Date.now(),
   });
 }

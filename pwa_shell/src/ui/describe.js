@@ -47,7 +47,10 @@ export function fieldLabel(field) {
 
 /** [[label, value], …] of a mutation's arguments, ids and codes named. */
 export function describeArgs(mutation, args, lookups) {
+  // A change mutation's `changes` object: each changed field on its own line.
+  const nested = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
   return Object.entries(args)
+    .flatMap(([field, value]) => (nested(value) ? Object.entries(value) : [[field, value]]))
     .filter(([field]) => !field.endsWith('_id') || ['client_id', 'unit_id', 'area_id', 'municipality_id', 'service_point_id'].includes(field))
     .map(([field, value]) => [fieldLabel(field), lookups.name(field, value, mutation)]);
 }

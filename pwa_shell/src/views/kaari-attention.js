@@ -124,12 +124,15 @@ class KaariAttention extends LitElement {
     event.preventDefault();
     const form = new FormData(event.target);
     const args = structuredClone(outcome.args);
-    for (const [name, value] of form) {
-      const original = outcome.args[name];
-      if (Array.isArray(original)) args[name] = String(value).split(',').map((v) => v.trim()).filter(Boolean);
-      else if (typeof original === 'number') args[name] = Number(value);
-      else if (original === null && value === '') args[name] = null;
-      else args[name] = String(value);
+    for (const [path, value] of form) {
+      // `changes.email`: a field of the object a change mutation carries its fields in.
+      const [owner, name] = path.includes('.') ? path.split('.', 2) : [null, path];
+      const target = owner ? args[owner] : args;
+      const original = target[name];
+      if (Array.isArray(original)) target[name] = String(value).split(',').map((v) => v.trim()).filter(Boolean);
+      else if (typeof original === 'number') target[name] = Number(value);
+      else if (original === null && value === '') target[name] = null;
+      else target[name] = String(value);
     }
     this.act(async () => {
       await this.engine.resend(outcome, args);
@@ -145,11 +148,15 @@ class KaariAttention extends LitElement {
   }
 
   renderEditor(outcome) {
-    const editable = Object.entries(outcome.args ?? {}).filter(([, v]) => v === null || typeof v !== 'object' || Array.isArray(v));
+    const plain = (v) => v === null || typeof v !== 'object' || Array.isArray(v);
+    // A change mutation (`client.update`, `event.update`…) carries its fields in one object: edit those.
+    const editable = Object.entries(outcome.args ?? {}).flatMap(([name, value]) =>
+      plain(value) ? [[name, value]] : Object.entries(value).filter(([, v]) => plain(v)).map(([field, v]) => [`${name}.${field}`, v]),
+    );
     return html`<form @submit=${(e) => this.resend(e, outcome)} data-testid="fix-form">
       ${editable.map(
         ([name, value]) => html`<div class="field">
-          <label for="fix-${outcome.id}-${name}">${fieldLabel(name)}</label>
+          <label for="fix-${outcome.id}-${name}">${fieldLabel(name.split('.').pop())}</label>
           <input id="fix-${outcome.id}-${name}" name=${name} .value=${Array.isArray(value) ? value.join(', ') : (value ?? '')} />
         </div>`,
       )}
