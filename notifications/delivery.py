@@ -270,7 +270,9 @@ async def _record(session: AsyncSession, results: list[tuple[Claimed, Outcome]],
             update(PushSubscription).where(PushSubscription.id.in_(alive)).values(last_success_at=now)
         )
     if gone:
-        # The browser dropped these subscriptions (404/410): delete them. Deliveries keep their history.
+        # The browser dropped these subscriptions (404/410): delete them, and what else waited for them.
+        # Deliveries keep their history.
+        await cancel_due(session, gone, "the push service dropped the subscription (404/410)")
         await session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
         metrics.PRUNED.inc(len(gone))
     await session.commit()
@@ -283,6 +285,33 @@ async def _record(session: AsyncSession, results: list[tuple[Claimed, Outcome]],
 
 def _host(endpoint: str) -> str:
     return (urlsplit(endpoint).hostname or "").lower()
+
+
+async def cancel_due(session: AsyncSession, subscription_ids: set[uuid.UUID], reason: str) -> int:
+    """The deliveries still to be sent to these subscriptions (about to be deleted, or given to another
+    user): `cancelled`, in the caller's transaction. A deleted subscription's deliveries would otherwise
+    wait forever (nothing sends to no subscription), and a moved one's would reach the wrong user."""
+    if not subscription_ids:
+        return 0
+    result = await session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.subscription_id.in_(subscription_ids), PushDelivery.status.in_(DUE_STATUSES))
+        .values(status="cancelled", reason=reason[:200], claim=None)
+    )
+    return result.rowcount or 0
+
+
+async def cancel_orphans(session: AsyncSession) -> int:
+    """Deliveries left due without a subscription (it went with its user, or without `cancel_due`):
+    `cancelled`, so none stays pending for ever. The sweep's."""
+    await begin_write(session)
+    result = await session.execute(
+        update(PushDelivery)
+        .where(PushDelivery.subscription_id.is_(None), PushDelivery.status.in_(DUE_STATUSES))
+        .values(status="cancelled", reason="the subscription was deleted before it was sent", claim=None)
+    )
+    await session.commit()
+    return result.rowcount or 0
 
 
 async def expire_stale(session: AsyncSession, now: datetime) -> int:

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import bursts, inbox, rules, runtime
-from notifications.delivery import Report, deliver, expire_stale
+from notifications import bursts, catch_up, inbox, rules, runtime
+from notifications.delivery import Report, cancel_orphans, deliver, expire_stale
 from notifications.inbox import Draft
 from notifications.triggers import RecordArgs, UnitArgs
 from server.db import begin_write
@@ -138,7 +138,20 @@ async def deliver_due(session: AsyncSession, now: datetime) -> tuple[dict[str, A
 
 @job("notifications.sweep", cron=Cron(at_startup=True), retry=SOON)
 async def sweep(session: AsyncSession, now: datetime) -> tuple[dict[str, Any], ChangeSet]:
-    """Every minute: pushes held for quiet hours whose time has come, and what a crashed run left."""
+    """Every minute: pushes held for quiet hours whose time has come, and what a crashed run left or a
+    deleted subscription orphaned."""
     changes = ChangeSet()
     stale = await expire_stale(session, now)
-    return {"stale": stale, **_counts(await send(session, None, now, changes))}, changes
+    cancelled = await cancel_orphans(session)
+    report = await send(session, None, now, changes)
+    return {"stale": stale, "cancelled": cancelled, **_counts(report)}, changes
+
+
+@job("notifications.catch_up", cron=Cron(minute=7, at_startup=True), retry=SOON)
+async def catch_up_warnings(session: AsyncSession, now: datetime) -> tuple[dict[str, Any], ChangeSet]:
+    """At every start and hourly: the expiry and deadline warnings no trigger asked for
+    (`notifications.catch_up`), such as those of offers and assessments older than notifications."""
+    await begin_write(session)
+    asked = await catch_up.scan(session, now)
+    await session.commit()
+    return asked, ChangeSet()

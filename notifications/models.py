@@ -15,7 +15,8 @@
 - `PushDelivery` — one revision of a notification to one subscription. (notification, revision,
   subscription) is unique: the delivery key that keeps a re-run job from sending anything twice. Its status
   moves `held` (quiet hours) / `pending` → `sending` (claimed by one run) → `accepted` (the push service took
-  it), or `retry` (429/5xx/network, with `not_before`), `gone` (404/410: subscription deleted), `failed`.
+  it), or `retry` (429/5xx/network, with `not_before`), `gone` (404/410: subscription deleted), `failed`;
+  `cancelled` if its subscription is deleted (or passes to another user) before it is sent.
 - `PushAttempt` — every HTTP attempt of a delivery: when, how long, the status code, the outcome and why.
 """
 
@@ -41,7 +42,7 @@ KINDS = (
     "push_rejected",
     "device_stale",
 )
-DELIVERY_STATUSES = ("held", "pending", "sending", "retry", "accepted", "gone", "failed")
+DELIVERY_STATUSES = ("held", "pending", "sending", "retry", "accepted", "gone", "failed", "cancelled")
 
 NOTIFICATION_FIELDS = (
     "id",

@@ -262,6 +262,16 @@ def _draft(user: User, kind: str, key: str, text: tuple[str, str], **rest: Any) 
 # --- one person's reminders ---------------------------------------------------------------------------------
 
 
+def offer_key(offer_id: uuid.UUID) -> str:
+    """The offer's warning's notification key: one per offer."""
+    return f"offer_expiring:{offer_id}"
+
+
+def deadline_key(assessment_id: uuid.UUID, deadline: date) -> str:
+    """The assessment's warning's notification key: one per assessment and deadline."""
+    return f"deadline:{assessment_id}:{deadline.isoformat()}"
+
+
 def offer_warning_at(expires_at: datetime, now: datetime) -> datetime:
     """When to warn the offer's coordinator: 6 hours before it expires (at once if that has passed)."""
     return max(expires_at - OFFER_WARNING, now)
@@ -284,7 +294,7 @@ async def offer_expiring(session: AsyncSession, offer_id: uuid.UUID, now: dateti
         _draft(
             user,
             "offer_expiring",
-            f"offer_expiring:{offer.id}",
+            offer_key(offer.id),
             (title, body),
             url=f"/queue?offer_id={offer.id}",
             tag=f"offer:{offer.id}",
@@ -331,7 +341,7 @@ async def deadline_at_risk(session: AsyncSession, assessment_id: uuid.UUID) -> l
         _draft(
             user,
             "deadline_at_risk",
-            f"deadline:{row.id}:{row.deadline.isoformat()}",
+            deadline_key(row.id, row.deadline),
             (title, body),
             url=f"/assessments/{row.id}",
             tag=f"deadline:{row.id}",

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.delivery import cancel_due
 from notifications.endpoints import EndpointRefused, check_endpoint
 from notifications.models import Notification, NotificationSettings, PushSubscription
 from notifications.rules import EVENTS_BY_ROLE
@@ -128,6 +129,9 @@ async def subscribe(
     if row is None:
         row = PushSubscription(id=uuid.uuid4(), endpoint=endpoint, created_at=now)
         session.add(row)
+    elif row.user_id != user_id:
+        # What still waited to go to the previous user's subscription must not reach this one.
+        await cancel_due(session, {row.id}, "the subscription passed to another user")
     # The browser that holds this endpoint is now signed in as the caller: the subscription is theirs.
     row.user_id, row.device_id = user_id, principal.device_id
     row.p256dh, row.auth = keys.p256dh, keys.auth
@@ -149,7 +153,9 @@ async def _evict_oldest(session: AsyncSession, user_id: uuid.UUID) -> None:
             .order_by(PushSubscription.updated_at.desc(), PushSubscription.id)
         )
     ).scalars()
-    for old in list(rows)[MAX_SUBSCRIPTIONS_PER_USER:]:
+    evicted = list(rows)[MAX_SUBSCRIPTIONS_PER_USER:]
+    await cancel_due(session, {old.id for old in evicted}, "the subscription was replaced by a newer one")
+    for old in evicted:
         await session.delete(old)
 
 
@@ -169,6 +175,7 @@ async def unsubscribe(session: AsyncSession, principal: Principal, subscription_
     row = await session.get(PushSubscription, subscription_id)
     if row is None or row.user_id != user_id:
         raise NotFound("No such subscription of yours.", details={"id": str(subscription_id)})
+    await cancel_due(session, {row.id}, "the subscription was deleted")
     await session.delete(row)
 
 

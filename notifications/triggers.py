@@ -68,23 +68,41 @@ async def application_received(session: AsyncSession, application_id: uuid.UUID)
     )
 
 
+def offer_job_key(offer_id: uuid.UUID) -> str:
+    return f"offer:{offer_id}"
+
+
+def assessment_job_key(assessment_id: uuid.UUID) -> str:
+    return f"assessment:{assessment_id}"
+
+
 async def offer_made(session: AsyncSession, offer_id: uuid.UUID, expires_at: datetime, now: datetime) -> None:
-    await outbox.add(
-        session,
-        "notifications.offer_expiring",
-        f"offer:{offer_id}",
-        RecordArgs(offer_id),
-        run_at=rules.offer_warning_at(expires_at, now),
-    )
+    await ask_offer_warning(session, offer_id, rules.offer_warning_at(expires_at, now))
 
 
 async def assessment_opened(
     session: AsyncSession, assessment_id: uuid.UUID, deadline: date | None, now: datetime
 ) -> None:
+    """`now`: when it was opened (the warning comes no earlier than two hours after)."""
     if deadline is not None:
         warning_at = rules.deadline_warning_at(deadline, now)
-        args = RecordArgs(assessment_id)
-        key = f"assessment:{assessment_id}"
-        await outbox.add(session, "notifications.deadline_at_risk", key, args, run_at=warning_at)
+        await ask_deadline_warning(session, assessment_id, warning_at)
         # And the counsellor's task at the same time (`server.assessments.jobs`, the deadline watcher).
+        args, key = RecordArgs(assessment_id), assessment_job_key(assessment_id)
         await outbox.add(session, "assessments.deadline_task", key, args, run_at=warning_at)
+
+
+async def ask_offer_warning(session: AsyncSession, offer_id: uuid.UUID, run_at: datetime) -> None:
+    await outbox.add(
+        session, "notifications.offer_expiring", offer_job_key(offer_id), RecordArgs(offer_id), run_at=run_at
+    )
+
+
+async def ask_deadline_warning(session: AsyncSession, assessment_id: uuid.UUID, run_at: datetime) -> None:
+    await outbox.add(
+        session,
+        "notifications.deadline_at_risk",
+        assessment_job_key(assessment_id),
+        RecordArgs(assessment_id),
+        run_at=run_at,
+    )

@@ -29,6 +29,7 @@ DOMAIN_JOBS = [
     "day_activity.headcount_scan",
     "places.anomaly_scan",
     "assessments.deadline_watch",
+    "notifications.catch_up",
 ]
 # Run twice on data of their own elsewhere: on the demo county they cost more than they prove here.
 COVERED_ELSEWHERE = ["statistics.snapshot_months"]  # tests/statistics/test_snapshots.py

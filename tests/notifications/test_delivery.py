@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import msgspec
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from notifications import metrics, runtime
-from notifications.delivery import MAX_ATTEMPTS, deliver, expire_stale
+from notifications.delivery import MAX_ATTEMPTS, cancel_orphans, deliver, expire_stale
 from notifications.inbox import Audience, Draft, store
 from notifications.jobs import send
 from notifications.models import Notification, PushAttempt, PushDelivery, PushSubscription
@@ -273,3 +273,28 @@ async def test_two_runs_at_once_send_each_push_once(kotas, fake_push, sessions):
     first, second = await asyncio.gather(run(), run())
     assert first.accepted + second.accepted == 5
     assert all(len(fake_push.requests(s.path)) == 1 for s in subs)
+
+
+async def test_deliveries_of_a_deleted_or_moved_subscription_are_cancelled_not_left_due(
+    kotas, signed_in, fake_push, sessions
+):
+    deleted, moved, orphaned = (fake_push.subscription(name) for name in ("deleted", "moved", "orphaned"))
+    ids = [(await kotas.subscribe(sub.json()))["id"] for sub in (deleted, moved, orphaned)]
+    await notify(sessions, kotas.id)  # three deliveries due, none sent yet
+    assert (await kotas.delete(f"/api/notifications/subscriptions/{ids[0]}")).status_code == 204
+    # The browser of `moved` now signed in as someone else: kotas's push must not reach them.
+    await (await signed_in("admin")).subscribe(moved.json())
+    async with sessions() as session:  # as a deleted user's subscriptions go (ON DELETE CASCADE)
+        await session.execute(delete(PushSubscription).where(PushSubscription.id == uuid.UUID(ids[2])))
+        await session.commit()
+    async with sessions() as session:
+        assert await cancel_orphans(session) == 1  # the sweep's
+        assert await cancel_orphans(session) == 0
+    assert (await run_send(sessions)).sent == 0
+    rows, attempts, _ = await deliveries(sessions)
+    assert sorted((r.status, r.reason) for r in rows) == [
+        ("cancelled", "the subscription passed to another user"),
+        ("cancelled", "the subscription was deleted"),
+        ("cancelled", "the subscription was deleted before it was sent"),
+    ]
+    assert attempts == [] and fake_push.received == []

@@ -8,14 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from notifications.models import Notification, NotificationBurst, PushDelivery
 from server.access_log.models import AccessLogEntry
 from server.clients.models import Client
 from server.clock import FINLAND
-from server.db import utcnow
-from server.jobs import registry
+from server.db import begin_write, utcnow
+from server.jobs import outbox, registry
 from server.jobs.models import OutboxRow
 from tests.notifications.test_delivery import deliveries
 from tests.places.helpers import STC, STC_CLIENTS, day, other_client, replica
@@ -279,6 +279,59 @@ async def test_application_offer_expiry_and_deadline_reach_their_person(client, 
     [deadline] = pushes(fake_push, to_ohjaaja)
     assert deadline["kind"] == "deadline_at_risk" and deadline["title"].startswith("PTA:n määräaika ")
     assert all(p["kind"] != "deadline_at_risk" for p in pushes(fake_push, to_kotas))
+
+
+async def test_offers_and_assessments_older_than_notifications_are_warned_once(
+    client, signed_in, fake_push, drain, sessions
+):
+    kotas, ohjaaja = await signed_in("kotas"), await signed_in("ohjaaja")
+    to_kotas, to_ohjaaja = fake_push.subscription("kotas"), fake_push.subscription("ohjaaja")
+    await kotas.subscribe(to_kotas.json())
+    await ohjaaja.subscribe(to_ohjaaja.json())
+    counsellor, coordinator = await replica(client, "ohjaaja"), await replica(client, "kotas")
+    assessment_id, offer_id = str(uuid.uuid4()), str(uuid.uuid4())
+    await counsellor.mutate(
+        "assessment.open",
+        {"assessment_id": assessment_id, "client_id": other_client(7), "contacted_at": utcnow().isoformat(),
+         "urgent": True, "area_id": str(OULU)},
+    )  # fmt: skip
+    _, entry = await refer(coordinator, other_client(8))
+    await coordinator.sync()
+    expires = (utcnow() + timedelta(hours=2)).isoformat()
+    await offer(coordinator, entry, 40, 42, offer_id=offer_id, expires_at=expires)
+    await counsellor.sync()
+    await coordinator.sync()
+    warnings = ("notifications.offer_expiring", "notifications.deadline_at_risk")
+    async with sessions() as session:  # as if made before notifications existed: no warning asked for
+        await session.execute(delete(OutboxRow).where(OutboxRow.job.in_(warnings)))
+        await session.commit()
+
+    async def catch_up(ahead: timedelta = timedelta(0)) -> None:
+        async with sessions() as session:
+            await begin_write(session)
+            await outbox.add(session, "notifications.catch_up", str(uuid.uuid4()))
+            await session.commit()
+        await drain(ahead)
+
+    def warned(sub, kind: str, key: str, value: str) -> int:
+        return sum(1 for p in pushes(fake_push, sub) if p["kind"] == kind and p["ids"][key] == value)
+
+    await catch_up()
+    assert warned(to_kotas, "offer_expiring", "offer_id", offer_id) == 1, "it expires within 6 h: at once"
+    assert warned(to_ohjaaja, "deadline_at_risk", "assessment_id", assessment_id) == 0, "not due yet"
+    await catch_up()
+    later = timedelta(hours=2, minutes=1)
+    await drain(later)
+    assert warned(to_ohjaaja, "deadline_at_risk", "assessment_id", assessment_id) == 1
+    await catch_up(later)
+    assert warned(to_kotas, "offer_expiring", "offer_id", offer_id) == 1
+    assert warned(to_ohjaaja, "deadline_at_risk", "assessment_id", assessment_id) == 1
+    async with sessions() as session:
+        asked = await session.execute(
+            select(OutboxRow.key, func.count()).where(OutboxRow.job.in_(warnings)).group_by(OutboxRow.key)
+        )
+        asked = dict(asked.all())
+    assert asked[f"offer:{offer_id}"] == 1 and asked[f"assessment:{assessment_id}"] == 1, "asked for once"
 
 
 async def test_inbox_is_own_and_read_by_mutation(client, signed_in, drain):
