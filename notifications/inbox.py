@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.endpoints import origin_of
@@ -108,6 +109,7 @@ async def store(
     if not drafts:
         return []
     ids = [notification_id(d.user_id, d.key) for d in drafts]
+    await _take_turns(session, ids)
     existing = {
         n.id: n
         for n in (
@@ -146,6 +148,21 @@ async def store(
     await _log_named_clients(session, [d for _, d in changed], now)
     await _add_deliveries(session, changed, now)
     return [row for row, _ in changed]
+
+
+_LOCK_IDS = text(
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest(:keys) AS k ORDER BY k) AS keys"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)))
+
+
+async def _take_turns(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """On PostgreSQL, runs storing the same notification at once (a job asked for twice, by its trigger
+    and by a scan, and run by two workers) take turns, until the commit: the second then reads the first's
+    row and finds nothing new, instead of inserting it again. SQLite's write lock already serialises them."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    keys = sorted({int.from_bytes(i.bytes[:8], "big", signed=True) for i in ids})
+    await session.execute(_LOCK_IDS, {"keys": keys})
 
 
 def _content(draft: Draft) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
-from server.db import begin_write, utcnow
+from server.db import begin_write, dialect_insert, utcnow
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,17 @@ async def record_each(
         return []
     if not session.in_transaction():
         await begin_write(session)
-    head = (
-        await session.execute(select(AccessLogHead).where(AccessLogHead.id == 1).with_for_update())
-    ).scalar_one_or_none()
+    head = await _locked_head(session)
     if head is None:
-        head = AccessLogHead(id=1, last_id=0, last_hash=GENESIS_HASH)
-        session.add(head)
+        # The first writer ever makes the head. Writers at once on PostgreSQL (job workers at start) must
+        # not both make it: the second's insert waits for the first's commit and does nothing.
+        await session.execute(
+            dialect_insert(session, AccessLogHead.__table__)
+            .values(id=1, last_id=0, last_hash=GENESIS_HASH)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        head = await _locked_head(session)
+        assert head is not None
     at = at or utcnow()
     entries = []
     for actor, access in accesses:
@@ -101,6 +106,11 @@ async def record_each(
     session.add_all(entries)
     await session.flush()
     return entries
+
+
+async def _locked_head(session: AsyncSession) -> AccessLogHead | None:
+    query = select(AccessLogHead).where(AccessLogHead.id == 1).with_for_update()
+    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
 class ChainReport(msgspec.Struct):

@@ -197,7 +197,8 @@ async def test_kaari_worker_beside_kaari_serve_with_postgresql_and_redis(demo, d
 
                     report = await wait_for(at_start_jobs_done, "the worker's jobs in the admin view")
                     assert report["mode"] == "redis" and "j_complete=" in report["worker"]
-                    assert report["failed"] == [] and report["outbox"]["due"] == 0
+                    failed = [(f["job"], f["error"]) for f in report["failed"]]
+                    assert failed == [] and report["outbox"]["due"] == 0
                     stop(worker)  # SIGTERM: a clean stop
                     assert worker.returncode == 0, worker_log.read_text()[-2000:]
         check = await asyncio.to_thread(_arq_check, env)
