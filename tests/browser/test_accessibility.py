@@ -90,6 +90,30 @@ def report(found: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
+def offer_form(page: Page, found: dict[str, list[dict]]) -> None:
+    """The coordinator's offer of a place, opened from the queue."""
+    page.evaluate(GO, "/kotas?tab=queue")
+    row = page.get_by_test_id("queue-row").filter(has=page.get_by_test_id("offer-button")).first
+    row.get_by_test_id("offer-button").click()
+    expect(page.get_by_test_id("offer-form")).to_be_visible()
+    audit(page, "kotas /kotas [offer]", found)
+
+
+def client_record(page: Page, found: dict[str, list[dict]]) -> None:
+    """A client's record with its 360 timeline and the form for the person's details, opened."""
+    page.evaluate(GO, "/ohjaus")
+    page.get_by_label("Asiakkaan nimi").fill("a")
+    page.get_by_test_id("client-results").get_by_role("button").first.click()
+    record = page.get_by_test_id("client-record")
+    expect(page.get_by_test_id("timeline-basis")).to_be_visible()
+    record.get_by_test_id("edit-details").get_by_text("Muokkaa henkilötietoja").click()
+    audit(page, "ohjaaja /ohjaus [client record]", found)
+
+
+# Views that open on a user's action, checked after the user's screens.
+OPENED = {"kotas": offer_form, "ohjaaja": client_record}
+
+
 @contextmanager
 def fresh_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A page in a new browser profile at tablet size (no service worker, IndexedDB or sign-in yet)."""
@@ -124,6 +148,8 @@ def test_every_screen_meets_wcag_21_aa(browser: Browser, live_server: LiveServer
                 page.evaluate(GO, path)
                 expect(page).to_have_url(re.compile(re.escape(path) + r"(\?.*)?$"))
                 audit_tabs(page, f"{user} {path}", found)
+            if user in OPENED:
+                OPENED[user](page, found)
     shared_tablet(browser, live_server, found)
     assert not found, "WCAG 2.1 AA violations (axe-core):\n" + report(found)
 
@@ -141,6 +167,11 @@ def shared_tablet(browser: Browser, live_server: LiveServer, found: dict[str, li
         wait_for_sync(page)
         expect(page.get_by_test_id("tile").first).to_be_visible()
         audit(page, "paiva /paiva", found)
+        page.get_by_test_id("tile").get_by_role("button", name=re.compile("Merkitse poissaolo")).first.click()
+        expect(page.locator("#absence-dialog")).to_be_visible()
+        audit(page, "paiva /paiva [absence dialog]", found)
+        page.keyboard.press("Escape")
+        expect(page.locator("#absence-dialog")).to_be_hidden()
         # Swedish and English texts have their own lengths and names (a visible label in the name).
         for language, code in [("Svenska", "sv"), ("English", "en"), ("Suomi", "fi")]:
             page.get_by_role("button", name=language, exact=True).click()

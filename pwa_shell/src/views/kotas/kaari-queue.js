@@ -49,7 +49,7 @@ class KaariQueue extends LitElement {
     sharedStyles,
     officeStyles,
     css`
-      h3 {
+      h2 {
         margin: 1.5rem 0 0.5rem;
         font-size: 1.15rem;
       }
@@ -250,7 +250,7 @@ class KaariQueue extends LitElement {
     const set = (name) => (e) => (this.draft = { ...this.draft, [name]: e.target.value });
     return html`<form class="panel" @submit=${(e) => this.submitOffer(e, entry)} novalidate data-testid="offer-form"
       aria-labelledby="offer-title-${entry.id}">
-      <h4 id="offer-title-${entry.id}">${t('offer.title')}</h4>
+      <h3 id="offer-title-${entry.id}">${t('offer.title')}</h3>
       <div role="alert">${this.errors.length ? html`<div class="notice error">${this.errors.map((e) => html`<p>${e}</p>`)}</div>` : ''}</div>
       <div class="offer-form">
         <div class="field">
@@ -389,11 +389,13 @@ class KaariQueue extends LitElement {
       ${this.peopleError && this.online ? html`<p class="muted">${t('queue.peopleFailed')}</p>` : ''}
       ${queues.length
         ? queues.map(
-            (q) => html`<section aria-labelledby="q-${q.kind}-${q.areaId}" data-testid="queue">
-              <h3 id="q-${q.kind}-${q.areaId}">
+            // The heading names the scrolling table's region; the section stays unnamed, so it is not a
+            // second landmark of the same name (axe landmark-unique).
+            (q) => html`<section data-testid="queue">
+              <h2 id="q-${q.kind}-${q.areaId}">
                 ${kindName(data.codeLists, q.kind)} – ${label(data.areas.get(q.areaId)?.labels)}
                 <span class="muted">(${t('queue.count', { count: q.entries.length })})</span>
-              </h3>
+              </h2>
               <div class="scroll" tabindex="0" role="region" aria-labelledby="q-${q.kind}-${q.areaId}">
                 <table class="data">
                   <thead>
