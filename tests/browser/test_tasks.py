@@ -1,18 +1,20 @@
 """Tasks on the screens of their roles, against the real server: a head count that does not match opens a
 task for the unit's staff (/hoiva) and two overlapping stays one for the coordinators (/kotas), each made
 to happen by real mutations and opened by the server's reconciliation job; each shows with its title and
-explanation, is marked done offline and arrives done on the server once online."""
+explanation (and passes axe's WCAG 2.1 AA checks), is marked done offline and arrives done on the server
+once online. A counsellor's urgent assessment at risk shows on /ohjaaja with a link to the assessment."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
 from server.reference.models import reference_id
 from tests.browser.conftest import LiveServer, engine_query, sign_in, wait_for_sync
+from tests.browser.test_accessibility import audit, report
 
 LOCAL_TODAY = "() => { const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset()); return d.toISOString().slice(0, 10); }"
 MUTATE = "async ([name, args]) => { await window.kaari.engine().mutate(name, args); }"
@@ -55,6 +57,9 @@ def test_unit_and_coordinator_tasks_are_shown_and_completed_offline(
     expect(drift).to_have_count(1, timeout=30_000)  # opened by the job the count asked for, synced down
     expect(drift).to_contain_text("Henkilömäärä ei täsmää")
     expect(drift.get_by_test_id("task-explanation")).to_contain_text("Kirjattu henkilömäärä 99")
+    found: dict[str, list[dict]] = {}
+    audit(page, "hoiva with a task", found)  # the accessibility test sees the screens without tasks
+    assert not found, report(found)
     complete_offline(context, page, live_server, "headcount_drift", "Yksi jakso oli kirjaamatta.")
 
     # The coordinators: one client booked into two short-term units on the same day.
@@ -90,3 +95,28 @@ def test_unit_and_coordinator_tasks_are_shown_and_completed_offline(
         complete_offline(coordinator, office, live_server, "overlapping_stays", "Toinen jakso peruttu.")
     finally:
         coordinator.close()
+
+
+def test_counsellor_sees_an_urgent_assessment_at_risk_with_a_link_to_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto("/")
+    sign_in(page, "ohjaaja")
+    wait_for_sync(page)
+    page.goto("/ohjaaja")
+    wait_for_sync(page)
+    client = engine_query(page, "client")[0]["id"]
+    assessment = str(uuid.uuid4())
+    contacted = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    args = {"assessment_id": assessment, "client_id": client, "contacted_at": contacted, "urgent": True}
+    page.evaluate(MUTATE, ["assessment.open", args])  # urgent: it must start today
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    live_server.cli("jobs", "run", "assessments.deadline_watch")  # the morning watcher, now
+    task = page.locator('[data-testid="task"][data-kind="assessment_deadline"]').filter(
+        has=page.locator(f'a[href*="{assessment}"]')
+    )
+    expect(task).to_have_count(1, timeout=30_000)
+    expect(task).to_contain_text("Arvioinnin määräaika")
+    expect(task.get_by_test_id("task-explanation")).to_contain_text("aloitettava viimeistään")
+    task.get_by_role("link", name="Avaa arviointi").click()
+    expect(page).to_have_url(re.compile(f"/ohjaus\\?tab=assessments&assessment_id={assessment}"))
