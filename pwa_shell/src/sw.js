@@ -8,8 +8,12 @@
 // - Background Sync ('kaari-outbox', registered after each local write): with a page open the page's
 //   engine syncs; with none, the worker pushes the outboxes itself (sync/flush.js), under the same
 //   Web Lock as the page, so an outbox is never pushed twice at once.
+// - Web Push (payload: docs/notifications.md): shows the notification, and wakes the sync engine (the push
+//   is a hint; the data comes by pull): the open pages pull now; with none open, the next start pulls
+//   first (sync/wake.js). A click opens or focuses the app at the notification's url.
 /* global __KAARI_BUILD__, __KAARI_PRECACHE__ */
 import { flushAllOutboxes } from './sync/flush.js';
+import { PUSH_MESSAGE, rememberPush } from './sync/wake.js';
 
 const BUILD = __KAARI_BUILD__;
 const PRECACHE = __KAARI_PRECACHE__;
@@ -46,14 +50,18 @@ self.addEventListener('message', (event) => {
 /** What Background Sync does with no page open (also reachable from the browser tests and DevTools). */
 self.kaariFlushOutboxes = () => flushAllOutboxes(BUILD);
 
+/** Windows showing the app (not a server route such as /healthz opened in a tab). */
+async function appPages() {
+  return (await self.clients.matchAll({ type: 'window' })).filter(
+    (client) => !PASSTHROUGH.some((prefix) => new URL(client.url).pathname.startsWith(prefix)),
+  );
+}
+
 self.addEventListener('sync', (event) => {
   if (event.tag !== 'kaari-outbox') return;
   event.waitUntil(
     (async () => {
-      // Windows showing the app (not a server route such as /healthz opened in a tab).
-      const pages = (await self.clients.matchAll({ type: 'window' })).filter(
-        (client) => !PASSTHROUGH.some((prefix) => new URL(client.url).pathname.startsWith(prefix)),
-      );
+      const pages = await appPages();
       if (pages.length) {
         for (const page of pages) page.postMessage({ type: 'kaari-sync' });
         return;
@@ -63,6 +71,59 @@ self.addEventListener('sync', (event) => {
     })(),
   );
 });
+
+self.addEventListener('push', (event) => {
+  let payload = {};
+  try {
+    payload = event.data?.json() ?? {};
+  } catch {
+    // Not our JSON (a push service's test message): still shown, still a reason to sync.
+  }
+  event.waitUntil(Promise.all([showPush(payload), wakeSync(payload)]));
+});
+
+async function showPush(payload) {
+  const options = {
+    body: typeof payload.body === 'string' ? payload.body : '',
+    // What the click needs: the app's path and the notification's id. Never shown.
+    data: { id: payload.id ?? null, kind: payload.kind ?? null, url: payload.url ?? '/' },
+    icon: '/icons/icon-192.png',
+  };
+  if (payload.tag) {
+    options.tag = payload.tag; // a newer one of the same subject replaces the older on screen
+    options.renotify = Boolean(payload.renotify);
+  }
+  try {
+    await self.registration.showNotification(payload.title || 'Kaari', options);
+  } catch (error) {
+    // No permission to show (revoked since subscribing): the sync below still runs.
+    console.warn('Kaari: notification not shown', error);
+  }
+}
+
+async function wakeSync(payload) {
+  const pages = await appPages();
+  if (pages.length) {
+    for (const page of pages) page.postMessage({ type: PUSH_MESSAGE, id: payload.id ?? null, kind: payload.kind ?? null });
+    return;
+  }
+  await rememberPush(payload);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  event.waitUntil(openApp(event.notification.data?.url));
+});
+
+/** Focus an open page at `url` (a path of this app; anything else opens the start page), or open one. */
+async function openApp(url) {
+  const target = new URL(url || '/', self.location.origin);
+  const path = target.origin === self.location.origin ? target.pathname + target.search : '/';
+  const [page] = await appPages();
+  if (!page) return self.clients.openWindow(path);
+  const focused = await page.focus();
+  return focused.navigate(path).catch(() => focused);
+}
 
 self.addEventListener('fetch', (event) => {
   const { request } = event;

@@ -5,8 +5,9 @@
 //   (view.js) at once; the screen never waits for the network.
 // - Sync = push, then pull (until has_more is false; one immediate resync round if a scope's checksum
 //   differs). It runs on start (page load), on `online`, on a poke over SSE, on a timer, right after
-//   each local write, and when the service worker's Background Sync asks; one at a time, under the
-//   user's Web Lock, so tabs and the worker take turns.
+//   each local write, when the service worker's Background Sync asks, and when a Web Push reaches the
+//   worker (wake.js: at once with the page open, first thing on the next start without); one at a time,
+//   under the user's Web Lock, so tabs and the worker take turns.
 // - Failures follow §7 (transport.js): transient ones back off exponentially with full jitter, 429
 //   waits Retry-After, the rest stop with the reason shown. The outbox survives every one of them
 //   except device_revoked, on which api.js erases every store on the device.
@@ -21,6 +22,7 @@ import { pushOutbox, withSyncLock } from './push.js';
 import * as replica from './replica.js';
 import { Action, MAX_PUSH_BYTES, PROTOCOL, SCHEMA_VERSION, SyncError, isoWithOffset, jsonBytes, post } from './transport.js';
 import { OptimisticView } from './view.js';
+import { PUSH_MESSAGE, pushHandled, pushPending } from './wake.js';
 
 const PULL_PATH = '/api/sync/v1/pull';
 const TICKET_PATH = '/api/sync/v1/events/ticket';
@@ -89,13 +91,17 @@ export class SyncEngine extends EventTarget {
       online: () => this.setOnline(true),
       offline: () => this.setOnline(false),
       visibilitychange: () => document.visibilityState === 'visible' && this.requestSync('visible'),
+      worker: (event) => event.data?.type === PUSH_MESSAGE && this.requestSync('push'),
     };
     window.addEventListener('online', this.listeners.online);
     window.addEventListener('offline', this.listeners.offline);
     document.addEventListener('visibilitychange', this.listeners.visibilitychange);
+    navigator.serviceWorker?.addEventListener('message', this.listeners.worker);
     this.timer = setInterval(() => this.requestSync('timer'), TIMER_MS);
     await this.refreshStatus();
-    this.requestSync('start');
+    // A push that came while the app was closed: what it announced is pulled before anything else.
+    this.pushWaiting = await pushPending(this.userId);
+    this.requestSync(this.pushWaiting ? 'push' : 'start');
     this.connectEvents();
     return this;
   }
@@ -105,6 +111,7 @@ export class SyncEngine extends EventTarget {
     window.removeEventListener('online', this.listeners?.online);
     window.removeEventListener('offline', this.listeners?.offline);
     document.removeEventListener('visibilitychange', this.listeners?.visibilitychange);
+    navigator.serviceWorker?.removeEventListener('message', this.listeners?.worker);
     clearInterval(this.timer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.viewTimer);
@@ -274,6 +281,10 @@ export class SyncEngine extends EventTarget {
       });
       if (this.enrolment) await flushSignedOutOutboxes({ exceptUserId: this.userId, appBuild: this.appBuild });
       this.attempt = 0;
+      if (this.pushWaiting) {
+        this.pushWaiting = false;
+        await pushHandled(this.userId);
+      }
       this.status = { ...this.status, error: null, nextRetryAt: null };
     } catch (error) {
       if (!(error instanceof SyncError)) console.error('Kaari: sync failed', error);
