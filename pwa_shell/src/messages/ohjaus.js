@@ -95,7 +95,7 @@ export default {
 
     'record.cancel': 'Peruuta',
     'record.service.add': 'Lisää palvelusuhde',
-    'record.service.kind': 'Suhde',
+    'record.service.kind': 'Palvelusuhteen laji',
     'record.service.kind.service': 'Palvelu, jota asiakas saa',
     'record.service.kind.counsellor': 'Vastuuohjaaja',
     'record.service.counsellor': 'Ohjaaja',
@@ -405,7 +405,7 @@ export default {
 
     'record.cancel': 'Avbryt',
     'record.service.add': 'Lägg till tjänsterelation',
-    'record.service.kind': 'Relation',
+    'record.service.kind': 'Typ av relation',
     'record.service.kind.service': 'Tjänst som klienten får',
     'record.service.kind.counsellor': 'Ansvarig handledare',
     'record.service.counsellor': 'Handledare',
@@ -715,7 +715,7 @@ export default {
 
     'record.cancel': 'Cancel',
     'record.service.add': 'Add a service relationship',
-    'record.service.kind': 'Relationship',
+    'record.service.kind': 'Kind of relationship',
     'record.service.kind.service': 'A service the client receives',
     'record.service.kind.counsellor': 'Responsible counsellor',
     'record.service.counsellor': 'Counsellor',
