@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     PWA,
     TABLET,
     LiveServer,
+    engine_query,
     enrol_tablet,
     sign_in,
     wait_for_service_worker,
@@ -49,6 +50,7 @@ RUN_AXE = """async (tags) => {
 }"""
 
 # The route changes as a link in the app does it (History API), so the page, its engine and axe stay.
+UPDATE = "async ([args, base]) => { await window.kaari.engine().mutate('client.update', args, { baseVersion: base }); }"
 GO = """(path) => {
   window.history.pushState(null, '', path);
   window.dispatchEvent(new PopStateEvent('popstate'));
@@ -109,6 +111,20 @@ def client_record(page: Page, found: dict[str, list[dict]]) -> None:
     record.get_by_test_id("edit-details").get_by_text("Muokkaa henkilötietoja").click()
     audit(page, "ohjaaja /ohjaus [client record]", found)
 
+    # A change the server refuses (not an e-mail address) waits in Needs attention: the item and its
+    # fix form are checked, then it is discarded, so the server's data stays as it was.
+    client = engine_query(page, "client")[0]
+    page.evaluate(
+        UPDATE, [{"client_id": client["id"], "changes": {"email": "ei osoite"}}, client["data"]["revision"]]
+    )
+    page.evaluate(GO, "/huomio")
+    item = page.get_by_test_id("attention-item")
+    item.get_by_role("button", name="Korjaa ja lähetä uudelleen").click(timeout=30_000)
+    audit(page, "ohjaaja /huomio [rejected change]", found)
+    item.get_by_role("button", name="Peruuta").click()
+    item.get_by_role("button", name="Hylkää kirjaus").click()
+    expect(item).to_have_count(0)
+
 
 # Views that open on a user's action, checked after the user's screens.
 OPENED = {"kotas": offer_form, "ohjaaja": client_record}
@@ -155,7 +171,8 @@ def test_every_screen_meets_wcag_21_aa(browser: Browser, live_server: LiveServer
 
 
 def shared_tablet(browser: Browser, live_server: LiveServer, found: dict[str, list[dict]]) -> None:
-    """Day activity on a unit's shared tablet: enrolment, the roster in all three languages, the PIN lock."""
+    """Day activity on a unit's shared tablet: enrolment, the roster in all three languages and offline,
+    the PIN lock."""
     with fresh_page(browser, live_server) as page:
         page.goto("/enrol")
         expect(page.get_by_label("Käyttöönottokoodi")).to_be_visible()
@@ -178,6 +195,16 @@ def shared_tablet(browser: Browser, live_server: LiveServer, found: dict[str, li
             expect(page.locator("html")).to_have_attribute("lang", code)
             if code != "fi":
                 audit(page, f"paiva /paiva ({code})", found)
+        # Offline, a check-in made with the keyboard waits unsent: the offline header, the sync status and
+        # the "not yet sent" badge. The tablet stays offline until it is closed, so nothing reaches the server.
+        page.context.set_offline(True)
+        expect(page.get_by_test_id("connection")).to_have_text("Ei verkkoyhteyttä")
+        client = page.locator("[data-testid=tile][data-state=expected]").first.get_attribute("data-client")
+        tile = page.locator(f"[data-testid=tile][data-client='{client}']")
+        tile.get_by_role("button", name=re.compile("Kirjaa saapuminen")).focus()
+        page.keyboard.press("Enter")
+        expect(tile.get_by_text("Ei vielä lähetetty")).to_be_visible()
+        audit(page, "paiva /paiva (offline, unsent)", found)
         page.evaluate(GO, "/")
         page.get_by_label("Uusi PIN-koodi").fill("2468")
         page.get_by_label("PIN-koodi uudelleen").fill("2468")
