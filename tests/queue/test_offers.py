@@ -101,10 +101,12 @@ async def test_decline_and_expiry_release_exactly_once(client, db):
 async def test_offer_past_expiry_is_rejected_before_the_job_runs(client):
     kotas = await replica(client, "kotas")
     entry_id = await queued(kotas)
-    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
-    made = await offer(kotas, entry_id, 40, 41, expires_at=soon)
+    # Three seconds: the offer must still be in the future when a busy server applies it; then wait until
+    # the expiry has passed by the wall clock (the mutation reads the real time).
+    expires = datetime.now(UTC) + timedelta(seconds=3)
+    made = await offer(kotas, entry_id, 40, 41, expires_at=expires.isoformat())
     assert (await kotas.sync()).push.applied == 1
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.05)
     late = await kotas.mutate("placement.decline", {"offer_id": made.args["offer_id"]})
     await kotas.sync()
     assert outcome(kotas, late).code == "offer_expired"
