@@ -1,6 +1,7 @@
 """Every screen of the app checked with axe-core (Deque) against WCAG 2.0 and 2.1, levels A and AA: contrast,
-names and labels, landmarks, ARIA. One browser page per demo user visits that user's screens and each of
-their tabs; the app's shadow DOM (Lit) is open, and axe looks inside it. A violation fails the test with
+names and labels, landmarks, ARIA; and, which axe does not check, a visible focus ring on everything the Tab
+key reaches. One browser page per demo user visits that user's screens and each of their tabs; the app's
+shadow DOM (Lit) is open, and axe looks inside it. A violation fails the test with
 its rule, impact and the elements it found, so the fix is plain from the output.
 
 Axe is `pwa_shell`'s dev dependency (`make test` installs it with `npm ci`); it is injected into the page
@@ -62,13 +63,52 @@ def settle(page: Page) -> None:
     expect(page.get_by_text("Ladataan…")).to_have_count(0, timeout=30_000)
 
 
+# WCAG 2.4.7 (focus visible), which axe does not check: the element the keyboard focused (inside the
+# shadow roots) has a focus ring of its own, an outline of 2 px or more or a box shadow. `first` starts a
+# walk; a walk ends when focus comes back to an element it has seen.
+FOCUSED = """(first) => {
+  if (first) window.kaariFocusSeen = new WeakSet();
+  let el = document.activeElement;
+  while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+  if (!el || el === document.body) return null;
+  if (window.kaariFocusSeen.has(el)) return { again: true };
+  window.kaariFocusSeen.add(el);
+  const s = getComputedStyle(el);
+  const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none';
+  const name = (el.getAttribute('aria-label') || el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 40);
+  return { ring, what: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${name}"` };
+}"""
+MAX_TABS = 100
+
+
+def focus_rings(page: Page) -> list[str]:
+    """Tab through the screen; the focused elements that show no focus ring."""
+    missing = []
+    for index in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED, index == 0)
+        if focused and focused.get("again"):
+            break
+        if focused and not focused["ring"]:
+            missing.append(focused["what"])
+    return missing
+
+
 def audit(page: Page, where: str, found: dict[str, list[dict]]) -> None:
     settle(page)
+    if missing := focus_rings(page):
+        found.setdefault(where, []).append(
+            {
+                "id": "focus-visible",
+                "impact": "serious",
+                "help": "WCAG 2.4.7: no focus ring",
+                "nodes": missing,
+            }
+        )
     if not page.evaluate("() => Boolean(window.axe)"):
         page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(RUN_AXE, WCAG_AA)
-    if violations:
-        found[where] = violations
+    if violations := page.evaluate(RUN_AXE, WCAG_AA):
+        found.setdefault(where, []).extend(violations)
 
 
 def audit_tabs(page: Page, where: str, found: dict[str, list[dict]]) -> None:

@@ -67,6 +67,9 @@ export const sharedStyles = css`
     border-radius: var(--kaari-radius);
   }
   input:focus-visible,
+  select:focus-visible,
+  textarea:focus-visible,
+  summary:focus-visible,
   button:focus-visible,
   a:focus-visible {
     outline: 3px solid var(--kaari-focus);
