@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import (
@@ -111,6 +110,7 @@ def audit(page: Page, where: str, found: dict[str, list[dict]]) -> None:
             }
         )
     if not page.evaluate("() => Boolean(window.axe)"):
+        assert AXE.is_file(), f"{AXE} is missing: run `make test` (or `npm ci` in pwa_shell)"
         page.add_script_tag(path=str(AXE))
     if violations := page.evaluate(RUN_AXE, WCAG_AA):
         found.setdefault(where, []).extend(violations)
@@ -186,12 +186,6 @@ def fresh_page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
         context.close()
 
 
-@pytest.fixture(scope="module")
-def axe_script() -> None:
-    assert AXE.is_file(), f"{AXE} is missing: run `make test` or `npm ci` in pwa_shell"
-
-
-@pytest.mark.usefixtures("axe_script")
 def test_every_screen_meets_wcag_21_aa(browser: Browser, live_server: LiveServer) -> None:
     found: dict[str, list[dict]] = {}
     for user, paths in SCREENS.items():
