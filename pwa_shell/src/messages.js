@@ -3,6 +3,7 @@
 // A screen may keep its strings in a module of its own (messages/*.js, default export {fi, sv, en}),
 // merged into MESSAGES at the end of this file: one import line and one name in the list.
 import admin from './messages/admin.js';
+import inbox from './messages/inbox.js';
 import kotas from './messages/kotas.js';
 import ohjaus from './messages/ohjaus.js';
 import seuranta from './messages/seuranta.js';
@@ -629,6 +630,6 @@ export const MESSAGES = {
   },
 };
 
-for (const strings of [admin, kotas, seuranta, tasks, unit, ohjaus]) {
+for (const strings of [admin, inbox, kotas, seuranta, tasks, unit, ohjaus]) {
   for (const [language, table] of Object.entries(strings)) Object.assign(MESSAGES[language], table);
 }

@@ -10,8 +10,12 @@
 //   Web Lock as the page, so an outbox is never pushed twice at once.
 // - Web Push (payload: docs/notifications.md): shows the notification, and wakes the sync engine (the push
 //   is a hint; the data comes by pull): the open pages pull now; with none open, the next start pulls
-//   first (sync/wake.js). A click opens or focuses the app at the notification's url.
+//   first (sync/wake.js). A click opens or focuses the app at the notification's view (notification-links.js).
+// - pushsubscriptionchange: the push service replaced the subscription; if the user had switched push on,
+//   subscribe again and tell the server (push-subscription.js).
 /* global __KAARI_BUILD__, __KAARI_PRECACHE__ */
+import { appUrl } from './notification-links.js';
+import { resubscribe } from './push-subscription.js';
 import { flushAllOutboxes } from './sync/flush.js';
 import { PUSH_MESSAGE, rememberPush } from './sync/wake.js';
 
@@ -86,7 +90,7 @@ async function showPush(payload) {
   const options = {
     body: typeof payload.body === 'string' ? payload.body : '',
     // What the click needs: the app's path and the notification's id. Never shown.
-    data: { id: payload.id ?? null, kind: payload.kind ?? null, url: payload.url ?? '/' },
+    data: { id: payload.id ?? null, kind: payload.kind ?? null, url: payload.url ?? '/', ids: payload.ids ?? {} },
     icon: '/icons/icon-192.png',
   };
   if (payload.tag) {
@@ -112,10 +116,19 @@ async function wakeSync(payload) {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  event.waitUntil(openApp(event.notification.data?.url));
+  event.waitUntil(openApp(appUrl(event.notification.data ?? {})));
 });
 
-/** Focus an open page at `url` (a path of this app; anything else opens the start page), or open one. */
+self.addEventListener('pushsubscriptionchange', (event) => {
+  event.waitUntil(
+    resubscribe(self.registration, event.newSubscription).catch((error) => {
+      // Offline or signed out: the switch shows "off" and the user switches it on again.
+      console.warn('Kaari: could not subscribe again', error);
+    }),
+  );
+});
+
+/** Focus an open page at `url` (a path of this app, from appUrl), or open one. */
 async function openApp(url) {
   const target = new URL(url || '/', self.location.origin);
   const path = target.origin === self.location.origin ? target.pathname + target.search : '/';

@@ -9,6 +9,7 @@ import { loadReference, signOut } from '../auth.js';
 import { clearSession, getEnrolment, getSession, saveSession } from '../db.js';
 import { resetLanguage } from '../i18n.js';
 import { IdleWatcher, forgetPin, isLocked, keepSession, setLocked } from '../lock.js';
+import { switchOffAtSignOut } from '../push-subscription.js';
 import { ROUTES, currentPath, interceptLinks, navigate, onRouteChange } from '../router.js';
 import { landingPath, screenFor, unitKindsOf } from '../screens.js';
 import { onWorkerMessage } from '../sw-update.js';
@@ -16,6 +17,7 @@ import { currentEngine, startDeviceFlush, startSync, stopDeviceFlush, stopSync }
 import './kaari-attention.js';
 import './kaari-enrol.js';
 import './kaari-header.js';
+import { INBOX_ROLES } from './kaari-inbox.js';
 import './kaari-home.js';
 import './kaari-lock.js';
 import './kaari-sign-in.js';
@@ -156,6 +158,7 @@ class KaariApp extends LitElement {
   }
 
   async signOut() {
+    await switchOffAtSignOut(this.session.user.id); // while the sign-in can still delete it on the server
     stopSync(); // before a personal device erases the user's store
     await forgetPin(this.session.user.id); // a PIN opens a kept sign-in: there is none after sign-out
     await signOut(this.session);
@@ -252,7 +255,13 @@ class KaariApp extends LitElement {
 
   render() {
     const working = Boolean(this.session && this.ready && !this.locked);
-    return html`<kaari-header .online=${this.online} .signedIn=${working} .tablet=${Boolean(this.enrolment)}></kaari-header>
+    const inbox = working && this.session.user.roles.some((grant) => INBOX_ROLES.includes(grant.role));
+    return html`<kaari-header
+        .online=${this.online}
+        .signedIn=${working}
+        .tablet=${Boolean(this.enrolment)}
+        .inbox=${inbox}
+      ></kaari-header>
       ${working ? html`<kaari-sync-status></kaari-sync-status>` : ''}
       ${this.ready ? this.renderView() : ''}`;
   }

@@ -3,9 +3,15 @@
 import { LitElement, css, html } from 'lit';
 import { I18nController, LANGUAGES, language, setLanguage, t } from '../i18n.js';
 import { ROUTES } from '../router.js';
+import './kaari-inbox.js';
 
 class KaariHeader extends LitElement {
-  static properties = { online: { type: Boolean }, signedIn: { type: Boolean }, tablet: { type: Boolean } };
+  static properties = {
+    online: { type: Boolean },
+    signedIn: { type: Boolean },
+    tablet: { type: Boolean },
+    inbox: { type: Boolean }, // the user's roles get notifications: a link to them with the unread count
+  };
 
   static styles = css`
     :host {
@@ -129,6 +135,7 @@ class KaariHeader extends LitElement {
     this.online = true;
     this.signedIn = false;
     this.tablet = false;
+    this.inbox = false;
   }
 
   lock() {
@@ -145,6 +152,7 @@ class KaariHeader extends LitElement {
       ${this.signedIn
         ? html`<nav aria-label=${t('nav.label')}>
             <a href=${ROUTES.home}>${t('nav.home')}</a>
+            ${this.inbox ? html`<kaari-inbox-link></kaari-inbox-link>` : ''}
             ${this.tablet ? html`<button type="button" @click=${() => this.lock()}>${t('lock.switch')}</button>` : ''}
           </nav>`
         : ''}

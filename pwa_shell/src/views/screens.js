@@ -1,4 +1,5 @@
 // Every work screen's module; each one defines its element and calls addScreen() (../screens.js).
+import './kaari-notifications.js';
 import './kaari-ohjaaja.js';
 import './kotas/kaari-kotas.js';
 import './admin/kaari-admin.js';

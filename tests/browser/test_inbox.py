@@ -1,0 +1,93 @@
+"""The notifications inbox and the push switch (pwa_shell/src/views/kaari-inbox.js, kaari-push-switch.js)
+against the real server: a coordinator's booking cancelled on the server frees a place, the server's
+free-places notification reaches the coordinator's replica by sync and shows in the inbox with the unread
+count; opening it goes to its view and marks it read on the server. The browser's permission for
+notifications is not asked on load, only after the click; a subscription the browser cannot make
+(headless Chromium has no push service) is reported to the user plainly and the switch stays off."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from server.reference.models import reference_id
+from tests.browser.conftest import (
+    MUTATE,
+    LiveServer,
+    engine_query,
+    eventually,
+    sign_in,
+    wait_for_service_worker,
+    wait_for_sync,
+)
+from tests.browser.test_accessibility import audit, report
+
+PERMISSION = "() => Notification.permission"
+
+
+def test_a_freed_place_reaches_the_inbox_and_opening_it_marks_it_read(
+    context: BrowserContext, page: Page, live_server: LiveServer, screenshot
+) -> None:
+    page.goto("/")
+    sign_in(page, "kotas")
+    wait_for_sync(page)
+    wait_for_service_worker(page)
+    page.goto("/kotas?tab=inbox")
+    wait_for_sync(page)
+    expect(page.get_by_test_id("push-state")).to_have_attribute("data-state", "off")
+    assert page.evaluate(PERMISSION) == "default", "no permission asked on load"
+
+    # A stay booked and then cancelled: the cancellation frees a place in Lepola that day.
+    lepola = str(reference_id("unit", "oulu-stc-1"))
+    when = (date.today() + timedelta(days=52)).isoformat()
+    stay = {
+        "stay_id": str(uuid.uuid4()),
+        "client_id": engine_query(page, "stay")[0]["data"]["client_id"],
+        "unit_id": lepola,
+        "start_date": when,
+        "end_date": when,
+    }
+    page.evaluate(MUTATE, ["stay.book", stay])
+    page.evaluate(MUTATE, ["stay.cancel", {"stay_id": stay["stay_id"]}])
+
+    item = page.locator('[data-testid="notification"][data-kind="free_places"]').filter(has_text="Lepola")
+    expect(item.first).to_be_visible(timeout=30_000)  # made by the server's job, synced down
+    notification = next(
+        n
+        for n in engine_query(page, "notification")
+        if n["data"]["ids"].get("unit_id") == lepola and n["data"]["ids"].get("date") == when
+    )
+    mine = page.locator(f'[data-testid="notification"][data-id="{notification["id"]}"]')
+    expect(mine).to_have_attribute("data-read", "false")
+    expect(mine.get_by_test_id("unread")).to_have_text("Lukematon")
+    expect(page.get_by_test_id("inbox-link")).to_have_attribute("aria-label", re.compile(r"lukemato"))
+    expect(page.get_by_role("tab", name=re.compile(r"Ilmoitukset, \d+ lukemato"))).to_be_visible()
+    screenshot(page, "inbox-kotas", readme=True)
+    found: dict[str, list[dict]] = {}
+    audit(page, "kotas inbox", found)  # WCAG 2.1 AA: labels, contrast, the tab with its count
+    assert not found, report(found)
+
+    mine.get_by_role("link").press("Enter")  # by keyboard
+    expect(page).to_have_url(re.compile(rf"/kotas\?unit_id={lepola}&from={when}$"))
+    row_id = uuid.UUID(notification["id"]).hex
+    eventually(
+        lambda: live_server.query("SELECT read_at FROM notifications WHERE id = ?", (row_id,))[0][0],
+        timeout=30,
+    )
+    page.get_by_test_id("inbox-link").click()  # the header's link: /ilmoitukset shows it read
+    expect(page).to_have_url(re.compile(r"/ilmoitukset$"))
+    expect(page.locator(f'[data-testid="notification"][data-id="{notification["id"]}"]')).to_have_attribute(
+        "data-read", "true"
+    )
+
+    # Switching push on: asked only now, after the click; headless Chromium cannot subscribe (no push
+    # service), which the user is told plainly, and nothing is registered on the server.
+    assert page.evaluate(PERMISSION) == "default"
+    context.grant_permissions(["notifications"])
+    page.get_by_role("button", name="Ota ilmoitukset käyttöön").click()
+    expect(page.get_by_role("alert")).to_contain_text("Ilmoituksia ei voitu ottaa käyttöön", timeout=30_000)
+    expect(page.get_by_test_id("push-state")).to_have_attribute("data-state", "off")
+    assert live_server.query("SELECT count(*) FROM push_subscriptions") == [(0,)]
