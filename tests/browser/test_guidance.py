@@ -1,7 +1,7 @@
 """The guidance screen (/ohjaus) against the real server. As the demo counsellor Outi (area Oulu; not Olli,
 whose devices the admin test counts): a client record opened (the 360 view's opening logged with its
 basis; offline the view is not shown and the opening reaches the log through the outbox), the person's
-details changed offline and a service relationship added and ended, a service-needs
+details and a close person's changed offline, a service relationship added and ended, a service-needs
 assessment opened from a contact on /ohjaaja, started, refused a decision without a locked RAI, given a
 locked full RAI and decided (the referral and queue entry show), an application recorded, taken and
 decided. As the region's supervisor: every area's overdue processes and the applications per handler."""
@@ -26,8 +26,8 @@ from tests.browser.conftest import (
 
 LOGGED = "SELECT operation, basis FROM access_log WHERE record_type = ? AND client_id = ?"
 UPDATE = "async ([args, base]) => { await window.kaari.engine().mutate('client.update', args, { baseVersion: base }); }"
-UNSENT_UPDATES = """async () => (await window.kaari.engine().unsent())
-  .filter((m) => m.name === 'client.update').map(({ args, base_version }) => ({ args, base_version }))"""
+UNSENT = """async (name) => (await window.kaari.engine().unsent())
+  .filter((m) => m.name === name).map(({ args, base_version }) => ({ args, base_version }))"""
 
 
 def hex_id(value: str) -> str:
@@ -89,9 +89,26 @@ def test_counsellor_runs_a_client_through_guidance(
     details.get_by_label("Osoite").fill("Isokatu 1, Oulu")
     details.get_by_role("button", name="Tallenna henkilötiedot").click()
     expect(record.get_by_test_id("client-identity")).to_contain_text("040 765 4321")
-    [queued] = page.evaluate(UNSENT_UPDATES)
+    [queued] = page.evaluate(UNSENT, "client.update")
     assert queued["base_version"] == first["data"]["revision"]
     assert queued["args"]["changes"] == {"phone": "040 765 4321", "address": "Isokatu 1, Oulu"}
+
+    # A close person's details changed, offline too: only the changed fields are sent.
+    person = next(p for p in engine_query(page, "close_person") if p["data"]["client_id"] == first["id"])
+    relation = "friend" if person["data"]["relation"] != "friend" else "neighbour"
+    close_persons = record.get_by_test_id("close-persons")
+    close_persons.get_by_role("button", name=f"Muokkaa läheisen {person['data']['name']} tietoja").click()
+    person_form = record.get_by_test_id("close-person-form")
+    expect(person_form.get_by_label("Nimi")).to_be_focused()
+    person_form.get_by_label("Suhde").select_option(relation)
+    person_form.get_by_label("Puhelin").fill("044 123 4567")
+    person_form.get_by_role("button", name="Tallenna läheisen tiedot").click()
+    expect(close_persons).to_contain_text("044 123 4567")
+    [person_change] = page.evaluate(UNSENT, "client.update_close_person")
+    assert person_change["args"] == {
+        "close_person_id": person["id"],
+        "changes": {"relation": relation, "phone": "044 123 4567"},
+    }
     context.set_offline(False)
     stored_details = "SELECT phone, address FROM clients WHERE id = ?"
     eventually(
@@ -99,6 +116,15 @@ def test_counsellor_runs_a_client_through_guidance(
         timeout=30,
     )
     assert "update" in {op for op, _ in live_server.query(LOGGED, ("client", client_hex))}
+    stored_person = "SELECT relation, phone, name FROM close_persons WHERE id = ?"
+    eventually(
+        lambda: (
+            live_server.query(stored_person, (hex_id(person["id"]),))
+            == [(relation, "044 123 4567", person["data"]["name"])]
+        ),
+        timeout=30,
+    )
+    assert "update" in {op for op, _ in live_server.query(LOGGED, ("close_person", client_hex))}
 
     # A service relationship added and ended (a service the demo never records, so the row is ours).
     record.get_by_text("Lisää palvelusuhde").click()

@@ -1,8 +1,8 @@
 // The client record (asiakkuus) for counsellors and their supervisor: find a client among those this
 // device holds (the clients of the user's areas that guidance has touched, and those the user is
 // responsible for), then the record from the replica — identity, contact details, municipality,
-// languages, close persons, service relationships, consents — the person's details, close persons,
-// service relationships and consents are changed here, offline too (kaari-client-details.js for the
+// languages, close persons, service relationships, consents — the person's details, close persons (added,
+// changed, removed), service relationships and consents are changed here, offline too (kaari-client-details.js for the
 // details) —
 // and the client 360 timeline, which only the server computes: online it is read (the server logs the
 // opening with its basis); offline the screen says so. Every opening of a record is logged from the
@@ -34,6 +34,7 @@ class KaariClientRecord extends GuidancePart {
     fromServer: { state: true }, // such a client's record, read online (never stored)
     serviceKind: { state: true }, // the kind chosen in the add-a-service-relationship form
     ending: { state: true }, // id of the service relationship whose end date is being entered
+    editing: { state: true }, // id of the close person whose details are being changed
   };
 
   static styles = [sharedStyles, officeStyles, ohjausStyles];
@@ -45,6 +46,7 @@ class KaariClientRecord extends GuidancePart {
     this.fromServer = null;
     this.serviceKind = 'service';
     this.ending = null;
+    this.editing = null;
     this.clients = new LiveQuery(this, ['client', 'municipality', 'code_list'], async (engine) => {
       const [clients, municipalities, lists] = await Promise.all([
         engine.query('client'),
@@ -143,6 +145,41 @@ class KaariClientRecord extends GuidancePart {
     if (await this.mutate('client.add_close_person', args)) formDone(element);
   }
 
+  /** Only the fields the user changed go to the server (it keeps the last writer per field). */
+  async updateClosePerson(event, person) {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const values = {
+      name: String(form.get('name')).trim(),
+      relation: form.get('relation'),
+      phone: String(form.get('phone') ?? '').trim() || null,
+      primary_contact: Boolean(form.get('primary_contact')),
+    };
+    if (!values.name) {
+      this.error = t('record.closePerson.nameNeeded');
+      return;
+    }
+    const changes = Object.fromEntries(Object.entries(values).filter(([field, value]) => (person[field] ?? null) !== value));
+    if (!Object.keys(changes).length) {
+      this.error = t('details.noChanges');
+      return;
+    }
+    if (await this.mutate('client.update_close_person', { close_person_id: person.id, changes })) this.closeEdit(person.id);
+  }
+
+  async openEdit(id) {
+    this.editing = id;
+    await this.updateComplete;
+    this.renderRoot.getElementById('cpe-name')?.focus();
+  }
+
+  /** Back to the list, with the focus on the edit button it came from (keyboard users keep their place). */
+  async closeEdit(id) {
+    this.editing = null;
+    await this.updateComplete;
+    this.renderRoot.querySelector(`[data-edit-person="${id}"]`)?.focus();
+  }
+
   async addService(event) {
     event.preventDefault();
     const element = event.target;
@@ -232,10 +269,13 @@ class KaariClientRecord extends GuidancePart {
                 <strong>${p.name}</strong> · ${named('record.relation', p.relation)}${p.phone ? ` · ${p.phone}` : ''}
                 ${p.primary_contact ? html`<span class="badge info">${t('record.primaryContact')}</span>` : ''}
                 ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
-                ${editable
-                  ? html`<button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
-                      @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>`
+                ${editable && this.editing !== p.id
+                  ? html`<button class="secondary small" type="button" data-edit-person=${p.id} aria-label=${t('record.editClosePersonNamed', { name: p.name })}
+                        @click=${() => this.openEdit(p.id)}>${t('record.edit')}</button>
+                      <button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
+                        @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>`
                   : ''}
+                ${editable && this.editing === p.id ? this.renderEditClosePerson(p) : ''}
               </li>`,
             )}
           </ul>`
@@ -257,6 +297,21 @@ class KaariClientRecord extends GuidancePart {
           <button class="secondary" type="submit">${t('record.add')}</button>
         </form>
       </details>`;
+  }
+
+  renderEditClosePerson(p) {
+    return html`<form class="inline" data-testid="close-person-form" aria-label=${t('record.editClosePersonNamed', { name: p.name })}
+      @submit=${(e) => this.updateClosePerson(e, p)} @keydown=${(e) => e.key === 'Escape' && this.closeEdit(p.id)}>
+      <div class="field"><label for="cpe-name">${t('record.name')}</label><input id="cpe-name" name="name" required maxlength="200" autocomplete="off" .value=${p.name} /></div>
+      <div class="field">
+        <label for="cpe-relation">${t('record.relationLabel')}</label>
+        <select id="cpe-relation" name="relation">${RELATIONS.map((r) => html`<option value=${r} ?selected=${r === p.relation}>${named('record.relation', r)}</option>`)}</select>
+      </div>
+      <div class="field"><label for="cpe-phone">${t('client.phone')}</label><input id="cpe-phone" name="phone" type="tel" maxlength="40" autocomplete="off" .value=${p.phone ?? ''} /></div>
+      <label class="check"><input type="checkbox" name="primary_contact" .checked=${Boolean(p.primary_contact)} /> ${t('record.primaryContact')}</label>
+      <button class="secondary" type="submit">${t('record.closePerson.save')}</button>
+      <button class="secondary" type="button" @click=${() => this.closeEdit(p.id)}>${t('record.cancel')}</button>
+    </form>`;
   }
 
   renderServices(rows, data, editable = true) {

@@ -158,6 +158,11 @@ registerMutator('client.add_close_person', async (tx, args) => {
   });
 });
 
+registerMutator('client.update_close_person', async (tx, { close_person_id: id, changes }) => {
+  const person = await tx.get('close_person', id);
+  if (person) tx.put('close_person', id, { ...person, ...changes }); // last writer per field, as the server
+});
+
 registerMutator('client.remove_close_person', async (tx, { close_person_id: id }) => {
   const person = await tx.get('close_person', id);
   if (person && !person.removed_at) tx.put('close_person', id, { ...person, removed_at: tx.context.now });
