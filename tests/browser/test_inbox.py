@@ -4,13 +4,14 @@ free-places notification reaches the coordinator's replica by sync and shows in 
 count; opening it (offline, by keyboard) goes to its view and marks it read, on the server once online.
 The browser's permission for notifications is not asked on load, only after the click; a subscription the
 browser cannot make (headless Chromium has no push service) is reported to the user plainly and the switch
-stays off."""
+stays off. A counsellor's urgent assessment at risk gives them the deadline notification, which opens the
+assessment."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -99,3 +100,50 @@ def test_a_freed_place_reaches_the_inbox_and_opening_it_marks_it_read(
     expect(page.get_by_role("alert")).to_contain_text("Ilmoituksia ei voitu ottaa käyttöön", timeout=30_000)
     expect(page.get_by_test_id("push-state")).to_have_attribute("data-state", "off")
     assert live_server.query("SELECT count(*) FROM push_subscriptions") == [(0,)]
+
+
+def test_a_counsellors_assessment_at_risk_reaches_the_inbox_and_opens_the_assessment(
+    page: Page, live_server: LiveServer
+) -> None:
+    # Leena (area Lakeus): no other browser test signs in as her or opens her assessments.
+    page.goto("/")
+    sign_in(page, "ohjaaja-lakeus")
+    wait_for_sync(page)
+    client = engine_query(page, "client")[0]
+    assessment = str(uuid.uuid4())
+    contacted = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    args = {"assessment_id": assessment, "client_id": client["id"], "contacted_at": contacted, "urgent": True}
+    page.evaluate(MUTATE, ["assessment.open", args])  # urgent: it must start today, so it is at risk now
+    expect(page.get_by_test_id("sync-status")).to_contain_text("Kaikki lähetetty", timeout=30_000)
+    # The morning watcher, now: it opens the task and asks at once for the notification's job, which the
+    # server's runner does (the job takes the assessment's id, so `jobs run` cannot run it by name).
+    live_server.cli("jobs", "run", "assessments.deadline_watch")
+    notification = eventually(
+        lambda: next(
+            (
+                n
+                for n in engine_query(page, "notification")
+                if n["data"]["ids"].get("assessment_id") == assessment
+            ),
+            None,
+        ),
+        timeout=30,
+    )
+    assert notification["data"]["kind"] == "deadline_at_risk"
+
+    page.get_by_test_id("inbox-link").click()
+    mine = page.locator(f'[data-testid="notification"][data-id="{notification["id"]}"]')
+    expect(mine).to_have_attribute("data-read", "false")
+    unread = sum(1 for n in engine_query(page, "notification") if not n["data"]["read_at"])
+    expect(page.get_by_test_id("inbox-link")).to_have_attribute(
+        "aria-label", re.compile(rf"\b{unread} lukemato")
+    )
+    mine.get_by_role("link").click()
+    # Lands on the guidance screen with that assessment shown, and the notification is read on the server.
+    expect(page).to_have_url(re.compile(rf"/ohjaus\?.*\bassessment_id={assessment}"))
+    detail = page.get_by_test_id("assessment-detail")
+    name = f"{client['data']['first_name']} {client['data']['last_name']}"
+    expect(detail.get_by_role("heading", level=2)).to_contain_text(name)
+    expect(detail.get_by_test_id("assessment-status")).to_contain_text("Yhteydenotto, ei aloitettu")
+    read_at = "SELECT read_at FROM notifications WHERE id = ?"
+    eventually(lambda: live_server.query(read_at, (uuid.UUID(notification["id"]).hex,))[0][0], timeout=30)
