@@ -160,7 +160,7 @@ async def free_places(
                 "free_places",
                 key,
                 (title, body),
-                url=f"/places/board?unit_id={unit.id}&from={day.isoformat()}",
+                url=f"/kotas?unit_id={unit.id}&from={day.isoformat()}",
                 tag=f"free_places:{unit.id}",
                 ids={**ids, "area": texts.label(area.labels if area else None, lang)},
                 urgency="normal",
@@ -190,7 +190,7 @@ async def referral(session: AsyncSession, referral_id: uuid.UUID) -> list[Draft]
         row.area_id,
         row.service_kind,
         lambda lang, service, area: texts.referral(lang, service, area, urgent, row.maple, received),
-        url=f"/queue?service_kind={row.service_kind}&area_id={row.area_id}",
+        url=f"/kotas?tab=queue&service_kind={row.service_kind}&area_id={row.area_id}",
         ids={
             "referral_id": str(row.id),
             "queue_entry_id": str(queue_entry_id(row.id)),
@@ -210,7 +210,7 @@ async def application(session: AsyncSession, application_id: uuid.UUID) -> list[
         row.area_id,
         row.service,
         lambda lang, service, area: texts.application(lang, service, area, row.received_on),
-        url=f"/applications/{row.id}",
+        url=f"/kotas?tab=queue&area_id={row.area_id}",
         ids={"application_id": str(row.id), "service": row.service},
     )
 
@@ -296,7 +296,7 @@ async def offer_expiring(session: AsyncSession, offer_id: uuid.UUID, now: dateti
             "offer_expiring",
             offer_key(offer.id),
             (title, body),
-            url=f"/queue?offer_id={offer.id}",
+            url=f"/kotas?tab=queue&offer_id={offer.id}",
             tag=f"offer:{offer.id}",
             ids={
                 "offer_id": str(offer.id),
@@ -343,7 +343,7 @@ async def deadline_at_risk(session: AsyncSession, assessment_id: uuid.UUID) -> l
             "deadline_at_risk",
             deadline_key(row.id, row.deadline),
             (title, body),
-            url=f"/assessments/{row.id}",
+            url=f"/ohjaus?tab=assessments&assessment_id={row.id}",
             tag=f"deadline:{row.id}",
             ids={"assessment_id": str(row.id), "deadline": row.deadline.isoformat()},
             urgency="high",

@@ -1,8 +1,8 @@
-// Where a notification opens in the app. The server's `url` names the subject in the server's own terms
-// (/places/board?…, /queue?…, /assessments/{id}; docs/notifications.md), not a screen of this app, so the
-// screen and its query come from the notification's `kind` and `ids`. Used by the inbox and by the
-// service worker's notificationclick, so both open the same view. A url that already is a path of the
-// app (a screen of its own) is kept; anything else opens the start page.
+// Where a notification opens in the app. The server writes `url` as a path of this app (a screen and its
+// query; docs/notifications.md), which is kept. Records written before it did (/places/board?…, /queue?…,
+// /applications/{id}, /assessments/{id}) get the screen from the notification's `kind` and `ids`; anything
+// else opens the start page. Used by the inbox and by the service worker's notificationclick, so both open
+// the same view.
 const SCREEN_PATHS = ['/kotas', '/ohjaus', '/ohjaaja', '/admin', '/ilmoitukset', '/huomio', '/paiva', '/hoiva', '/seuranta'];
 
 function withQuery(path, params) {
@@ -11,8 +11,15 @@ function withQuery(path, params) {
   return text ? `${path}?${text}` : path;
 }
 
+function isScreen(url) {
+  return (
+    typeof url === 'string' && SCREEN_PATHS.some((screen) => url === screen || url.startsWith(`${screen}?`))
+  );
+}
+
 /** The app path for a notification ({kind, ids, url}: the record, or a push's data). */
 export function appUrl({ kind, ids, url } = {}) {
+  if (isScreen(url)) return url;
   const d = ids ?? {};
   switch (kind) {
     case 'free_places':
@@ -28,9 +35,7 @@ export function appUrl({ kind, ids, url } = {}) {
     case 'device_stale':
     case 'push_rejected':
       return '/admin';
-    default: {
-      const path = typeof url === 'string' && url.startsWith('/') && !url.startsWith('//') ? url : '/';
-      return SCREEN_PATHS.some((screen) => path === screen || path.startsWith(`${screen}?`)) ? path : '/';
-    }
+    default:
+      return '/';
   }
 }

@@ -1,15 +1,20 @@
 """Web Push wakes the app (pwa_shell/src/sw.js, src/sync/wake.js) against the real server: a push delivered
 to the service worker through CDP, as a push service would deliver it (headless Chromium cannot subscribe),
 is shown and makes the open page pull at once; with no page of the app open, the next page to open pulls for
-it first."""
+it first. Clicking it takes the open page to the notification's view: no automation can click a notification
+(no CDP or WebDriver command), so the click is a NotificationEvent dispatched in the worker, which runs
+sw.js's own notificationclick handler (docs/notifications.md, "Where a click opens")."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
+from datetime import date, timedelta
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
+from server.reference.models import reference_id
 from tests.browser.conftest import eventually, sign_in, wait_for_service_worker, wait_for_sync
 
 PAYLOAD = {  # docs/notifications.md, "The push payload"
@@ -35,6 +40,14 @@ PENDING = """async (name) => new Promise((resolve, reject) => {
     got.onerror = () => reject(got.error);
   };
 })"""
+
+
+CLICK = """async () => {
+  const [notification] = await self.registration.getNotifications();
+  if (!notification) return null; // not shown yet
+  self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+  return notification.data.url;
+}"""
 
 
 def deliver_push(page: Page, payload: dict) -> None:
@@ -109,3 +122,18 @@ def test_a_push_with_the_app_closed_makes_the_next_open_sync_first(
     wait_for_sync(reopened)
     assert reopened.evaluate(REASONS)[0] == "push", "the first sync of the new page is the push's"
     assert other.evaluate(PENDING, user_db) is None, "forgotten once a sync has succeeded"
+
+
+def test_clicking_a_push_takes_the_open_page_to_its_view(context: BrowserContext, page: Page) -> None:
+    context.grant_permissions(["notifications"])
+    open_app(page)
+    page.goto("/kotas?tab=inbox")
+    lepola = str(reference_id("unit", "oulu-stc-1"))
+    url = f"/kotas?unit_id={lepola}&from={date.today() + timedelta(days=7)}"  # as the server writes it (notifications/rules.py)
+    freed = {"kind": "free_places", "tag": "free_places:t", "url": url, "ids": {"unit_id": lepola}}
+    deliver_push(page, {**PAYLOAD, **freed})
+    [worker] = context.service_workers
+    assert eventually(lambda: worker.evaluate(CLICK)) == url
+    expect(page).to_have_url(re.compile(re.escape(url) + "$"))
+    expect(page.get_by_test_id("unit-filter")).to_contain_text("Lyhytaikaisyksikkö Lepola")
+    assert worker.evaluate("async () => (await self.registration.getNotifications()).length") == 0, "closed"

@@ -75,7 +75,7 @@ async def test_cancelled_stay_tells_coordinators_with_best_matches_by_initials(
     for c in names:  # never a name, only initials
         assert c.first_name not in push["body"] and c.last_name not in push["body"]
     assert push["ids"]["unit_id"] == str(STC) and push["ids"]["free"] == 4 and push["ids"]["date"] == day(30)
-    assert push["url"] == f"/places/board?unit_id={STC}&from={day(30)}"
+    assert push["url"] == f"/kotas?unit_id={STC}&from={day(30)}"  # a path of the app: the view it opens
     got = fake_push.requests(sub.path)[-1]
     assert got.headers["Urgency"] == "normal" and 43100 < int(got.headers["TTL"]) <= 43200
     assert got.headers["Topic"].startswith("fp-")
@@ -236,6 +236,7 @@ async def test_referral_goes_to_the_areas_coordinators_as_they_chose(client, sig
     [push] = pushes(fake_push, oulu)
     assert fake_push.requests(lakeus.path) == [] and fake_push.requests(homecare.path) == []
     assert push["kind"] == "referral" and push["title"] == "Uusi lähete: Lyhytaikaishoito, Oulu"
+    assert push["url"] == f"/kotas?tab=queue&service_kind=short_term_care&area_id={OULU}"
     assert push["body"].startswith("Kiireellinen, MAPLe 5, saapunut ")
     got = fake_push.requests(oulu.path)[0]
     assert got.headers["Urgency"] == "high" and int(got.headers["TTL"]) > 86000 and "Topic" not in got.headers
@@ -274,10 +275,14 @@ async def test_application_offer_expiry_and_deadline_reach_their_person(client, 
     ]
     warning = next(p for p in pushes(fake_push, to_kotas) if p["kind"] == "offer_expiring")
     assert warning["title"].startswith("Paikkatarjous vanhenee ") and "Lepola" in warning["title"]
+    assert warning["url"] == f"/kotas?tab=queue&offer_id={warning['ids']['offer_id']}"
+    arrived = next(p for p in pushes(fake_push, to_kotas) if p["kind"] == "application")
+    assert arrived["url"] == f"/kotas?tab=queue&area_id={arrived['ids']['area_id']}"
     assert pushes(fake_push, to_ohjaaja) == [], "the deadline warning is not due yet"
     await drain(ahead=timedelta(hours=2, minutes=1))
     [deadline] = pushes(fake_push, to_ohjaaja)
     assert deadline["kind"] == "deadline_at_risk" and deadline["title"].startswith("PTA:n määräaika ")
+    assert deadline["url"] == f"/ohjaus?tab=assessments&assessment_id={deadline['ids']['assessment_id']}"
     assert all(p["kind"] != "deadline_at_risk" for p in pushes(fake_push, to_kotas))
 
 

@@ -82,7 +82,7 @@ async def test_stay_cancel_reaches_a_real_push_service_decrypted(demo, tmp_path,
             assert elapsed < 5, "a second is the target (bench/notify measures the p95); 5 s is a failure"
             assert push["title"].endswith(f"vapaata paikkaa: Lyhytaikaisyksikkö Lepola {_fi(33)} alkaen")
             assert push["tag"] == f"free_places:{STC}" and push["ids"]["unit_id"] == str(STC)
-            assert push["url"].startswith("/places/board?unit_id=") and push["ids"]["date"] == day(33)
+            assert push["url"].startswith("/kotas?unit_id=") and push["ids"]["date"] == day(33)
 
             [through] = await wait_for(lambda: _relayed(web_push, relayed))
             assert through == push, "the same notification, decrypted by the push service behind the relay"
