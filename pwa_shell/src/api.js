@@ -42,7 +42,7 @@ export async function api(path, { method = 'GET', body, auth = 'user', headers =
   if (first.ok || auth !== 'user' || first.status !== 401 || first.error.code !== 'token_expired') {
     return unwrap(first);
   }
-  await refreshSession();
+  await refreshSession(first.token);
   return unwrap(await send(path, method, body, auth, headers));
 }
 
@@ -76,7 +76,7 @@ async function send(path, method, body, auth, extraHeaders = {}) {
     await wipeDevice();
     apiEvents.dispatchEvent(new CustomEvent('device-wiped'));
   }
-  return { ok: false, status: response.status, error };
+  return { ok: false, status: response.status, error, token };
 }
 
 async function bearerFor(auth) {
@@ -109,10 +109,13 @@ function retryAfter(response) {
   return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
 }
 
-/** Trade the stored refresh token for a new pair; on failure the session is over. */
-function refreshSession() {
+/** Trade the stored refresh token for a new pair; on failure the session is over. `expiredToken` is the
+ * access token a call was refused with: when the stored one is already another, a call that was answered
+ * later than its siblings has nothing to refresh (a second refresh would only spend a token). */
+function refreshSession(expiredToken) {
   refreshing ??= (async () => {
     const session = await getSession();
+    if (session && expiredToken && session.access_token !== expiredToken) return null;
     // A NetworkError propagates as it is: the session is kept and the caller retries later.
     const result = session
       ? await send('/api/auth/refresh', 'POST', { refresh_token: session.refresh_token }, 'none')
