@@ -80,11 +80,6 @@ export const officeStyles = css`
     font-variant-numeric: tabular-nums;
   }
   .badge {
-    display: inline-block;
-    font-size: 0.85rem;
-    font-weight: 600;
-    padding: 0 0.5rem;
-    border-radius: 999px;
     white-space: nowrap;
   }
   .badge.pending,

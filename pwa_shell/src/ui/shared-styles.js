@@ -133,6 +133,14 @@ export const sharedStyles = css`
   .notice p {
     margin: 0;
   }
+  /* A small rounded label ("not sent yet", "urgent"); each screen gives it its colours. */
+  .badge {
+    display: inline-block;
+    font-size: 0.85rem;
+    font-weight: 600;
+    padding: 0 0.5rem;
+    border-radius: 999px;
+  }
   /* Read by screen readers, not shown: names that complete a visible label (WCAG 2.5.3). */
   .visually-hidden {
     position: absolute;

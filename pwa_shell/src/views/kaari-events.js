@@ -43,11 +43,6 @@ class KaariEvents extends LitElement {
         font-size: 1.1rem;
       }
       .badge {
-        display: inline-block;
-        font-size: 0.85rem;
-        font-weight: 600;
-        padding: 0 0.5rem;
-        border-radius: 999px;
         color: var(--kaari-offline-text);
         background: var(--kaari-offline-bg);
       }

@@ -86,11 +86,6 @@ class KaariOhjaaja extends LitElement {
         font-weight: 600;
       }
       .badge {
-        display: inline-block;
-        font-size: 0.85rem;
-        font-weight: 600;
-        padding: 0 0.5rem;
-        border-radius: 999px;
         color: var(--kaari-offline-text);
         background: var(--kaari-offline-bg);
       }

@@ -45,7 +45,7 @@ class KaariTasks extends LitElement {
       }
       li {
         padding: 0.75rem 0;
-        border-bottom: 1px solid var(--border, #d0d7de);
+        border-bottom: 1px solid var(--kaari-border);
       }
       li:last-child {
         border-bottom: 0;

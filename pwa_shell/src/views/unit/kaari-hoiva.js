@@ -281,7 +281,7 @@ class KaariHoiva extends UnitScreen {
 
   render() {
     const data = this.data.value;
-    if (!data?.unit) return this.renderPlaceholder('hoiva.title', data, 'hoiva.noUnit');
+    if (!data?.unit) return this.renderNoUnit('hoiva.title', data, 'hoiva.noUnit');
     const places = data.places;
     return html`<main class="page full">
       <div class="card">

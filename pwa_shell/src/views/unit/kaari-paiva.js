@@ -214,7 +214,7 @@ class KaariPaiva extends UnitScreen {
 
   render() {
     const data = this.data.value;
-    if (!data?.unit) return this.renderPlaceholder('paiva.title', data, 'paiva.noUnit');
+    if (!data?.unit) return this.renderNoUnit('paiva.title', data, 'paiva.noUnit');
     return html`<main class="page full">
       <div class="card">
         ${this.renderTop('paiva.title', data)}

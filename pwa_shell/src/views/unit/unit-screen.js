@@ -71,7 +71,7 @@ export class UnitScreen extends LitElement {
   }
 
   /** While loading, or with no unit of this screen's kinds: the heading and why there is nothing. */
-  renderPlaceholder(titleKey, data, noUnitKey) {
+  renderNoUnit(titleKey, data, noUnitKey) {
     const text = data ? t(noUnitKey) : t('common.loading');
     return html`<main class="page full"><div class="card"><h1 tabindex="-1">${t(titleKey)}</h1>
       <p class="muted" data-testid=${data ? 'no-unit' : 'loading'}>${text}</p></div></main>`;

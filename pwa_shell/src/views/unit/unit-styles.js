@@ -153,11 +153,6 @@ export const unitStyles = css`
     background: var(--kaari-surface);
   }
   .badge {
-    display: inline-block;
-    font-size: 0.85rem;
-    font-weight: 600;
-    padding: 0 0.5rem;
-    border-radius: 999px;
     color: var(--kaari-offline-text);
     background: var(--kaari-offline-bg);
     border: 1px solid var(--kaari-offline-text);
