@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
@@ -126,14 +127,32 @@ def test_a_push_with_the_app_closed_makes_the_next_open_sync_first(
 
 def test_clicking_a_push_takes_the_open_page_to_its_view(context: BrowserContext, page: Page) -> None:
     context.grant_permissions(["notifications"])
+    logged: list[str] = []  # the worker's console, for a failure's message
+    context.on("console", lambda message: logged.append(f"{message.type}: {message.text}"))
+
+    def logged_on_failure(check: Callable[[], object]) -> object:
+        try:
+            return eventually(check, timeout=30)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the browser's console: {logged}") from None
+
     open_app(page)
     page.goto("/kotas?tab=inbox")
+    wait_for_sync(page)
     lepola = str(reference_id("unit", "oulu-stc-1"))
     url = f"/kotas?unit_id={lepola}&from={date.today() + timedelta(days=7)}"  # as the server writes it (notifications/rules.py)
     freed = {"kind": "free_places", "tag": "free_places:t", "url": url, "ids": {"unit_id": lepola}}
+    before = len(page.evaluate(REASONS))
     deliver_push(page, {**PAYLOAD, **freed})
-    [worker] = context.service_workers
-    assert eventually(lambda: worker.evaluate(CLICK)) == url
+    # The worker has run its push handler: it told the page, which synced for it.
+    logged_on_failure(lambda: "push" in page.evaluate(REASONS)[before:])
+
+    def click() -> str | None:
+        # The worker the context has now: Chromium may have stopped and restarted it since the push.
+        return next(iter(context.service_workers)).evaluate(CLICK)
+
+    assert logged_on_failure(click) == url
     expect(page).to_have_url(re.compile(re.escape(url) + "$"))
     expect(page.get_by_test_id("unit-filter")).to_contain_text("Lyhytaikaisyksikkö Lepola")
+    [worker] = context.service_workers
     assert worker.evaluate("async () => (await self.registration.getNotifications()).length") == 0, "closed"
