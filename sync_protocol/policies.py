@@ -15,7 +15,7 @@ each proposed change. Everything here is pure: no database, no clock.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -30,6 +30,7 @@ __all__ = [
     "Action",
     "Attendance",
     "ChangePlan",
+    "FieldChange",
     "FieldDecision",
     "Policy",
     "PolicyRegistry",
@@ -42,6 +43,7 @@ __all__ = [
     "mark_absent",
     "merge_attendance",
     "record_policies",
+    "recorded",
 ]
 
 Merge = Callable[[Any, Any], Any]
@@ -79,25 +81,73 @@ class FieldDecision(NamedTuple):
     value: Any
 
 
+class FieldChange(NamedTuple):
+    """The last change of one field, as a record keeps it for the ``manual`` policy.
+
+    ``version``: the version of that change. ``by``: the sync client (protocol §2 ``client_id``) that made
+    it; None when not known (a value stored before authors were kept). ``since``: every change of the field
+    after this version was made by ``by`` (0: every change there ever was).
+
+    Stored in JSON as the bare ``version`` when ``by`` is None (the only form kept before), otherwise as
+    ``{"version", "by", "since"}``: :meth:`load` reads both, :meth:`dump` writes them.
+    """
+
+    version: int
+    by: str | None = None
+    since: int | None = None
+
+    @classmethod
+    def load(cls, stored: FieldChange | int | Mapping[str, Any] | None) -> FieldChange | None:
+        if stored is None or isinstance(stored, FieldChange):
+            return stored
+        if isinstance(stored, int):
+            return cls(stored)
+        return cls(stored["version"], stored.get("by"), stored.get("since"))
+
+    def dump(self) -> int | dict[str, Any]:
+        if self.by is None:
+            return self.version
+        return {"version": self.version, "by": self.by, "since": self.since}
+
+    def then(self, version: int, by: str | None) -> FieldChange:
+        """This field's last change after ``by`` changes it again at ``version``."""
+        if by is not None and by == self.by:
+            return FieldChange(version, by, self.since)  # the same client's run of changes goes on
+        return FieldChange(version, by, self.version)
+
+    def only_by(self, author: str | None, base_version: int | None) -> bool:
+        """True when ``author`` made every change after ``base_version`` (None: after nothing): none is
+        news to them."""
+        if author is None or author != self.by or self.since is None:
+            return False
+        return (base_version or 0) >= self.since
+
+
 def decide(
     policy: Policy,
     current: Any,
-    last_changed_version: int | None,
+    last_change: FieldChange | int | None,
     proposed: Any,
     base_version: int | None,
     *,
     merge: Merge | None = None,
+    author: str | None = None,
 ) -> FieldDecision:
     """Decide one proposed field change.
+
+    ``last_change``: the field's last change (a bare int: its version, author unknown), None if it never
+    changed. ``author``: the sync client proposing the change.
 
     - ``server``: always ``REFUSE``.
     - ``lww``: ``APPLY`` unless the value is unchanged (``NOOP``).
     - ``append``: ``proposed`` is a list of additions (a single value counts as one); items already present
       are skipped, so a replay is a ``NOOP``.
     - ``merge``: ``merge(current, proposed)``; ``NOOP`` when that equals ``current``.
-    - ``manual``: ``NOOP`` if unchanged; ``APPLY`` if the field was never changed or ``base_version`` is at
-      least ``last_changed_version``; otherwise ``CONFLICT``. A missing ``base_version`` means "based on
-      nothing": it conflicts with any earlier change of a differing value.
+    - ``manual``: ``NOOP`` if unchanged; ``APPLY`` if the field was never changed, ``base_version`` is at
+      least the last change's version, or every change after ``base_version`` was made by ``author``
+      (a client's own earlier mutations are not news to it); otherwise ``CONFLICT``. A missing
+      ``base_version`` means "based on nothing": it conflicts with any earlier change of a differing value
+      by another client.
     """
     if policy is Policy.SERVER:
         return FieldDecision(Action.REFUSE, current)
@@ -120,12 +170,28 @@ def decide(
     if policy is Policy.LWW:
         return FieldDecision(Action.APPLY, proposed)
     if policy is Policy.MANUAL:
-        if last_changed_version is None:
+        last = FieldChange.load(last_change)
+        if last is None:
             return FieldDecision(Action.APPLY, proposed)
-        if base_version is not None and base_version >= last_changed_version:
+        if base_version is not None and base_version >= last.version:
+            return FieldDecision(Action.APPLY, proposed)
+        if last.only_by(author, base_version):
             return FieldDecision(Action.APPLY, proposed)
         return FieldDecision(Action.CONFLICT, current)
     raise ValueError(f"unknown policy {policy!r}")
+
+
+def recorded(
+    field_versions: Mapping[str, Any], names: Iterable[str], version: int, author: str | None
+) -> dict[str, Any]:
+    """``field_versions`` (as stored, see :class:`FieldChange`) after ``author`` changed ``names`` at
+    ``version``: what a record with ``manual`` fields stores with each write."""
+    after = dict(field_versions)
+    for name in names:
+        last = FieldChange.load(after.get(name))
+        change = last.then(version, author) if last is not None else FieldChange(version, author, 0)
+        after[name] = change.dump()
+    return after
 
 
 class UnknownField(KeyError):
@@ -172,35 +238,42 @@ class RecordPolicy:
         self,
         name: str,
         current: Any,
-        last_changed_version: int | None,
+        last_change: FieldChange | int | None,
         proposed: Any,
         base_version: int | None,
+        *,
+        author: str | None = None,
     ) -> FieldDecision:
         """:func:`decide` with this field's policy and merge rule."""
         return decide(
             self.policy(name),
             current,
-            last_changed_version,
+            last_change,
             proposed,
             base_version,
             merge=self.merges.get(name),
+            author=author,
         )
 
     def plan(
         self,
         current: Mapping[str, Any],
         changes: Mapping[str, Any],
-        field_versions: Mapping[str, int | None],
+        field_versions: Mapping[str, Any],
         base_version: int | None,
+        *,
+        author: str | None = None,
     ) -> ChangePlan:
-        """Decide every change of an update (e.g. ``client.update``'s ``changes``) against the record's
-        current values and the version at which each field last changed."""
+        """Decide every change of an update (e.g. ``client.update``'s ``changes``) by the sync client
+        ``author`` against the record's current values and each field's last change (``field_versions``,
+        as stored: see :class:`FieldChange`; store the updates' with :func:`recorded`)."""
         plan = ChangePlan()
         for name, proposed in changes.items():
             if name not in self.fields:
                 plan.unknown.append(name)
                 continue
-            decision = self.decide(name, current.get(name), field_versions.get(name), proposed, base_version)
+            last = field_versions.get(name)
+            decision = self.decide(name, current.get(name), last, proposed, base_version, author=author)
             if decision.action is Action.APPLY:
                 plan.updates[name] = decision.value
             elif decision.action is Action.CONFLICT:

@@ -4,12 +4,14 @@ import pytest
 
 from sync_protocol.policies import (
     Action,
+    FieldChange,
     FieldDecision,
     Policy,
     PolicyRegistry,
     UnknownField,
     decide,
     record_policies,
+    recorded,
 )
 
 # --- server ------------------------------------------------------------------------------------------------
@@ -100,6 +102,74 @@ def test_manual_never_changed_field_applies():
 
 def test_manual_without_base_version_conflicts_with_a_changed_field():
     assert decide(Policy.MANUAL, "no", 4, "yes", None) == FieldDecision(Action.CONFLICT, "no")
+
+
+# --- manual: a client's own earlier changes are not news to it -------------------------------------------
+
+A, B = "client-a", "client-b"
+
+
+def history(*changes: tuple[int, str | None]) -> dict:
+    """The stored ``field_versions`` of one field ``f`` after ``changes`` (version, sync client)."""
+    stored: dict = {}
+    for version, by in changes:
+        stored = recorded(stored, ["f"], version, by)
+    return stored
+
+
+def manual(stored: dict, base_version: int | None, author: str | None) -> Action:
+    return decide(Policy.MANUAL, "old", stored.get("f"), "new", base_version, author=author).action
+
+
+def test_manual_own_earlier_change_is_not_news():
+    stored = history((6, A))  # A changed the field at 6, based on 5
+    assert manual(stored, 5, A) is Action.APPLY, "A's second offline change, with the same base"
+    assert manual(history((6, A), (7, A), (9, A)), 5, A) is Action.APPLY, "a run of A's changes"
+
+
+def test_manual_another_clients_stale_change_still_conflicts():
+    assert manual(history((6, A)), 5, B) is Action.CONFLICT
+    assert manual(history((6, A)), 5, None) is Action.CONFLICT, "no author: as before"
+
+
+def test_manual_a_change_by_someone_else_in_between_is_news():
+    # A, then B, then A again with A's first base: B's change is news to A.
+    stored = history((6, A), (7, B), (8, A))
+    assert manual(stored, 5, A) is Action.CONFLICT
+    assert manual(stored, 6, A) is Action.CONFLICT, "B's change at 7 came after A's base"
+    assert manual(stored, 7, A) is Action.APPLY, "A saw B's change; only A's own came after"
+    assert manual(stored, 8, B) is Action.APPLY, "based on the latest change"
+
+
+def test_manual_without_base_version_applies_over_only_own_changes():
+    assert manual(history((3, A), (4, A)), None, A) is Action.APPLY
+    assert manual(history((3, B), (4, A)), None, A) is Action.CONFLICT
+
+
+def test_field_versions_stored_before_authors_were_kept_still_decide():
+    # A bare version: its author is unknown, so a stale base conflicts for everyone, as it always did.
+    assert manual({"f": 6}, 5, A) is Action.CONFLICT
+    assert manual({"f": 6}, 6, A) is Action.APPLY
+    # The first change after it starts A's run from that version.
+    stored = recorded({"f": 6}, ["f"], 7, A)
+    assert stored == {"f": {"version": 7, "by": A, "since": 6}}
+    assert manual(stored, 6, A) is Action.APPLY
+    assert manual(stored, 5, A) is Action.CONFLICT
+
+
+def test_field_change_stored_forms():
+    assert recorded({}, ["f"], 2, None) == {"f": 2}, "without an author the old form is kept"
+    assert recorded({"g": 1}, ["f"], 2, A) == {"g": 1, "f": {"version": 2, "by": A, "since": 0}}
+    assert FieldChange.load({"version": 2, "by": A, "since": 0}) == FieldChange(2, A, 0)
+    assert FieldChange.load(5) == FieldChange(5) and FieldChange.load(None) is None
+
+
+def test_plan_passes_the_author_to_manual_fields(client_policy):
+    stored = recorded({}, ["consent"], 6, A)
+    plan = client_policy.plan({"consent": "no"}, {"consent": "yes"}, stored, base_version=5, author=A)
+    assert plan.updates == {"consent": "yes"}
+    plan = client_policy.plan({"consent": "no"}, {"consent": "yes"}, stored, base_version=5, author=B)
+    assert plan.conflicts == {"consent": ("no", "yes")}
 
 
 # --- registry and plans --------------------------------------------------------------------------------------
