@@ -11,8 +11,10 @@
   (the 360 view, `server.clients.timeline`).
 
 Field policies (protocol §6) are declared here, next to the model. `revision` counts the changes of the
-record; `field_versions` remembers, per field, the revision at which it last changed. For `client.update`
-the envelope's `base_version` means the `revision` the author was looking at (it is in the record's data).
+record; `field_versions` remembers, per field, the revision at which it last changed and which sync client
+changed it (`sync_protocol.policies.FieldChange`; a bare revision in rows written before). For
+`client.update` the envelope's `base_version` means the `revision` the author was looking at (it is in the
+record's data).
 """
 
 from __future__ import annotations

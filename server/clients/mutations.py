@@ -12,7 +12,9 @@ Authorisation (object level):
 
 `client.update` decides each change with the field policies in `server.clients.models.POLICIES`; the envelope's
 `base_version` is the record's `revision` the author saw. Stale changes to `manual` fields open one conflict
-each and the outcome is `conflict`; the other changes are applied. Every create and update is logged.
+each and the outcome is `conflict`; the other changes are applied. A change is not stale when every change of
+the field since `base_version` came from the same sync client (two offline edits in a row). Every create and
+update is logged.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from server.conflicts.service import Resolver, open_conflict, register_resolver
 from server.reference.models import Municipality, Unit
 from server.sync.mutations import MutationContext, mutation
 from server.sync.scopes import ADMIN, area_scope, unit_scope
+from sync_protocol.policies import recorded
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Phone = Annotated[str, msgspec.Meta(max_length=40)]
@@ -123,13 +126,11 @@ def as_fields(client: Client) -> dict[str, Any]:
     return {name: getattr(client, name) for name in FIELD_TYPES}
 
 
-def _write(client: Client, updates: dict[str, Any]) -> None:
+def _write(ctx: MutationContext, client: Client, updates: dict[str, Any]) -> None:
     client.revision = (client.revision or 1) + 1
-    versions = dict(client.field_versions or {})
     for name, value in updates.items():
         setattr(client, name, value)
-        versions[name] = client.revision
-    client.field_versions = versions
+    client.field_versions = recorded(client.field_versions or {}, updates, client.revision, ctx.writer)
 
 
 @mutation("client.create", args=CreateClient)
@@ -184,13 +185,17 @@ async def update(ctx: MutationContext, args: UpdateClient) -> dict:
     if "municipality_id" in changes:
         await municipality_area(ctx, changes["municipality_id"])
     plan = POLICIES.plan(
-        as_fields(client), changes, dict(client.field_versions or {}), ctx.envelope.base_version
+        as_fields(client),
+        changes,
+        client.field_versions or {},
+        ctx.envelope.base_version,
+        author=ctx.writer,
     )
     if not plan.valid:
         ctx.reject("invalid_args", "These fields cannot be changed.", {"fields": plan.refused + plan.unknown})
     kept = client_data(client)
     if plan.updates:
-        _write(client, plan.updates)
+        _write(ctx, client, plan.updates)
         await ctx.session.flush()
     scopes = await client_scopes(ctx.session, client)
     for name, (current, proposed) in plan.conflicts.items():
@@ -225,7 +230,7 @@ async def _resolver_apply(ctx: MutationContext, record_id: str, field: str, valu
         await municipality_area(ctx, typed)
     held = await allowed_scopes(ctx, client)
     if getattr(client, field) != typed:
-        _write(client, {field: typed})
+        _write(ctx, client, {field: typed})
         await ctx.session.flush()
         await publish_client(ctx.session, ctx.changes, client)
     await log(ctx, client, "update", held)

@@ -105,6 +105,9 @@ class MutationContext:
     now: datetime
     settings: Settings
     registered_at: datetime
+    # The pushing replica (protocol §2 `client_id`): whose earlier mutations a `manual` field need not
+    # treat as news (`sync_protocol.policies.FieldChange`).
+    sync_client_id: uuid.UUID | None = None
     conflict_ids: list[uuid.UUID] = field(default_factory=list)
     # Lookups shared by the mutations of one push (see `cached`).
     cache: dict[Any, Any] = field(default_factory=dict)
@@ -133,6 +136,11 @@ class MutationContext:
     def user_id(self) -> uuid.UUID:
         assert self.author.user_id is not None
         return self.author.user_id
+
+    @property
+    def writer(self) -> str | None:
+        """The pushing replica as the field policies name who changed a field (`author=` of `plan`)."""
+        return str(self.sync_client_id) if self.sync_client_id is not None else None
 
     def reject(self, code: str, message: str, details: dict[str, Any] | None = None) -> NoReturn:
         raise Rejected(code, message, details)

@@ -96,6 +96,7 @@ async def push(
         now,
         settings,
         client.created_at,
+        sync_client_id=client.id,
         cache=batch.cache,
         deferred=batch.deferred,
         locks=batch.locks,

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,24 @@ class LiveServer:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    def push_from_another_device(
+        self, username: str, name: str, args: dict, base_version: int | None = None
+    ) -> dict:
+        """`username` signs in on another device (a new replica) and pushes one mutation; its result."""
+        token = self.sign_in(username)["access_token"]
+        mutation = {"id": str(uuid.uuid4()), "seq": 1, "name": name, "version": 1, "args": args}
+        if base_version is not None:
+            mutation["base_version"] = base_version
+        response = httpx.post(
+            f"{self.url}/api/sync/v1/push",
+            json={"protocol": 1, "client_id": str(uuid.uuid4()), "mutations": [mutation]},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        [result] = response.json()["results"]
+        return result
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the server's SQLite database directly (read-only): what the server really stored."""

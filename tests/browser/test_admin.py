@@ -20,13 +20,13 @@ from tests.browser.conftest import (
     wait_for_sync,
 )
 
-# A new client of the counsellor's own (other tests' clients stay untouched), then two changes of its birth
-# date made from the same revision: the second is stale and becomes a conflict.
-NEW_CLIENT_CHANGED_TWICE = """async ([id, municipality]) => {
-  const engine = window.kaari.engine();
-  await engine.mutate('client.create', {client_id: id, first_name: 'Ristiina', last_name: 'Riitanen', municipality_id: municipality, birth_date: '1939-12-31'});
-  await engine.mutate('client.update', {client_id: id, changes: {birth_date: '1940-01-02'}}, {baseVersion: 1});
-  await engine.mutate('client.update', {client_id: id, changes: {birth_date: '1941-03-04'}}, {baseVersion: 1});
+# A new client of the counsellor's own (other tests' clients stay untouched).
+NEW_CLIENT = """async ([id, municipality]) => {
+  await window.kaari.engine().mutate('client.create', {client_id: id, first_name: 'Ristiina', last_name: 'Riitanen', municipality_id: municipality, birth_date: '1939-12-31'});
+}"""
+# A change of its birth date from revision 1, which another device has changed since: a conflict.
+STALE_CHANGE = """async (id) => {
+  await window.kaari.engine().mutate('client.update', {client_id: id, changes: {birth_date: '1941-03-04'}}, {baseVersion: 1});
 }"""
 FORBIDDEN_CHECK_IN = """async ([client, unit]) => {
   const at = new Date().toISOString();
@@ -44,8 +44,9 @@ def sign_in_as(browser: Browser, server: LiveServer, username: str) -> Page:
 
 
 def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> tuple[str, str]:
-    """The counsellor's laptop: two stale changes of a client's birth date (a conflict) and a check-in a
-    counsellor may not make (rejected). Returns the client's id and the laptop's replica id."""
+    """The counsellor's laptop: a stale change of a client's birth date (their other device changed it: a
+    conflict) and a check-in a counsellor may not make (rejected). Returns the client's id and the laptop's
+    replica id."""
     laptop = sign_in_as(browser, server, "ohjaaja")
     try:
         client = str(uuid.uuid4())
@@ -53,7 +54,11 @@ def counsellor_makes_trouble(browser: Browser, server: LiveServer) -> tuple[str,
         municipality = next(
             m["id"] for m in engine_query(laptop, "municipality") if m["data"]["area_id"] == oulu
         )
-        laptop.evaluate(NEW_CLIENT_CHANGED_TWICE, [client, municipality])
+        laptop.evaluate(NEW_CLIENT, [client, municipality])
+        eventually(lambda: server.query("SELECT 1 FROM clients WHERE id = ?", (uuid.UUID(client).hex,)))
+        change = {"client_id": client, "changes": {"birth_date": "1940-01-02"}}
+        assert server.push_from_another_device("ohjaaja", "client.update", change, 1)["status"] == "applied"
+        laptop.evaluate(STALE_CHANGE, client)
         laptop.evaluate(FORBIDDEN_CHECK_IN, [client, str(reference_id("unit", "oulu-da-1"))])
         wait_for_sync(laptop)
         eventually(lambda: laptop.evaluate("() => window.kaari.engine().status.pending") == 0, timeout=30)

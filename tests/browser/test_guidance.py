@@ -89,9 +89,20 @@ def test_counsellor_runs_a_client_through_guidance(
     details.get_by_label("Osoite").fill("Isokatu 1, Oulu")
     details.get_by_role("button", name="Tallenna henkilötiedot").click()
     expect(record.get_by_test_id("client-identity")).to_contain_text("040 765 4321")
-    [queued] = page.evaluate(UNSENT, "client.update")
-    assert queued["base_version"] == first["data"]["revision"]
-    assert queued["args"]["changes"] == {"phone": "040 765 4321", "address": "Isokatu 1, Oulu"}
+    # The birth date (a `manual` field) corrected twice, still offline: both changes carry the revision
+    # seen, and the second is no conflict, since the only change after that revision is this device's own.
+    for birth_date in ("1930-02-03", "1930-02-04"):
+        details.get_by_text("Muokkaa henkilötietoja").click()
+        details.get_by_label("Syntymäaika").fill(birth_date)
+        details.get_by_role("button", name="Tallenna henkilötiedot").click()
+        expect(record.get_by_test_id("client-identity")).to_contain_text(birth_date)
+    queued = page.evaluate(UNSENT, "client.update")
+    assert [q["base_version"] for q in queued] == [first["data"]["revision"]] * 3
+    assert [q["args"]["changes"] for q in queued] == [
+        {"phone": "040 765 4321", "address": "Isokatu 1, Oulu"},
+        {"birth_date": "1930-02-03"},
+        {"birth_date": "1930-02-04"},
+    ]
 
     # A close person's details changed, offline too: only the changed fields are sent.
     person = next(p for p in engine_query(page, "close_person") if p["data"]["client_id"] == first["id"])
@@ -110,11 +121,15 @@ def test_counsellor_runs_a_client_through_guidance(
         "changes": {"relation": relation, "phone": "044 123 4567"},
     }
     context.set_offline(False)
-    stored_details = "SELECT phone, address FROM clients WHERE id = ?"
+    stored_details = "SELECT phone, address, birth_date FROM clients WHERE id = ?"
     eventually(
-        lambda: live_server.query(stored_details, (client_hex,)) == [("040 765 4321", "Isokatu 1, Oulu")],
+        lambda: (
+            live_server.query(stored_details, (client_hex,))
+            == [("040 765 4321", "Isokatu 1, Oulu", "1930-02-04")]
+        ),
         timeout=30,
     )
+    assert live_server.query("SELECT id FROM conflicts WHERE record_id = ?", (first["id"],)) == []
     assert "update" in {op for op, _ in live_server.query(LOGGED, ("client", client_hex))}
     stored_person = "SELECT relation, phone, name FROM close_persons WHERE id = ?"
     eventually(

@@ -187,9 +187,12 @@ def test_manual_conflict_is_decided_side_by_side(page: Page, live_server: LiveSe
     open_counsellor_screen(page)
     client = next(c for c in engine_query(page, "client") if c["data"]["birth_date"] and c["scopes"])
     revision = client["data"]["revision"]
+    # The counsellor's other device changes the birth date (a `manual` field) from the same revision ...
+    elsewhere = {"client_id": client["id"], "changes": {"birth_date": "1940-01-01"}}
+    pushed = live_server.push_from_another_device("ohjaaja", "client.update", elsewhere, revision)
+    assert pushed["status"] == "applied"
+    # ... so this one, still showing the old record, conflicts (its own earlier changes would not).
     update = "async ([args, base]) => { await window.kaari.engine().mutate('client.update', args, { baseVersion: base }); }"
-    page.evaluate(update, [{"client_id": client["id"], "changes": {"birth_date": "1940-01-01"}}, revision])
-    # A second device still showing the old record: birth date is a `manual` field, so this conflicts.
     page.evaluate(update, [{"client_id": client["id"], "changes": {"birth_date": "1941-02-02"}}, revision])
     link = page.get_by_test_id("attention-link")
     expect(link).to_have_text("Vaatii huomiota (1)", timeout=30_000)

@@ -167,6 +167,82 @@ async def test_update_applies_lww_and_turns_a_stale_manual_change_into_one_confl
     assert outcome.code == "invalid_args"
 
 
+def birth_date_update(client_id: str, value: str) -> dict:
+    return {"client_id": client_id, "changes": {"birth_date": value}}
+
+
+async def set_birth_date(device, client_id: str, value: str, base_version: int):
+    """Push one `client.update` of the birth date; its held outcome (None when applied)."""
+    return await push_one(device, "client.update", birth_date_update(client_id, value), base_version)
+
+
+async def test_a_devices_own_offline_changes_in_a_row_are_not_conflicts(client, db):
+    laptop = await replica(client, "ohjaaja")
+    phone = await replica(client, "ohjaaja")  # the same counsellor's second device
+    args = new_client()
+    await push_one(laptop, "client.create", args)
+    await phone.pull()
+    cid = args["client_id"]
+
+    # Offline, the phone corrects the birth date twice, both times based on the revision it saw (1).
+    await phone.mutate("client.update", birth_date_update(cid, "1941-03-12"), base_version=1)
+    await phone.mutate("client.update", birth_date_update(cid, "1941-03-21"), base_version=1)
+    await phone.push()
+    # A third change in a later push, the phone still not having pulled: its own changes are not news to it.
+    assert await set_birth_date(phone, cid, "1941-03-22", 1) is None
+    assert phone.outcomes() == []
+
+    db = await fresh(db)
+    row = await db.get(Client, uuid.UUID(cid))
+    assert (row.birth_date, row.revision) == (date(1941, 3, 22), 4)
+    assert (await db.execute(select(Conflict))).scalars().all() == []
+
+    # The laptop, which saw revision 1 and none of the phone's changes, still gets a conflict.
+    outcome = await set_birth_date(laptop, cid, "1940-01-01", 1)
+    assert outcome.status == "conflict"
+    db = await fresh(db)
+    conflict = (await db.execute(select(Conflict))).scalar_one()
+    assert (conflict.kept_value, conflict.proposed_value) == ("1941-03-22", "1940-01-01")
+    assert (await db.get(Client, uuid.UUID(cid))).birth_date == date(1941, 3, 22)
+
+
+async def test_another_devices_change_in_between_is_news_to_the_first(client, db):
+    laptop = await replica(client, "ohjaaja")
+    phone = await replica(client, "ohjaaja")
+    args = new_client()
+    await push_one(laptop, "client.create", args)
+    cid = args["client_id"]
+
+    # The phone changes it (based on 1), the laptop then changes it having seen that (based on 2) ...
+    assert await set_birth_date(phone, cid, "1941-03-12", 1) is None
+    assert await set_birth_date(laptop, cid, "1941-03-13", 2) is None
+    # ... and the phone's next offline change, still based on 1, has not seen the laptop's: a conflict.
+    outcome = await set_birth_date(phone, cid, "1941-03-14", 1)
+    assert outcome.status == "conflict"
+    db = await fresh(db)
+    conflict = (await db.execute(select(Conflict))).scalar_one()
+    assert (conflict.kept_value, conflict.proposed_value) == ("1941-03-13", "1941-03-14")
+    # Having pulled the laptop's change (revision 3), the phone's next change applies.
+    assert await set_birth_date(phone, cid, "1941-03-15", 3) is None
+
+
+async def test_a_field_changed_before_authors_were_kept_conflicts_as_before(client, db):
+    phone = await replica(client, "ohjaaja")
+    args = new_client()
+    await push_one(phone, "client.create", args)
+    cid = args["client_id"]
+    row = await db.get(Client, uuid.UUID(cid))
+    row.revision, row.field_versions = 2, {"birth_date": 2}  # as stored before: the revision alone
+    await db.commit()
+
+    outcome = await set_birth_date(phone, cid, "1941-03-12", 1)
+    assert outcome.status == "conflict", "whose change it was is not known: it is news"
+    assert await set_birth_date(phone, cid, "1941-03-13", 2) is None
+    assert await set_birth_date(phone, cid, "1941-03-14", 2) is None
+    db = await fresh(db)
+    assert (await db.get(Client, uuid.UUID(cid))).birth_date == date(1941, 3, 14)
+
+
 async def test_update_needs_a_basis_and_a_known_client(client):
     hoiva = await replica(client, "hoiva")
     outcome = await push_one(hoiva, "client.update", {"client_id": DAY_CLIENT, "changes": {"phone": "1"}})
