@@ -17,6 +17,15 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number of seconds, 0 or more (got {value!r}).")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -28,6 +37,9 @@ class Settings:
     # Token lifetimes: protocol and QUALITY.md cap access tokens at 15 minutes.
     access_token_seconds: int = 15 * 60
     refresh_token_days: int = 30
+    # A spent refresh token presented again this soon, while its successor is unused, is a lost response
+    # being retried, not a copy: it gets a new pair instead of ending the sign-in. 0 turns this off.
+    refresh_grace_seconds: int = 60
     # Failed sign-ins per username (and per address) in the window before 429.
     login_max_failures: int = 5
     login_failure_window_seconds: int = 15 * 60
@@ -75,6 +87,7 @@ class Settings:
             port=int(env.get("KAARI_PORT", "8000")),
             log_level=env.get("KAARI_LOG_LEVEL", "INFO").upper(),
             token_secret=env.get("KAARI_TOKEN_SECRET") or None,
+            refresh_grace_seconds=_seconds(env, "KAARI_REFRESH_GRACE_SECONDS", 60),
             argon2_time_cost=int(env.get("KAARI_ARGON2_TIME_COST", "3")),
             argon2_memory_kib=int(env.get("KAARI_ARGON2_MEMORY_KIB", "65536")),
             stale_after_minutes=int(env.get("KAARI_STALE_AFTER_MINUTES", "60")),

@@ -2,7 +2,8 @@
 
 A role assignment is scoped: to the whole region (no area, no unit), to one area, or to one unit. What a
 user may see and do follows from these rows (STM decree 825/2022: access follows task and service).
-A sign-in session is one refresh-token family; its tokens rotate, and reuse of a spent one revokes it.
+A sign-in session is one refresh-token family; its tokens rotate, and reuse of a spent one revokes it
+(unless it is a lost response retried within the grace window: see `service.refresh`).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+    # The token issued when this one was spent (the newest, after a lost response was retried); none for one
+    # not spent yet, and for a successor superseded by such a retry.
+    replaced_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("refresh_tokens.id"))
 
 
 class LoginFailure(Base):

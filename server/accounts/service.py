@@ -1,4 +1,4 @@
-"""Sign-in, token refresh with rotation and reuse detection, sign-out, creating users and their roles.
+"""Sign-in, token refresh with rotation and reuse detection (with a grace window for lost answers), sign-out, creating users and their roles.
 
 Password checks run outside any write transaction (Argon2 is slow on purpose, and a held SQLite write
 lock would make every other writer wait for it). Failures are committed before the error is raised, so
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import clock
 from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher, verify_password
 from server.accounts.principal import Principal, device_from_credential
@@ -104,11 +105,19 @@ async def _device_for_sign_in(
 
 
 async def _issue(
-    session: AsyncSession, settings: Settings, tokens: TokenService, user: User, auth_session: AuthSession
+    session: AsyncSession,
+    settings: Settings,
+    tokens: TokenService,
+    user: User,
+    auth_session: AuthSession,
+    replaces: RefreshToken | None = None,
 ) -> TokenResponse:
     refresh, refresh_hash = new_refresh_token()
-    session.add(RefreshToken(session_id=auth_session.id, token_hash=refresh_hash))
+    issued = RefreshToken(session_id=auth_session.id, token_hash=refresh_hash)
+    session.add(issued)
     await session.flush()
+    if replaces is not None:
+        replaces.replaced_by_id = issued.id
     access = tokens.issue_access(user.id, auth_session.id, auth_session.device_id)
     return TokenResponse(
         access, refresh, tokens.access_seconds, "Bearer", auth_session.device_id, user_out(user)
@@ -160,19 +169,23 @@ async def login(
 async def refresh(
     session: AsyncSession, settings: Settings, tokens: TokenService, token: str
 ) -> TokenResponse:
-    """Rotate a refresh token. Presenting a spent one revokes the whole family (someone copied it)."""
+    """Rotate a refresh token. Presenting a spent one revokes the whole family (someone copied it), unless
+    it is a lost response being retried (`_supersede_successor`)."""
     await begin_write(session)
     row = (
         await session.execute(
             select(RefreshToken, AuthSession)
             .join(AuthSession, AuthSession.id == RefreshToken.session_id)
             .where(RefreshToken.token_hash == digest(token))
+            # Refreshes with one token take turns (on SQLite the write lock does this): the second one sees
+            # the first one's successor, so a double refresh is a retry rather than a reuse.
+            .with_for_update(of=RefreshToken)
         )
     ).one_or_none()
     if row is None:
         raise Unauthenticated("The refresh token is not valid.")
     stored, auth_session = row
-    now = utcnow()
+    now = clock.utc_now()
     device = await session.get(Device, auth_session.device_id)
     if device is None or device.revoked_at is not None:
         raise DeviceRevoked()
@@ -183,7 +196,7 @@ async def refresh(
         .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1 and not await _supersede_successor(session, settings, stored, now):
         auth_session.revoked_at, auth_session.revoked_reason = now, "refresh_reused"
         await session.commit()
         raise Unauthenticated(
@@ -194,7 +207,31 @@ async def refresh(
     if user is None or not user.active:
         raise Unauthenticated("The account is not active.")
     device.last_seen_at = now
-    return await _issue(session, settings, tokens, user, auth_session)
+    return await _issue(session, settings, tokens, user, auth_session, replaces=stored)
+
+
+async def _supersede_successor(
+    session: AsyncSession, settings: Settings, spent: RefreshToken, now: datetime
+) -> bool:
+    """Whether a spent token may be refreshed again: the answer that carried its successor was lost.
+
+    That is so when it was spent at most `refresh_grace_seconds` ago and its successor has never been
+    used (a client that got the successor would present that). The successor is then spent here, so the
+    family keeps one live token: the one about to be issued. A superseded successor has no successor of
+    its own, so presenting it later is a reuse.
+    """
+    grace = timedelta(seconds=settings.refresh_grace_seconds)
+    if not grace or spent.used_at is None or spent.replaced_by_id is None or now - spent.used_at > grace:
+        return False
+    superseded = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == spent.replaced_by_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if superseded.rowcount != 1:
+        return False
+    log.info("lost refresh response retried", extra={"session_id": str(spent.session_id)})
+    return True
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:

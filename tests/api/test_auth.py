@@ -1,10 +1,23 @@
-"""Sign-in, tokens, refresh rotation with reuse detection, sign-out and the failed-sign-in limit."""
+"""Sign-in, tokens, refresh rotation with reuse detection and its grace window, sign-out, the sign-in limit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from server.accounts.tokens import TokenService
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from server import clock
+from server.accounts import service
+from server.accounts.models import RefreshToken
+from server.accounts.tokens import TokenService, digest
+from server.app import create_app
+from server.db import create_engine
 from server.demo import DEMO_USERS
 from tests.conftest import bearer, sign_in
 
@@ -75,19 +88,139 @@ async def test_expired_access_token_says_token_expired(client, app):
     assert response.json()["code"] == "token_expired"
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_family(client):
+async def _refresh(client, token: str):
+    return await client.post("/api/auth/refresh", json={"refresh_token": token})
+
+
+async def _live_refresh_tokens(db, tokens: dict) -> list[str]:
+    """The hashes of the sign-in's refresh tokens that are not spent."""
+    rows = await db.execute(
+        select(RefreshToken.token_hash).where(
+            RefreshToken.session_id == uuid.UUID(_claim(tokens["access_token"], "sid")),
+            RefreshToken.used_at.is_(None),
+        )
+    )
+    return list(rows.scalars())
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Set the server's clock (`server.clock.utc_now`) to a moment; it stays there until set again."""
+    now = clock.utc_now().replace(microsecond=0)
+
+    def set_to(moment: datetime) -> datetime:
+        monkeypatch.setattr(clock, "utc_now", lambda: moment)
+        return moment
+
+    set_to.start = now
+    return set_to
+
+
+async def _assert_family_revoked(client, *tokens: dict) -> None:
+    for pair in tokens:
+        assert (await _refresh(client, pair["refresh_token"])).status_code == 401
+        assert (await client.get("/api/auth/me", headers=bearer(pair["access_token"]))).status_code == 401
+
+
+async def test_refresh_rotates_and_reuse_after_the_successor_was_used_revokes_the_family(client):
     first = await sign_in(client, "ohjaaja")
-    second = (await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+    second = (await _refresh(client, first["refresh_token"])).json()
     assert second["refresh_token"] != first["refresh_token"]
     assert (await client.get("/api/auth/me", headers=bearer(second["access_token"]))).status_code == 200
+    third = (await _refresh(client, second["refresh_token"])).json()
 
-    # The first refresh token is spent: presenting it again means it was copied.
-    reused = await client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    # The client got the second token (it has used it): the first one presented again was copied, even
+    # within the grace window.
+    reused = await _refresh(client, first["refresh_token"])
     assert reused.status_code == 401 and reused.json()["code"] == "refresh_reused"
     # The whole family is gone: the newest refresh token and the access token stop working too.
-    after = await client.post("/api/auth/refresh", json={"refresh_token": second["refresh_token"]})
-    assert after.status_code == 401
-    assert (await client.get("/api/auth/me", headers=bearer(second["access_token"]))).status_code == 401
+    await _assert_family_revoked(client, third)
+
+
+async def test_a_lost_refresh_answer_is_retried_within_the_grace_window(client, db):
+    first = await sign_in(client, "ohjaaja")
+    lost = (await _refresh(client, first["refresh_token"])).json()  # rotated, but the client never got it
+
+    retried = await _refresh(client, first["refresh_token"])
+    assert retried.status_code == 200, retried.text
+    current = retried.json()
+    assert current["refresh_token"] not in (first["refresh_token"], lost["refresh_token"])
+    assert (await client.get("/api/auth/me", headers=bearer(current["access_token"]))).status_code == 200
+    # One live refresh token in the family: the new one; the lost one was spent by the retry.
+    assert await _live_refresh_tokens(db, current) == [digest(current["refresh_token"])]
+
+    following = await _refresh(client, current["refresh_token"])
+    assert following.status_code == 200
+    # The superseded token was never handed to the client: whoever presents it has a copy.
+    superseded = await _refresh(client, lost["refresh_token"])
+    assert superseded.status_code == 401 and superseded.json()["code"] == "refresh_reused"
+    await _assert_family_revoked(client, following.json())
+
+
+async def test_a_lost_answer_may_be_lost_again(client, db):
+    first = await sign_in(client, "ohjaaja")
+    for _ in range(3):  # every answer lost: each retry supersedes the previous retry's token
+        assert (await _refresh(client, first["refresh_token"])).status_code == 200
+    current = (await _refresh(client, first["refresh_token"])).json()
+    assert await _live_refresh_tokens(db, current) == [digest(current["refresh_token"])]
+    assert (await _refresh(client, current["refresh_token"])).status_code == 200
+
+
+async def test_the_grace_window_ends_exactly_after_its_seconds(client, demo, at):
+    window = timedelta(seconds=demo.refresh_grace_seconds)
+    for late, expected in ((timedelta(0), 200), (timedelta(microseconds=1), 401)):
+        first = await sign_in(client, "ohjaaja")
+        at(at.start)
+        assert (await _refresh(client, first["refresh_token"])).status_code == 200
+        at(at.start + window + late)
+        retried = await _refresh(client, first["refresh_token"])
+        assert retried.status_code == expected, (late, retried.text)
+        if expected == 401:
+            assert retried.json()["code"] == "refresh_reused"
+            await _assert_family_revoked(client, first)
+
+
+async def test_reuse_after_the_grace_window_revokes_the_family(client, demo, at):
+    first = await sign_in(client, "ohjaaja")
+    at(at.start)
+    lost = (await _refresh(client, first["refresh_token"])).json()
+    at(at.start + timedelta(seconds=demo.refresh_grace_seconds, minutes=5))
+    reused = await _refresh(client, first["refresh_token"])
+    assert reused.status_code == 401 and reused.json()["code"] == "refresh_reused"
+    await _assert_family_revoked(client, lost)
+
+
+async def test_a_grace_window_of_zero_revokes_on_any_reuse(demo):
+    app = create_app(replace(demo, refresh_grace_seconds=0), configure_logs=False)
+    async with AsyncTestClient(app=app) as client:
+        first = await sign_in(client, "ohjaaja")
+        lost = (await _refresh(client, first["refresh_token"])).json()
+        reused = await _refresh(client, first["refresh_token"])
+        assert reused.status_code == 401 and reused.json()["code"] == "refresh_reused"
+        await _assert_family_revoked(client, lost)
+
+
+async def test_two_refreshes_with_one_token_at_once_leave_one_live_token(client, app, demo, db):
+    first = await sign_in(client, "ohjaaja")
+    tokens = app.state.kaari.tokens
+    engine = create_engine(demo)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with sessions() as one, sessions() as two:
+            answer_one = await service.refresh(one, demo, tokens, first["refresh_token"])
+            # The second refresh waits for the first one's transaction instead of reading around it ...
+            second = asyncio.create_task(service.refresh(two, demo, tokens, first["refresh_token"]))
+            done, _ = await asyncio.wait({second}, timeout=0.5)
+            assert not done
+            await one.commit()
+            # ... and then sees the first one's successor, unused: a retry, not a reuse.
+            answer_two = await second
+            await two.commit()
+    finally:
+        await engine.dispose()
+    issued = {digest(answer_one.refresh_token), digest(answer_two.refresh_token)}
+    live = await _live_refresh_tokens(db, first)
+    assert len(issued) == 2 and live == [digest(answer_two.refresh_token)]
 
 
 async def test_sign_out_ends_the_session_at_once(client):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server.keys import read_or_create_secret
 from server.settings import Settings
 
@@ -41,3 +43,11 @@ def test_first_start_generates_the_token_secret(tmp_path):
     first = secret.read_text()
     create_app(settings, configure_logs=False)
     assert secret.read_text() == first
+
+
+def test_refresh_grace_window_defaults_to_a_minute_and_refuses_what_is_not_whole_seconds(tmp_path):
+    assert Settings.from_env({}).refresh_grace_seconds == 60
+    assert Settings.from_env({"KAARI_REFRESH_GRACE_SECONDS": "0"}).refresh_grace_seconds == 0
+    for bad in ("-5", "1.5", "a minute"):
+        with pytest.raises(ValueError, match="KAARI_REFRESH_GRACE_SECONDS must be a whole number of seconds"):
+            Settings.from_env({"KAARI_REFRESH_GRACE_SECONDS": bad})
