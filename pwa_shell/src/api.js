@@ -2,7 +2,8 @@
 // ({code, message, details}, protocol §7), so views can show the server's own message.
 //
 // - auth 'user': the signed-in user's access token. An expired one (401 token_expired) is refreshed
-//   once with the stored refresh token and the call retried; if that fails the session has ended.
+//   once with the stored refresh token and the call retried; if the server refuses the refresh token the
+//   session has ended (unreachable or failing, it is kept for a later try).
 // - auth 'device': the shared tablet's device credential (kd_…).
 // - 403 device_revoked with wipe: erase every local store, then tell the app (event 'device-wiped').
 import { clearSession, getEnrolment, getSession, saveSession, wipeDevice } from './db.js';
@@ -109,19 +110,23 @@ function retryAfter(response) {
   return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
 }
 
-/** Trade the stored refresh token for a new pair; on failure the session is over. `expiredToken` is the
- * access token a call was refused with: when the stored one is already another, a call that was answered
- * later than its siblings has nothing to refresh (a second refresh would only spend a token). */
+/** Trade the stored refresh token for a new pair; when the server refuses it the session is over.
+ * `expiredToken` is the access token a call was refused with: when the stored one is already another, a
+ * call that was answered later than its siblings has nothing to refresh (a second refresh would only spend
+ * a token). */
 function refreshSession(expiredToken) {
   refreshing ??= (async () => {
     const session = await getSession();
     if (session && expiredToken && session.access_token !== expiredToken) return null;
-    // A NetworkError propagates as it is: the session is kept and the caller retries later.
+    // A NetworkError (no answer, or one cut short) propagates as it is: the stored pair is kept and the
+    // caller retries later. The server may have rotated the token without our hearing of it; within its
+    // grace window (docs/architecture.md) it takes the old one once more.
     const result = session
       ? await send('/api/auth/refresh', 'POST', { refresh_token: session.refresh_token }, 'none')
       : { ok: false, error: new ApiError(401, { code: 'unauthenticated' }) };
     if (!result.ok) {
-      if (result.error.code !== 'device_revoked') {
+      // device_revoked: send() has wiped the device already; 5xx: the server failed, the token is fine.
+      if (result.error.code !== 'device_revoked' && result.error.status < 500) {
         await clearSession();
         apiEvents.dispatchEvent(new CustomEvent('session-ended'));
       }
