@@ -1,4 +1,4 @@
-"""Sign-in, token refresh with rotation and reuse detection (with a grace window for lost answers), sign-out, creating users and their roles.
+"""Sign-in, token refresh (rotation, reuse detection, a grace window for lost answers), sign-out, users, roles.
 
 Password checks run outside any write transaction (Argon2 is slow on purpose, and a held SQLite write
 lock would make every other writer wait for it). Failures are committed before the error is raised, so
