@@ -11,12 +11,12 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
 from server.access_log import service as access_log
 from server.clients import timeline
 from server.clients.access import basis_for_client, summary_consent
-from server.clients.models import Client, ClientService, ClosePerson, Consent
+from server.clients.models import Client, ClientService, ClosePerson, Consent, search_name
 from server.clients.sync import client_service_data, close_person_data, consent_data
 from server.clock import today_in_finland
 from server.db import begin_write
@@ -61,6 +61,15 @@ def _words(q: str) -> list[str]:
     return [w.lower().translate(escape) for w in q.split()]
 
 
+def search_query(words: list[str]) -> Select[tuple[Client]]:
+    """The name candidates of a search: every word within `search_name()`, case-insensitively (ILIKE: on
+    PostgreSQL the trigram index `SEARCH_NAME_INDEX` serves it; on SQLite it is `lower(…) LIKE lower(…)`)."""
+    query = select(Client).order_by(Client.last_name, Client.first_name, Client.id).limit(SEARCH_CANDIDATES)
+    for word in words:
+        query = query.where(search_name().ilike(f"%{word}%", escape="\\"))
+    return query
+
+
 class TimelineOut(msgspec.Struct):
     client_id: uuid.UUID
     basis: str
@@ -94,12 +103,7 @@ class ClientsController(Controller):
         if not any(len(w) >= 2 for w in words):
             return []
         await begin_write(db_session)
-        name = func.lower(Client.first_name + " " + Client.last_name)
-        query = (
-            select(Client).order_by(Client.last_name, Client.first_name, Client.id).limit(SEARCH_CANDIDATES)
-        )
-        for word in words:
-            query = query.where(name.like(f"%{word}%", escape="\\"))
+        query = search_query(words)
         hits: list[ClientHit] = []
         accesses: dict[str | None, list[access_log.Access]] = {}
         for client in (await db_session.execute(query)).scalars():
