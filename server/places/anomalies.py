@@ -9,14 +9,21 @@ something that is fine alone and wrong together. Three such findings, each a tas
   record (one of the check-ins is a mistake, or the client really moved, and one unit checks them out).
 - **overlapping stays of one client** (`overlapping_stays`): two booked short-term stays of the client
   that share a day (in one unit or two); one task for the coordinators, about the pair.
+- **a client in two places through a residency** (`stay_during_residency`, `overlapping_residencies`): a
+  booked short-term stay, or a second residency, on a day the client's 24h-housing residency also takes
+  its place. Every residency is in a 24h unit (`housing_24h`) and every stay in a short-term-care unit,
+  both round-the-clock care, so the client would be counted in two units' occupancy. A day covered by an
+  absence of the residency (hospital, home leave, other) does not count: the resident has given the place
+  up then, which is how a respite period away from the residency is recorded. One task for the
+  coordinators per pair, naming the first and last such day (`to` is `null` for two open residencies).
 - **occupancy above capacity** (`over_capacity`): a unit whose booked occupancy is above its capacity on
   a day of the published window, e.g. bookings made before the unit's places were lowered in the
   reference data; one task for the coordinators, about the unit, from the first such day. While the
   unit has an open one, no other is opened.
 
 Triggers: the uploads that may cause them write an outbox row for `places.late_anomalies` in their own
-transaction (`attendance_uploaded`, `stay_uploaded`), and `places.anomaly_scan` checks everything every
-night (check-ins of the last 31 days, stays ending from then on, every unit's window).
+transaction (`attendance_uploaded`, `stay_uploaded`, `residency_uploaded`), and `places.anomaly_scan` checks everything every
+night (check-ins of the last 31 days, stays and residencies ending from then on, every unit's window).
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from server.clock import today_in_finland
 from server.jobs import outbox
 from server.jobs.registry import NIGHTLY_RETRY, Cron, RetryPolicy, job
 from server.places.capacity import day_places, horizon, load_state, lock_all_units, lock_units
-from server.places.models import Stay
+from server.places.models import Residency, ResidencyAbsence, Stay
 from server.reference.models import Unit
 from server.sync.changes import ChangeSet
 from server.tasks.models import Task
@@ -74,6 +81,12 @@ async def stay_uploaded(session: AsyncSession, client_id: uuid.UUID, unit_id: uu
     """A stay was booked or moved: the client's stays may overlap, the unit may be over capacity."""
     args = LateArgs(clients=[client_id], units=[unit_id])
     await outbox.add(session, "places.late_anomalies", f"stay:{client_id}:{unit_id}", args)
+
+
+async def residency_uploaded(session: AsyncSession, client_id: uuid.UUID, unit_id: uuid.UUID) -> None:
+    """A resident moved in, out later, or to another unit: the residency may overlap a stay or another."""
+    args = LateArgs(clients=[client_id], units=[unit_id])
+    await outbox.add(session, "places.late_anomalies", f"residency:{client_id}:{unit_id}", args)
 
 
 # --- the checks -------------------------------------------------------------------------------------------
@@ -165,6 +178,100 @@ async def overlapping_stays(
     return created
 
 
+Period = tuple[date, date | None]  # first and last day; None: open-ended
+
+
+def days_taken(periods: list[Period], holes: list[tuple[date, date]]) -> Period | None:
+    """The first and last day inside every period that no hole covers, or None if there is none."""
+    start = max(p[0] for p in periods)
+    ends = [p[1] for p in periods if p[1] is not None]
+    end = min(ends) if ends else None
+    holes = sorted(holes)
+    for a, b in holes:  # sorted by start: one pass moves `start` past every hole covering it
+        if a <= start <= b:
+            start = b + timedelta(days=1)
+    if end is None:
+        return start, None  # holes end, an open period does not
+    if start > end:
+        return None
+    for a, b in sorted(holes, key=lambda h: h[1], reverse=True):
+        if a <= end <= b:
+            end = a - timedelta(days=1)
+    return start, end
+
+
+async def residency_overlaps(
+    session: AsyncSession, changes: ChangeSet, clients: list[uuid.UUID] | None, since: date, now
+) -> int:
+    """Tasks for the coordinators about a stay or a second residency on days a residency takes a place."""
+    current = or_(Residency.move_out.is_(None), Residency.move_out >= since)
+    query = select(Residency).where(current)
+    query = query.where(Residency.client_id.in_(clients)) if clients is not None else query
+    residencies = (await session.scalars(query.order_by(Residency.client_id, Residency.id))).all()
+    if not residencies:
+        return 0
+    residents = select(Residency.client_id).where(current)
+    residents = residents.where(Residency.client_id.in_(clients)) if clients is not None else residents
+    stays = (
+        await session.scalars(
+            select(Stay)
+            .where(Stay.status == "booked", Stay.end_date >= since, Stay.client_id.in_(residents))
+            .order_by(Stay.id)
+        )
+    ).all()
+    holes: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
+    for absence in (
+        await session.scalars(
+            select(ResidencyAbsence).where(ResidencyAbsence.residency_id.in_([r.id for r in residencies]))
+        )
+    ).all():
+        holes[absence.residency_id].append((absence.start_date, absence.end_date))
+    stays_of: dict[uuid.UUID, list[Stay]] = defaultdict(list)
+    for stay in stays:
+        stays_of[stay.client_id].append(stay)
+    homes_of: dict[uuid.UUID, list[Residency]] = defaultdict(list)
+    for residency in residencies:
+        homes_of[residency.client_id].append(residency)
+
+    created = 0
+    for client_id, homes in homes_of.items():
+        pairs: list[tuple[str, Residency, Stay | Residency]] = [
+            ("stay_during_residency", home, stay) for home in homes for stay in stays_of[client_id]
+        ]
+        pairs += [("overlapping_residencies", a, b) for i, a in enumerate(homes) for b in homes[i + 1 :]]
+        for kind, home, other in pairs:
+            if isinstance(other, Stay):
+                ids, units, gaps = [home.id, other.id], [other.unit_id, home.unit_id], holes[home.id]
+                periods = [(home.move_in, home.move_out), (other.start_date, other.end_date)]
+                about = {"residency_id": str(home.id), "stay_id": str(other.id)}
+            else:
+                a, b = sorted((home, other), key=lambda r: str(r.id))
+                ids, units, gaps = [a.id, b.id], [a.unit_id, b.unit_id], holes[a.id] + holes[b.id]
+                periods = [(a.move_in, a.move_out), (b.move_in, b.move_out)]
+                about = {"residency_ids": [str(a.id), str(b.id)]}
+            taken = days_taken(periods, gaps)
+            if taken is None:
+                continue
+            start, end = taken
+            new = NewTask(
+                kind=kind,
+                role="coordinator",
+                about_type="stay" if isinstance(other, Stay) else "residency",
+                about_id=str(ids[1]),
+                key=(str(ids[0]), str(ids[1])),
+                client_id=client_id,
+                date=start,
+                details={
+                    **about,
+                    "unit_ids": [str(u) for u in units],  # a stay's unit first: the board the link opens
+                    "from": start.isoformat(),
+                    "to": end.isoformat() if end else None,
+                },
+            )
+            created += (await open_task(session, changes, new, now))[1]
+    return created
+
+
 async def over_capacity(
     session: AsyncSession, changes: ChangeSet, units: dict[uuid.UUID, Unit], today: date, now
 ) -> int:
@@ -220,6 +327,7 @@ async def late_anomalies(session: AsyncSession, now: datetime, args: LateArgs) -
         created = await double_check_ins(session, changes, days, since, now)
         if args.clients:
             created += await overlapping_stays(session, changes, args.clients, since, now)
+            created += await residency_overlaps(session, changes, args.clients, since, now)
         return created + await over_capacity(session, changes, units, today, now)
 
     return await checked(session, check)
@@ -235,6 +343,7 @@ async def anomaly_scan(session: AsyncSession, now: datetime) -> tuple[int, Chang
         units = await lock_all_units(session)
         created = await double_check_ins(session, changes, None, since, now)
         created += await overlapping_stays(session, changes, None, since, now)
+        created += await residency_overlaps(session, changes, None, since, now)
         return created + await over_capacity(session, changes, units, today, now)
 
     return await checked(session, check)

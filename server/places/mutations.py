@@ -17,8 +17,10 @@ Rules:
   The client gets a service relationship (`client_units`) to the unit through `end_date` if it has none,
   and is republished so the unit's staff see it. Re-sending the same booking (same id and content) is a
   no-op; the same id with other content is `duplicate`.
-- `stay.book` and `stay.change_dates` ask for `places.late_anomalies` (the client's overlapping stays, the
-  unit above capacity: tasks for the coordinators; `server.places.anomalies`) in their transaction.
+- `stay.book`, `stay.change_dates`, `stay.book_series`, `residency.move_in`, `residency.move_out` and
+  `residency.move` ask for `places.late_anomalies` (the client's overlapping stays, a stay or a second
+  residency on a residency's days, the unit above capacity: tasks for the coordinators;
+  `server.places.anomalies`) in their transaction.
 - `stay.cancel`: frees the places; cancelling a cancelled stay is a no-op.
 - `stay.change_dates`: a booked stay only; checked against capacity for the days it adds.
 - `residency.move_in` (24h-housing units): open-ended; checked on every date from `move_in` on (every
@@ -474,6 +476,7 @@ async def move_in(ctx: MutationContext, args: MoveIn) -> dict:
     ctx.session.add(residency)
     await check_and_publish(ctx, unit, before, args.move_in, None)
     ctx.changes.put("residency", residency.id, await residency_data(ctx, residency), record_scopes(unit.id))
+    await anomalies.residency_uploaded(ctx.session, residency.client_id, unit.id)
     return {"residency_id": str(residency.id)}
 
 
@@ -490,6 +493,7 @@ async def move_out(ctx: MutationContext, args: MoveOut) -> dict:
     client = await ctx.session.get(Client, residency.client_id)
     if client is not None:
         await publish_client(ctx.session, ctx.changes, client)
+    await anomalies.residency_uploaded(ctx.session, residency.client_id, unit.id)
     return {"residency_id": str(residency.id)}
 
 
@@ -572,6 +576,7 @@ async def move(ctx: MutationContext, args: MoveResident) -> dict:
     await check_and_publish(ctx, old_unit, old_before, args.move_date, planned_out, taking=False)
     for row in (residency, moved):
         ctx.changes.put("residency", row.id, await residency_data(ctx, row), record_scopes(row.unit_id))
+    await anomalies.residency_uploaded(ctx.session, moved.client_id, new_unit.id)
     return {"residency_id": str(residency.id), "new_residency_id": str(moved.id)}
 
 

@@ -33,6 +33,7 @@ import msgspec
 from sqlalchemy import select
 
 from server.clock import today_in_finland
+from server.places import anomalies
 from server.places.capacity import Taker, UnitState, alternatives_for, date_range, overbooked
 from server.places.models import Stay, StaySeries, series_stay_id
 from server.places.mutations import (
@@ -217,6 +218,7 @@ async def book_series(ctx: MutationContext, args: BookSeries) -> dict:
     for stay in stays:
         ctx.changes.put("stay", stay.id, stay_data(stay), record_scopes(unit.id))
     await publish_series(ctx, series.id)
+    await anomalies.stay_uploaded(ctx.session, args.client_id, unit.id)  # its periods are stays
     return _series_result(series, [s.id for s in stays])
 
 

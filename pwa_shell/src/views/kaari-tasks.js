@@ -16,7 +16,7 @@ function linkOf(task) {
   if (task.about_type === 'assessment') return [`/ohjaus?tab=assessments&assessment_id=${task.about_id}`, 'tasks.open.assessment'];
   if (task.about_type === 'application') return [`/ohjaus?tab=applications&application_id=${task.about_id}`, 'tasks.open.application'];
   if (task.kind === 'over_capacity') return [`/kotas?tab=board&unit_id=${task.unit_id}&from=${task.date}`, 'tasks.open.board'];
-  if (task.kind === 'overlapping_stays') return [`/kotas?tab=board&unit_id=${d.unit_ids?.[0] ?? ''}&from=${d.from ?? task.date}`, 'tasks.open.board'];
+  if (['overlapping_stays', 'stay_during_residency', 'overlapping_residencies'].includes(task.kind)) return [`/kotas?tab=board&unit_id=${d.unit_ids?.[0] ?? ''}&from=${d.from ?? task.date}`, 'tasks.open.board'];
   return null; // a unit's own day or attendance: the screen the list is on shows it
 }
 
