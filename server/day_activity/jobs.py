@@ -11,6 +11,11 @@ automatically: only a person knows which side is wrong.
 One task per unit, day and drift (the counted and the computed figures are in its id): a second run finds
 the same task; a new count that still differs is a new finding, and a count that matches opens nothing.
 
+There is no tolerance: a difference of one is one person the records do not account for (an arrival or an
+absence not recorded), which is what the count is for (fire safety, meals). A count of 0 is not compared:
+it is a count nobody made (a form sent empty), not an empty unit, so the day's last count above 0 is the
+one compared, and a day with only zeros opens nothing.
+
 `day_activity.headcount_drift` runs for one unit and day when a head count is recorded (an outbox row in
 `headcount.record`'s transaction); `day_activity.headcount_scan` checks the head counts of the last 7 days
 every night, because the computed side also moves when late uploads arrive.
@@ -44,11 +49,11 @@ class UnitDay(msgspec.Struct, forbid_unknown_fields=True):
 async def check_unit_day(
     session: AsyncSession, changes: ChangeSet, unit_id: uuid.UUID, day: date, now: datetime
 ) -> bool:
-    """Open the drift task for the unit's day if its last head count differs; True if one was opened."""
+    """Open the drift task for the unit's day if its last count above 0 differs; True if one was opened."""
     count = (
         await session.scalars(
             select(HeadCount)
-            .where(HeadCount.unit_id == unit_id, HeadCount.date == day)
+            .where(HeadCount.unit_id == unit_id, HeadCount.date == day, HeadCount.count > 0)
             .order_by(HeadCount.created_at.desc(), HeadCount.id.desc())
             .limit(1)
         )

@@ -22,7 +22,8 @@ Rules:
 - `headcount.record` (unit staff of the unit): a count ≥ 0 for a date, with an optional note; re-sending
   the same id with the same content is a no-op, other content is `duplicate`. It asks for
   `day_activity.headcount_drift` for the unit and date (an outbox row in the same transaction): a count
-  that differs from the computed occupancy opens a task for the unit.
+  that differs from the computed occupancy opens a task for the unit (a count of 0 is not compared:
+  `server.day_activity.jobs`).
 """
 
 from __future__ import annotations
