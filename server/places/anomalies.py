@@ -210,8 +210,8 @@ async def residency_overlaps(
     residencies = (await session.scalars(query.order_by(Residency.client_id, Residency.id))).all()
     if not residencies:
         return 0
-    residents = select(Residency.client_id).where(current)
-    residents = residents.where(Residency.client_id.in_(clients)) if clients is not None else residents
+    # Subqueries, not lists of ids: the nightly scan covers every resident of the region.
+    residents = query.with_only_columns(Residency.client_id)
     stays = (
         await session.scalars(
             select(Stay)
@@ -219,11 +219,10 @@ async def residency_overlaps(
             .order_by(Stay.id)
         )
     ).all()
+    homes = query.with_only_columns(Residency.id)
     holes: dict[uuid.UUID, list[tuple[date, date]]] = defaultdict(list)
     for absence in (
-        await session.scalars(
-            select(ResidencyAbsence).where(ResidencyAbsence.residency_id.in_([r.id for r in residencies]))
-        )
+        await session.scalars(select(ResidencyAbsence).where(ResidencyAbsence.residency_id.in_(homes)))
     ).all():
         holes[absence.residency_id].append((absence.start_date, absence.end_date))
     stays_of: dict[uuid.UUID, list[Stay]] = defaultdict(list)
