@@ -6,8 +6,10 @@ import asyncio
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from server.db import Base, create_engine
+from server.migrate import MIGRATIONS
 
 
 def _diff(settings) -> list:
@@ -28,3 +30,8 @@ def _diff(settings) -> list:
 def test_migrated_schema_equals_the_models(settings):
     # `settings` is a database migrated from empty by `upgrade()` (per run on PostgreSQL, per template on SQLite).
     assert _diff(settings) == []
+
+
+def test_migrations_form_one_line():
+    # Two branches that each add a migration on the same parent give two heads: `kaari db upgrade` then fails.
+    assert len(ScriptDirectory(str(MIGRATIONS)).get_heads()) == 1

@@ -1,7 +1,7 @@
 """client search index: a pg_trgm GIN index on the searched name (PostgreSQL only)
 
-Revision ID: 0013_client_search_index
-Revises: 0012_statistics_snapshots
+Revision ID: 0014_client_search_index
+Revises: 0013_refresh_grace
 Create Date: 2026-11-30 19:00:00
 
 `GET /api/clients/search` matches `first_name || ' ' || last_name ILIKE '%word%'`; a B-tree cannot serve
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0013_client_search_index"
-down_revision = "0012_statistics_snapshots"  # 0012_statistics_snapshots.py
+revision = "0014_client_search_index"
+down_revision = "0013_refresh_grace"  # 0013_refresh_grace.py
 branch_labels = None
 depends_on = None
 
