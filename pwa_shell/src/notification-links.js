@@ -33,6 +33,7 @@ export function appUrl({ kind, ids, url } = {}) {
     case 'deadline_at_risk':
       return withQuery('/ohjaus', { tab: 'assessments', assessment_id: d.assessment_id });
     case 'device_stale':
+      return withQuery('/admin', { device_id: d.device_id });
     case 'push_rejected':
       return '/admin';
     default:

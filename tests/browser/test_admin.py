@@ -1,10 +1,14 @@
 """The admin's screen (/admin) against the real server: device sync health with a device in trouble, a
-conflict resolved side by side, a tablet enrolled with the code shown and then revoked, a role given and
-taken away, and the access-log search."""
+conflict resolved side by side, a stale device's notification opening that device on the sync-health tab
+(and an unknown or revoked device said so), a tablet enrolled with the code shown and then revoked, a role
+given and taken away, and the access-log search."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
 
@@ -104,6 +108,78 @@ def test_admin_sees_a_device_in_trouble_and_resolves_a_conflict(
     ]
 
 
+def laptop_goes_quiet(browser: Browser, server: LiveServer) -> tuple[str, str]:
+    """A counsellor's laptop that synced, then said it had 3 writes waiting and was not heard of for two
+    hours: stale. No test can wait an hour, so its last pull and report are set back in the server's
+    database. Returns the device's id and the replica's."""
+    laptop = sign_in_as(browser, server, "ohjaaja")
+    try:
+        replica = laptop.evaluate("() => window.kaari.engine().state.client_id")
+    finally:
+        laptop.context.close()
+    [(device, health)] = server.query(
+        "SELECT device_id, health FROM sync_clients WHERE id = ?", (uuid.UUID(replica).hex,)
+    )
+    before = (datetime.now(UTC) - timedelta(hours=2)).replace(tzinfo=None)
+    report = {**json.loads(health), "outbox_depth": 3, "oldest_pending_at": before.isoformat() + "Z"}
+    with sqlite3.connect(server.data_dir / "kaari.sqlite3", timeout=30) as db:
+        db.execute(
+            "UPDATE sync_clients SET last_pull_at = ?, health = ? WHERE id = ?",
+            (before.isoformat(sep=" "), json.dumps(report), uuid.UUID(replica).hex),
+        )
+    return str(uuid.UUID(device)), replica
+
+
+def test_a_stale_devices_notification_opens_that_device(
+    browser: Browser, page: Page, live_server: LiveServer
+) -> None:
+    device, replica = laptop_goes_quiet(browser, live_server)
+    page.goto("/")
+    sign_in(page, "admin")
+    wait_for_sync(page)
+    live_server.cli("jobs", "run", "sync.alert_stale_devices")
+    notification = eventually(
+        lambda: next(
+            (n for n in engine_query(page, "notification") if n["data"]["ids"].get("device_id") == device),
+            None,
+        ),
+        timeout=30,
+    )
+    assert notification["data"]["kind"] == "device_stale"
+    assert notification["data"]["url"] == f"/admin?device_id={device}"
+
+    page.get_by_test_id("inbox-link").click()
+    page.locator(f'[data-testid="notification"][data-id="{notification["id"]}"]').get_by_role("link").click()
+    # The sync-health tab with that device picked out, scrolled to, and its details under its rows.
+    expect(page.get_by_role("tab", name="Synkronointi")).to_have_attribute("aria-selected", "true")
+    rows = page.locator(f'[data-testid="health-row"][data-device-id="{device}"]')
+    expect(rows.first).to_have_class("selected")
+    expect(rows.first).to_be_in_viewport()
+    expect(page.locator('[data-testid="health-row"].selected')).to_have_count(rows.count())  # only its rows
+    expect(rows.first.get_by_test_id("flag")).to_contain_text(["Ei synkronoi"])
+    detail = page.get_by_test_id("device-detail")
+    expect(detail).to_be_in_viewport()
+    replica_detail = detail.locator(f'[data-testid="replica-detail"][data-replica="{replica}"]')
+    expect(replica_detail).to_contain_text("Olli Ohjaaja")
+    expect(replica_detail.get_by_test_id("detail-outbox")).to_have_text("3")
+    build = live_server.query("SELECT app_build FROM sync_clients WHERE id = ?", (uuid.UUID(replica).hex,))[
+        0
+    ][0]
+    expect(replica_detail.get_by_test_id("detail-build")).to_have_text(build)
+    expect(page.get_by_test_id("device-not-found")).to_have_count(0)
+
+    # Back to every device: nothing is picked out and the query is clean.
+    detail.get_by_role("button", name="Näytä kaikki laitteet").click()
+    expect(page.get_by_test_id("device-detail")).to_have_count(0)
+    expect(page).to_have_url(f"{live_server.url}/admin")
+
+    # An id the server does not know (an old or mistyped link) is said so, not shown as nothing.
+    page.goto(f"/admin?device_id={uuid.uuid4()}")
+    expect(page.get_by_test_id("device-not-found")).to_contain_text("Laitetta ei löydy")
+    expect(page.get_by_test_id("health-table")).to_be_visible()  # the other devices are still there
+    expect(page.locator('[data-testid="health-row"].selected')).to_have_count(0)
+
+
 def test_admin_enrols_a_tablet_with_the_code_shown_and_revokes_it(
     browser: Browser, page: Page, live_server: LiveServer
 ) -> None:
@@ -127,14 +203,21 @@ def test_admin_enrols_a_tablet_with_the_code_shown_and_revokes_it(
         row.get_by_test_id("revoke").click()
         row.get_by_role("button", name="Poista käytöstä").click()  # the confirmation
         expect(row.get_by_test_id("device-state")).to_contain_text("Poistettu käytöstä")
-        revoked = live_server.query("SELECT revoked_at FROM devices WHERE name = ?", ("Väinölän tabletti 7",))
-        assert revoked and revoked[0][0] is not None
+        revoked = live_server.query(
+            "SELECT id, revoked_at FROM devices WHERE name = ?", ("Väinölän tabletti 7",)
+        )
+        assert revoked and revoked[0][1] is not None
 
         sign_in(tablet, "paiva")  # the tablet's next call is told to erase everything
         expect(tablet.get_by_text("Tämä laite on poistettu käytöstä")).to_be_visible()
         assert tablet.evaluate("async () => (await indexedDB.databases()).length") == 0
     finally:
         tablet.context.close()
+
+    # A link to the revoked tablet shows it with the revocation said plainly.
+    page.goto(f"/admin?device_id={uuid.UUID(revoked[0][0])}")
+    expect(page.get_by_test_id("device-detail")).to_contain_text("Väinölän tabletti 7")
+    expect(page.get_by_test_id("device-revoked")).to_contain_text("poistettu käytöstä")
 
 
 def test_admin_gives_and_takes_a_role_and_searches_the_access_log(

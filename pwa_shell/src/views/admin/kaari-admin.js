@@ -1,7 +1,8 @@
 // The admin's screen (/admin): sync health of every device, conflicts to resolve, devices (enrol,
 // revoke), users and roles, and the access-log search. Conflicts come from the admin's replica and work
 // offline; the rest are the server's own figures and lists, shown when online. The open section is in
-// the query string (/admin?tab=devices).
+// the query string (/admin?tab=devices), and so is a device picked out on the sync-health tab
+// (/admin?device_id=…, where the stale-device notification opens).
 import { LitElement, html } from 'lit';
 import { api } from '../../api.js';
 import { I18nController, t } from '../../i18n.js';
@@ -56,7 +57,7 @@ class KaariAdmin extends LitElement {
       case 'log':
         return html`<kaari-access-log .users=${users}></kaari-access-log>`;
       default:
-        return html`<kaari-sync-health></kaari-sync-health>`;
+        return html`<kaari-sync-health .deviceId=${this.query.params.device_id ?? null}></kaari-sync-health>`;
     }
   }
 
