@@ -104,21 +104,80 @@ def test_counsellor_runs_a_client_through_guidance(
         {"birth_date": "1930-02-04"},
     ]
 
-    # A close person's details changed, offline too: only the changed fields are sent.
+    # A close person's details changed, offline too: the form refuses what the server would (an e-mail
+    # without @, a note over 500 characters), and only the changed fields are sent.
     person = next(p for p in engine_query(page, "close_person") if p["data"]["client_id"] == first["id"])
     relation = "friend" if person["data"]["relation"] != "friend" else "neighbour"
     close_persons = record.get_by_test_id("close-persons")
     close_persons.get_by_role("button", name=f"Muokkaa läheisen {person['data']['name']} tietoja").click()
     person_form = record.get_by_test_id("close-person-form")
     expect(person_form.get_by_label("Nimi")).to_be_focused()
+    for field, longest in (
+        ("Nimi", 200),
+        ("Puhelin", 40),
+        ("Sähköposti", 200),
+        ("Osoite", 200),
+        ("Lisätietoja", 500),
+    ):
+        expect(person_form.get_by_label(field)).to_have_attribute("maxlength", str(longest))
     person_form.get_by_label("Suhde").select_option(relation)
     person_form.get_by_label("Puhelin").fill("044 123 4567")
+    person_form.get_by_label("Sähköposti").fill("liisa.example.fi")
     person_form.get_by_role("button", name="Tallenna läheisen tiedot").click()
-    expect(close_persons).to_contain_text("044 123 4567")
+    expect(record.get_by_role("alert")).to_contain_text("Sähköpostiosoite on muotoa nimi@esimerkki.fi.")
+    expect(person_form.get_by_label("Sähköposti")).to_be_focused()
+    person_form.get_by_label("Sähköposti").fill("liisa@example.fi")
+    # maxlength stops typing; a longer value put there otherwise (a script, an extension) is refused too.
+    person_form.get_by_label("Lisätietoja").evaluate("(note) => { note.value = 'x'.repeat(501); }")
+    person_form.get_by_role("button", name="Tallenna läheisen tiedot").click()
+    expect(record.get_by_role("alert")).to_contain_text("Kentässä Lisätietoja voi olla enintään 500 merkkiä.")
+    assert page.evaluate(UNSENT, "client.update_close_person") == []
+    person_form.get_by_label("Osoite").fill("Rantakatu 5 B 12, 90100 Oulu")
+    person_form.get_by_label("Lisätietoja").fill("Soita iltaisin.\nAvain naapurilla.")
+    person_form.get_by_role("button", name="Tallenna läheisen tiedot").click()
+    card = close_persons.locator(f'[data-testid="close-person"][data-person="{person["id"]}"]')
+    expect(card).to_contain_text("044 123 4567")
+    expect(card.get_by_test_id("close-person-email")).to_have_text("liisa@example.fi")
+    expect(card.get_by_test_id("close-person-address")).to_have_text("Rantakatu 5 B 12, 90100 Oulu")
+    expect(card.get_by_test_id("close-person-note")).to_have_text("Soita iltaisin.\nAvain naapurilla.")
     [person_change] = page.evaluate(UNSENT, "client.update_close_person")
     assert person_change["args"] == {
         "close_person_id": person["id"],
-        "changes": {"relation": relation, "phone": "044 123 4567"},
+        "changes": {
+            "relation": relation,
+            "phone": "044 123 4567",
+            "email": "liisa@example.fi",
+            "address": "Rantakatu 5 B 12, 90100 Oulu",
+            "note": "Soita iltaisin.\nAvain naapurilla.",
+        },
+    }
+    # Emptying a field sends it as null; the others are not sent again.
+    card.get_by_role("button", name=f"Muokkaa läheisen {person['data']['name']} tietoja").click()
+    person_form.get_by_label("Osoite").fill("")
+    person_form.get_by_role("button", name="Tallenna läheisen tiedot").click()
+    expect(card.get_by_test_id("close-person-address")).to_have_count(0)
+    assert page.evaluate(UNSENT, "client.update_close_person")[1]["args"]["changes"] == {"address": None}
+
+    # A new close person with every field, offline as well.
+    record.get_by_text("Lisää läheinen").click()
+    add_form = record.get_by_test_id("add-close-person")
+    add_form.get_by_label("Nimi").fill("Veikko Läheinen")
+    add_form.get_by_label("Suhde").select_option("sibling")
+    add_form.get_by_label("Sähköposti").fill("veikko@example.fi")
+    add_form.get_by_label("Osoite").fill("Kauppurienkatu 1, Oulu")
+    add_form.get_by_label("Lisätietoja").fill("Hoitaa raha-asiat.")
+    add_form.get_by_role("button", name="Lisää", exact=True).click()
+    added = close_persons.get_by_test_id("close-person").filter(has_text="Veikko Läheinen")
+    expect(added.get_by_test_id("close-person-email")).to_have_text("veikko@example.fi")
+    [new_person] = page.evaluate(UNSENT, "client.add_close_person")
+    new_id = new_person["args"].pop("close_person_id")
+    assert new_person["args"] == {
+        "client_id": first["id"],
+        "name": "Veikko Läheinen",
+        "relation": "sibling",
+        "email": "veikko@example.fi",
+        "address": "Kauppurienkatu 1, Oulu",
+        "note": "Hoitaa raha-asiat.",
     }
     context.set_offline(False)
     stored_details = "SELECT phone, address, birth_date FROM clients WHERE id = ?"
@@ -131,14 +190,32 @@ def test_counsellor_runs_a_client_through_guidance(
     )
     assert live_server.query("SELECT id FROM conflicts WHERE record_id = ?", (first["id"],)) == []
     assert "update" in {op for op, _ in live_server.query(LOGGED, ("client", client_hex))}
-    stored_person = "SELECT relation, phone, name FROM close_persons WHERE id = ?"
+    stored_person = "SELECT relation, phone, name, email, address, note FROM close_persons WHERE id = ?"
     eventually(
         lambda: (
             live_server.query(stored_person, (hex_id(person["id"]),))
-            == [(relation, "044 123 4567", person["data"]["name"])]
+            == [
+                (
+                    relation,
+                    "044 123 4567",
+                    person["data"]["name"],
+                    "liisa@example.fi",
+                    None,
+                    "Soita iltaisin.\nAvain naapurilla.",
+                )
+            ]
         ),
         timeout=30,
     )
+    stored_added = (
+        "sibling",
+        None,
+        "Veikko Läheinen",
+        "veikko@example.fi",
+        "Kauppurienkatu 1, Oulu",
+        "Hoitaa raha-asiat.",
+    )
+    eventually(lambda: live_server.query(stored_person, (hex_id(new_id),)) == [stored_added], timeout=30)
     assert "update" in {op for op, _ in live_server.query(LOGGED, ("close_person", client_hex))}
 
     # A service relationship added and ended (a service the demo never records, so the row is ours).

@@ -220,6 +220,9 @@ export const ohjausStyles = css`
   .reason {
     font-weight: 600;
   }
+  .person-note {
+    white-space: pre-wrap; /* a close person's note keeps its line breaks */
+  }
   .field .error {
     display: block;
     color: var(--kaari-error-text);

@@ -13,7 +13,7 @@ import { sharedStyles } from '../../ui/shared-styles.js';
 import { GuidancePart, ohjausStyles } from './common.js';
 
 const LANGUAGE = /^[a-z]{2,3}$/; // server: `Language`
-const EMAIL = /^[^@\s]+@[^@\s]+$/; // server: `Email`
+export const EMAIL = /^[^@\s]+@[^@\s]+$/; // server: `Email`
 const REQUIRED = ['first_name', 'last_name', 'municipality_id'];
 
 /** The form's values as `client.update` types them ('' → null; languages a list of codes). */

@@ -17,12 +17,32 @@ import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { named } from '../../ui/words.js';
 import { GuidancePart, SERVICES, ageOn, clientName, formDone, ohjausStyles, staffName } from './common.js';
-import './kaari-client-details.js';
+import { EMAIL } from './kaari-client-details.js';
 
 const PURPOSES = ['cross_service_summary', 'disclose_to_close_persons', 'disclose_to_other_providers', 'electronic_messages'];
 const GIVERS = ['client', 'guardian', 'trustee', 'close_person'];
 const RELATIONS = ['spouse', 'partner', 'child', 'parent', 'sibling', 'grandchild', 'other_relative', 'friend', 'neighbour', 'guardian', 'trustee', 'other'];
 const MAX_RESULTS = 30;
+// A close person's text fields and their longest value (server: `AddClosePerson`, `ClosePersonChanges`).
+const PERSON_TEXT = { name: 200, phone: 40, email: 200, address: 200, note: 500 };
+const PERSON_LABEL = { name: 'record.name', phone: 'client.phone', email: 'record.email', address: 'record.address', note: 'record.closePerson.note' };
+
+/** A close person form's values: text trimmed, an empty optional field null. */
+function closePersonValues(form) {
+  const values = { relation: form.get('relation'), primary_contact: Boolean(form.get('primary_contact')) };
+  for (const field of Object.keys(PERSON_TEXT)) values[field] = String(form.get(field) ?? '').trim() || null;
+  return values;
+}
+
+/** The first field the server would refuse, with the message key and its words; null if none. */
+function closePersonError(values) {
+  if (!values.name) return { field: 'name', key: 'record.closePerson.nameNeeded' };
+  for (const [field, max] of Object.entries(PERSON_TEXT)) {
+    if ((values[field] ?? '').length > max) return { field, key: 'record.closePerson.tooLong', words: { field: t(PERSON_LABEL[field]), max } };
+  }
+  if (values.email && !EMAIL.test(values.email)) return { field: 'email', key: 'details.error.email' };
+  return null;
+}
 
 class KaariClientRecord extends GuidancePart {
   static properties = {
@@ -134,32 +154,35 @@ class KaariClientRecord extends GuidancePart {
     if (await this.mutate('consent.give', args)) formDone(element);
   }
 
+  /** The form's values, or null with the error shown and the focus on the field to fix. */
+  closePersonForm(element) {
+    const values = closePersonValues(new FormData(element));
+    const wrong = closePersonError(values);
+    if (!wrong) return values;
+    this.error = t(wrong.key, wrong.words);
+    element.querySelector(`[name="${wrong.field}"]`)?.focus();
+    return null;
+  }
+
   async addClosePerson(event) {
     event.preventDefault();
     const element = event.target;
-    const form = new FormData(element);
-    const args = { close_person_id: uuid4(), client_id: this.clientId, name: String(form.get('name')).trim(), relation: form.get('relation') };
-    const phone = String(form.get('phone') ?? '').trim();
-    if (phone) args.phone = phone;
-    if (form.get('primary_contact')) args.primary_contact = true;
+    const values = this.closePersonForm(element);
+    if (!values) return;
+    // A new person carries only what was filled in (and primary_contact only when it is one).
+    const given = Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null && value !== false));
+    const args = { close_person_id: uuid4(), client_id: this.clientId, ...given };
     if (await this.mutate('client.add_close_person', args)) formDone(element);
   }
 
   /** Only the fields the user changed go to the server (it keeps the last writer per field). */
   async updateClosePerson(event, person) {
     event.preventDefault();
-    const form = new FormData(event.target);
-    const values = {
-      name: String(form.get('name')).trim(),
-      relation: form.get('relation'),
-      phone: String(form.get('phone') ?? '').trim() || null,
-      primary_contact: Boolean(form.get('primary_contact')),
-    };
-    if (!values.name) {
-      this.error = t('record.closePerson.nameNeeded');
-      return;
-    }
-    const changes = Object.fromEntries(Object.entries(values).filter(([field, value]) => (person[field] ?? null) !== value));
+    const values = this.closePersonForm(event.target);
+    if (!values) return;
+    const changes = Object.fromEntries(
+      Object.entries(values).filter(([field, value]) => (person[field] ?? (field === 'primary_contact' ? false : null)) !== value),
+    );
     if (!Object.keys(changes).length) {
       this.error = t('details.noChanges');
       return;
@@ -265,7 +288,7 @@ class KaariClientRecord extends GuidancePart {
       ${rows.length
         ? html`<ul class="plain" aria-labelledby="close-title" data-testid="close-persons">
             ${rows.map(
-              ({ data: p, pending }) => html`<li>
+              ({ data: p, pending }) => html`<li data-testid="close-person" data-person=${p.id}>
                 <strong>${p.name}</strong> · ${named('record.relation', p.relation)}${p.phone ? ` · ${p.phone}` : ''}
                 ${p.primary_contact ? html`<span class="badge info">${t('record.primaryContact')}</span>` : ''}
                 ${pending ? html`<span class="badge pending">${t('common.notSent')}</span>` : ''}
@@ -275,6 +298,13 @@ class KaariClientRecord extends GuidancePart {
                       <button class="secondary small" type="button" aria-label=${t('record.removeClosePersonNamed', { name: p.name })}
                         @click=${() => this.mutate('client.remove_close_person', { close_person_id: p.id })}>${t('record.remove')}</button>`
                   : ''}
+                ${p.email || p.address
+                  ? html`<div class="muted">
+                      ${p.email ? html`<a href="mailto:${p.email}" data-testid="close-person-email">${p.email}</a>` : ''}${p.email && p.address ? ' · ' : ''}
+                      ${p.address ? html`<span data-testid="close-person-address">${p.address}</span>` : ''}
+                    </div>`
+                  : ''}
+                ${p.note ? html`<div class="person-note" data-testid="close-person-note">${p.note}</div>` : ''}
                 ${editable && this.editing === p.id ? this.renderEditClosePerson(p) : ''}
               </li>`,
             )}
@@ -283,32 +313,38 @@ class KaariClientRecord extends GuidancePart {
       ${editable ? this.renderAddClosePerson() : ''}`;
   }
 
+  /** The fields of a close person's form: `prefix` keeps the add and edit forms' ids apart. */
+  closePersonFields(prefix, p = {}) {
+    const text = (field, type = 'text') =>
+      html`<div class="field"><label for="${prefix}-${field}">${t(PERSON_LABEL[field])}</label>
+        <input id="${prefix}-${field}" name=${field} type=${type} maxlength=${PERSON_TEXT[field]} autocomplete="off" .value=${p[field] ?? ''} /></div>`;
+    return html`${text('name')}
+      <div class="field">
+        <label for="${prefix}-relation">${t('record.relationLabel')}</label>
+        <select id="${prefix}-relation" name="relation">${RELATIONS.map((r) => html`<option value=${r} ?selected=${r === p.relation}>${named('record.relation', r)}</option>`)}</select>
+      </div>
+      ${text('phone', 'tel')} ${text('email', 'email')} ${text('address')}
+      <div class="field">
+        <label for="${prefix}-note">${t('record.closePerson.note')}</label>
+        <textarea id="${prefix}-note" name="note" rows="2" maxlength=${PERSON_TEXT.note} .value=${p.note ?? ''}></textarea>
+      </div>
+      <label class="check"><input type="checkbox" name="primary_contact" .checked=${Boolean(p.primary_contact)} /> ${t('record.primaryContact')}</label>`;
+  }
+
   renderAddClosePerson() {
     return html`<details>
         <summary>${t('record.addClosePerson')}</summary>
-        <form class="inline" @submit=${this.addClosePerson}>
-          <div class="field"><label for="cp-name">${t('record.name')}</label><input id="cp-name" name="name" required maxlength="200" autocomplete="off" /></div>
-          <div class="field">
-            <label for="cp-relation">${t('record.relationLabel')}</label>
-            <select id="cp-relation" name="relation">${RELATIONS.map((r) => html`<option value=${r}>${named('record.relation', r)}</option>`)}</select>
-          </div>
-          <div class="field"><label for="cp-phone">${t('client.phone')}</label><input id="cp-phone" name="phone" type="tel" autocomplete="off" /></div>
-          <label class="check"><input type="checkbox" name="primary_contact" /> ${t('record.primaryContact')}</label>
+        <form class="inline" data-testid="add-close-person" novalidate @submit=${this.addClosePerson}>
+          ${this.closePersonFields('cp')}
           <button class="secondary" type="submit">${t('record.add')}</button>
         </form>
       </details>`;
   }
 
   renderEditClosePerson(p) {
-    return html`<form class="inline" data-testid="close-person-form" aria-label=${t('record.editClosePersonNamed', { name: p.name })}
+    return html`<form class="inline" data-testid="close-person-form" novalidate aria-label=${t('record.editClosePersonNamed', { name: p.name })}
       @submit=${(e) => this.updateClosePerson(e, p)} @keydown=${(e) => e.key === 'Escape' && this.closeEdit(p.id)}>
-      <div class="field"><label for="cpe-name">${t('record.name')}</label><input id="cpe-name" name="name" required maxlength="200" autocomplete="off" .value=${p.name} /></div>
-      <div class="field">
-        <label for="cpe-relation">${t('record.relationLabel')}</label>
-        <select id="cpe-relation" name="relation">${RELATIONS.map((r) => html`<option value=${r} ?selected=${r === p.relation}>${named('record.relation', r)}</option>`)}</select>
-      </div>
-      <div class="field"><label for="cpe-phone">${t('client.phone')}</label><input id="cpe-phone" name="phone" type="tel" maxlength="40" autocomplete="off" .value=${p.phone ?? ''} /></div>
-      <label class="check"><input type="checkbox" name="primary_contact" .checked=${Boolean(p.primary_contact)} /> ${t('record.primaryContact')}</label>
+      ${this.closePersonFields('cpe', p)}
       <button class="secondary" type="submit">${t('record.closePerson.save')}</button>
       <button class="secondary" type="button" @click=${() => this.closeEdit(p.id)}>${t('record.cancel')}</button>
     </form>`;
