@@ -190,7 +190,7 @@ async def referral(session: AsyncSession, referral_id: uuid.UUID) -> list[Draft]
         row.area_id,
         row.service_kind,
         lambda lang, service, area: texts.referral(lang, service, area, urgent, row.maple, received),
-        url=f"/kotas?tab=queue&service_kind={row.service_kind}&area_id={row.area_id}",
+        url=f"/kotas?tab=queue&service_kind={row.service_kind}&area_id={row.area_id}&queue_entry_id={queue_entry_id(row.id)}",
         ids={
             "referral_id": str(row.id),
             "queue_entry_id": str(queue_entry_id(row.id)),

@@ -25,7 +25,7 @@ export function appUrl({ kind, ids, url } = {}) {
     case 'free_places':
       return withQuery('/kotas', { unit_id: d.unit_id, from: d.date });
     case 'referral':
-      return withQuery('/kotas', { tab: 'queue', service_kind: d.service_kind, area_id: d.area_id });
+      return withQuery('/kotas', { tab: 'queue', service_kind: d.service_kind, area_id: d.area_id, queue_entry_id: d.queue_entry_id });
     case 'application':
       return withQuery('/kotas', { tab: 'queue', area_id: d.area_id });
     case 'offer_expiring':

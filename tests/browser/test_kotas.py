@@ -153,3 +153,14 @@ def test_offering_a_place_holds_it_and_a_refused_offer_shows_in_needs_attention(
     expect(item).to_contain_text("Paikkatarjous")
     expect(item).to_contain_text("already_offered")
     assert len(open_offers(live_server)) == before + 2  # the colleague's offer, not a second one
+
+
+def test_a_new_referrals_link_marks_its_queue_entry(page: Page, live_server: LiveServer) -> None:
+    # The url the referral's notification carries (notifications/rules.py): its group, and its row marked.
+    open_kotas(page, "?tab=queue")
+    wait_for_sync(page)
+    entry = next(e for e in engine_query(page, "queue_entry") if e["data"]["status"] == "waiting")
+    group = f"service_kind={entry['data']['service_kind']}&area_id={entry['data']['area_id']}"
+    page.goto(f"/kotas?tab=queue&{group}&queue_entry_id={entry['id']}")
+    expect(page.locator(f'[data-testid="queue-row"][data-entry="{entry["id"]}"]')).to_have_class("highlight")
+    expect(page.locator('[data-testid="queue-row"].highlight')).to_have_count(1)

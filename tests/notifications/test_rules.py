@@ -236,7 +236,9 @@ async def test_referral_goes_to_the_areas_coordinators_as_they_chose(client, sig
     [push] = pushes(fake_push, oulu)
     assert fake_push.requests(lakeus.path) == [] and fake_push.requests(homecare.path) == []
     assert push["kind"] == "referral" and push["title"] == "Uusi lähete: Lyhytaikaishoito, Oulu"
-    assert push["url"] == f"/kotas?tab=queue&service_kind=short_term_care&area_id={OULU}"
+    assert push["url"] == (
+        f"/kotas?tab=queue&service_kind=short_term_care&area_id={OULU}&queue_entry_id={push['ids']['queue_entry_id']}"
+    )
     assert push["body"].startswith("Kiireellinen, MAPLe 5, saapunut ")
     got = fake_push.requests(oulu.path)[0]
     assert got.headers["Urgency"] == "high" and int(got.headers["TTL"]) > 86000 and "Topic" not in got.headers

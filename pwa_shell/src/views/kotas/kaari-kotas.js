@@ -20,7 +20,7 @@ import './mutators.js';
 export const KOTAS_PATH = '/kotas';
 const TABS = ['board', 'queue', 'inbox'];
 const COORDINATOR_TASKS = ['coordinator'];
-const FILTERS = ['area_id', 'kind', 'from', 'to', 'unit_id', 'service_kind', 'offer_id'];
+const FILTERS = ['area_id', 'kind', 'from', 'to', 'unit_id', 'service_kind', 'offer_id', 'queue_entry_id'];
 
 addScreen({ path: KOTAS_PATH, tag: 'kaari-kotas', roles: ['coordinator'], titleKey: 'kotas.title' });
 

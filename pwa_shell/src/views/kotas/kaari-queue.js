@@ -35,7 +35,7 @@ function codeName(codeLists, list, code) {
 
 class KaariQueue extends LitElement {
   static properties = {
-    filters: { attribute: false }, // {area_id, service_kind, offer_id}
+    filters: { attribute: false }, // {area_id, service_kind, offer_id, queue_entry_id}
     online: { type: Boolean },
     offering: { state: true }, // queue entry id whose offer form is open
     draft: { state: true },
@@ -318,7 +318,8 @@ class KaariQueue extends LitElement {
     const referral = data.referrals.get(e.referral_id);
     const person = this.people.get(entry.id);
     const municipality = person ? label(data.municipalities.get(person.municipality_id)?.labels) : '';
-    const highlight = this.filters.offer_id && e.offer_id === this.filters.offer_id;
+    // The row a notification is about: an offer's (offer_id) or a new referral's (queue_entry_id).
+    const highlight = (this.filters.offer_id && e.offer_id === this.filters.offer_id) || entry.id === this.filters.queue_entry_id;
     return html`<tr data-testid="queue-row" data-entry=${entry.id} class=${highlight ? 'highlight' : ''}>
         <td class="rank">${e.rank ?? '–'}</td>
         <td>
