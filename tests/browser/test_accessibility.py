@@ -11,6 +11,7 @@ for the test only and never part of the built app.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -154,6 +155,8 @@ def client_record(page: Page, found: dict[str, list[dict]]) -> None:
     record = page.get_by_test_id("client-record")
     expect(page.get_by_test_id("timeline-basis")).to_be_visible()
     record.get_by_test_id("edit-details").get_by_text("Muokkaa henkilötietoja").click()
+    record.get_by_text("Lisää läheinen").click()
+    expect(record.get_by_test_id("add-close-person")).to_be_visible()
     audit(page, "ohjaaja /ohjaus [client record]", found)
 
     # A change the server refuses (not an e-mail address) waits in Needs attention: the item and its
@@ -171,8 +174,21 @@ def client_record(page: Page, found: dict[str, list[dict]]) -> None:
     expect(item).to_have_count(0)
 
 
+def picked_device(page: Page, found: dict[str, list[dict]]) -> None:
+    """A device picked out on the sync-health tab (where a stale device's notification opens), and a link
+    to a device the server does not know."""
+    page.evaluate(GO, "/admin")
+    device = page.get_by_test_id("health-row").first.get_attribute("data-device-id")
+    page.evaluate(GO, f"/admin?device_id={device}")
+    expect(page.get_by_test_id("device-detail")).to_be_visible()
+    audit(page, "admin /admin [device picked out]", found)
+    page.evaluate(GO, f"/admin?device_id={uuid.uuid4()}")
+    expect(page.get_by_test_id("device-not-found")).to_be_visible()
+    audit(page, "admin /admin [device not found]", found)
+
+
 # Views that open on a user's action, checked after the user's screens.
-OPENED = {"kotas": offer_form, "ohjaaja": client_record}
+OPENED = {"kotas": offer_form, "ohjaaja": client_record, "admin": picked_device}
 
 
 @contextmanager
