@@ -83,7 +83,6 @@ async def free_places(
     taken = await bursts.take(session, args.unit_id, now)
     if isinstance(taken, datetime):
         await outbox.add(session, "notifications.free_places", str(args.unit_id), args, run_at=taken)
-        await session.commit()
         return {"coalesced_until": taken.isoformat()}, changes
     drafts = (
         await rules.free_places(session, args.unit_id, taken.first, taken.last, taken.key, now)
@@ -153,5 +152,4 @@ async def catch_up_warnings(session: AsyncSession, now: datetime) -> tuple[dict[
     (`notifications.catch_up`), such as those of offers and assessments older than notifications."""
     await begin_write(session)
     asked = await catch_up.scan(session, now)
-    await session.commit()
     return asked, ChangeSet()

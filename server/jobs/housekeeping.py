@@ -31,5 +31,4 @@ async def prune_outbox(session: AsyncSession, now: datetime) -> tuple[int, Chang
             delete(OutboxRow).where(OutboxRow.status == status, OutboxRow.finished_at < now - keep)
         )
         deleted += result.rowcount
-    await session.commit()
     return deleted, ChangeSet()

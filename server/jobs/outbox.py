@@ -141,14 +141,20 @@ async def claim(session: AsyncSession, row_id: int, attempt: int, now: datetime)
     return row
 
 
+def _held(row: OutboxRow) -> Any:
+    """The row, while the run that claimed it (its attempt) still holds it."""
+    return and_(OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.attempts == row.attempts)
+
+
 def mark_done_statement(row: OutboxRow, now: datetime) -> Update:
     """Run inside the run's own transaction, with its effect: matches no row if the run lost the row (its
     lease ran out and a later attempt took it over, which a slow run must not overtake)."""
-    return (
-        update(OutboxRow)
-        .where(OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.attempts == row.attempts)
-        .values(status="done", finished_at=now, error=None)
-    )
+    return update(OutboxRow).where(_held(row)).values(status="done", finished_at=now, error=None)
+
+
+def hold_statement(row: OutboxRow) -> Update:
+    """Run inside each step a body commits: matches no row if the run lost the row (changes nothing)."""
+    return update(OutboxRow).where(_held(row)).values(attempts=OutboxRow.attempts)
 
 
 async def set_result(session: AsyncSession, row_id: int, result: Any) -> None:
@@ -171,13 +177,7 @@ async def release(session: AsyncSession, row: OutboxRow) -> None:
 
 async def _finish(session: AsyncSession, row: OutboxRow, **values: Any) -> None:
     await begin_write(session)
-    await session.execute(
-        update(OutboxRow)
-        .where(
-            and_(OutboxRow.id == row.id, OutboxRow.status == "pending", OutboxRow.attempts == row.attempts)
-        )
-        .values(**values)
-    )
+    await session.execute(update(OutboxRow).where(_held(row)).values(**values))
     await session.commit()
 
 

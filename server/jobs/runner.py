@@ -4,12 +4,14 @@
 
 1. **Claim** (its own short transaction): attempt `attempt + 1` of a pending, due row; a delivery whose
    attempt is stale (the row is done, failed, or another run took it) is dropped here.
-2. **Run** the body in a new session with `now`, under the job's timeout. The row is marked `done` by a
-   `before_commit` hook on that session, so the mark commits in the body's own transaction, together with
-   its effect, or not at all. The mark only succeeds while this run still holds the row (same attempt): a
-   run that outlived its lease, and was replaced, has its commit refused and its effect rolled back.
-   That is why the work is done exactly once in effect, even when arq or a sweep delivers a row twice or
-   a worker dies half-way: the effect and "done" are one commit.
+2. **Run** the body in a new session with `now`, under the job's timeout. The body leaves its (last)
+   transaction open; the runner commits it with the row marked `done`, so the effect and the mark commit
+   together or not at all. A body may commit earlier steps itself (a batch, stored notifications before
+   they are sent): each such step must be idempotent, since a run cut short after it is run again in
+   full. Every commit on the session (a `before_commit` hook) only succeeds while this run still holds
+   the row (same attempt): a run that outlived its lease, and was replaced, has its commit refused and
+   its effect rolled back. That is why the work is done exactly once in effect, even when arq or a sweep
+   delivers a row twice or a worker dies half-way.
 3. **Poke** the devices of the change set's `touched_scopes` after the commit; keep the result on the row.
 
 A failure that retrying may cure (`is_transient`) moves `run_at` on by the job's back-off until its tries are
@@ -123,30 +125,29 @@ async def run_row(runtime: JobRuntime, row_id: int, attempt: int) -> str:
 async def _run_body(
     session: AsyncSession, spec: registry.JobSpec, row: OutboxRow, args: Any, now: datetime
 ) -> tuple[Any, Any]:
-    marked = False
+    final = False
 
-    def mark_done(sync_session: Session) -> None:
-        # Runs inside the body's commit (SQLAlchemy's asyncio bridge lets a hook use the sync session).
-        nonlocal marked
-        if marked:
-            return
-        done = sync_session.execute(outbox.mark_done_statement(row, now))
-        if done.rowcount != 1:
+    def hold_or_mark(sync_session: Session) -> None:
+        # Runs inside every commit of the session (SQLAlchemy's asyncio bridge lets a hook use the sync
+        # session): a step the body commits is refused once the run has lost its row; the done mark goes
+        # only into the last commit, ours, with the body's last transaction.
+        statement = outbox.mark_done_statement(row, now) if final else outbox.hold_statement(row)
+        if sync_session.execute(statement).rowcount != 1:
             raise _RowLost(row.id)
-        marked = True
 
-    event.listen(session.sync_session, "before_commit", mark_done)
+    event.listen(session.sync_session, "before_commit", hold_or_mark)
     try:
         result, changes = await spec.body(session, now, *([args] if spec.args is not None else []))
-        if not marked:  # the body wrote nothing, or left its transaction for us to commit
+        final = True
+        if not session.in_transaction():
             await begin_write(session)
-            await session.commit()
+        await session.commit()
         return result, changes
     except BaseException:
         await session.rollback()
         raise
     finally:
-        event.remove(session.sync_session, "before_commit", mark_done)
+        event.remove(session.sync_session, "before_commit", hold_or_mark)
 
 
 async def _failed(runtime: JobRuntime, spec: registry.JobSpec, row: OutboxRow, exc: Exception) -> str:

@@ -92,8 +92,7 @@ async def move_free_places_window(session: AsyncSession, now: datetime) -> tuple
             repaired += 1
             log.warning("free_places drift", extra={"unit_id": str(unit.id), "unit": unit.code, **found})
         publish_free_places(changes, state, today)
-    await changes.flush(session)
-    await session.commit()
+    await changes.flush(session)  # the runner commits, with the row marked done
     return {"units": len(units), "repaired": repaired}, changes
 
 

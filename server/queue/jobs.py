@@ -60,8 +60,7 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
         if entry is not None:
             await publish_queue(session, changes, entry.service_kind, entry.area_id, today)
         expired.append(offer.id)
-    await changes.flush(session)
-    await session.commit()
+    await changes.flush(session)  # the runner commits, with the row marked done
     return expired, changes
 
 
@@ -74,5 +73,4 @@ async def republish_queues(session: AsyncSession, now: datetime) -> tuple[None, 
     await lock_all_units(session)
     await refresh_queues(session, changes, today_in_finland(now))
     await changes.flush(session)
-    await session.commit()
     return None, changes

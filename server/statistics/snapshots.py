@@ -236,5 +236,4 @@ async def snapshot_months(session: AsyncSession, now: datetime) -> tuple[dict[st
     dropped = await session.execute(
         StatisticsSnapshot.__table__.delete().where(StatisticsSnapshot.month < months[0])
     )
-    await session.commit()
     return {**done, "dropped": dropped.rowcount}, ChangeSet()

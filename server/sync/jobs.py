@@ -165,5 +165,4 @@ async def prune_health_reports(session: AsyncSession, now: datetime) -> tuple[in
         .values(health=null(), last_error=None, clock_skew_ms=None)
         .execution_options(synchronize_session=False)
     )
-    await session.commit()
     return result.rowcount, ChangeSet()

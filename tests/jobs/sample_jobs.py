@@ -58,7 +58,6 @@ async def _note(session: AsyncSession, now: datetime, args: Note) -> tuple[int, 
     if kind == "hang-once" and Path(rest).exists():
         Path(rest + ".started").write_text("started")
         await asyncio.sleep(3600)
-    await session.commit()
     return args.times, ChangeSet()
 
 

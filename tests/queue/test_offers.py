@@ -76,10 +76,13 @@ async def test_decline_and_expiry_release_exactly_once(client, db):
     assert kotas.view.get("queue_entry", first).data["status"] == "waiting"
 
     assert (await expire_offers(db, expires - timedelta(seconds=1)))[0] == [], "not yet"
+    await db.commit()  # as the job runner does
     later = expires
     expired, _ = await expire_offers(db, later)
+    await db.commit()
     assert [str(i) for i in expired] == [expiring.args["offer_id"]]
     again, changes = await expire_offers(db, later)
+    await db.commit()
     assert again == [] and changes.last_version is None, "a second run changes nothing"
     await kotas.pull()
     assert published(kotas, STC)[day(21)] == (4, 0)

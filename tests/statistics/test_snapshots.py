@@ -24,6 +24,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 async def run_job(db) -> dict:
     result, _ = await snapshots.snapshot_months(db, utcnow())
+    await db.commit()  # as the job runner does
     return result
 
 
