@@ -57,7 +57,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         "server.app:create_app",
         factory=True,
         host=host or settings.host,
-        port=port or settings.port,
+        port=settings.port if port is None else port,
         workers=workers,
         log_config=None,
         proxy_headers=True,

@@ -59,6 +59,8 @@ class Settings:
     # Jobs (docs/jobs.md): whether `kaari serve` runs (no Redis) or dispatches (Redis) them; the arq queue.
     run_jobs: bool = True
     jobs_queue: str = "kaari:jobs"
+    # Without Redis, one server process runs the jobs; it holds a lease this long, renewed a third as often.
+    jobs_lease_seconds: float = 15.0
     # Web Push (notifications/): the VAPID key (generated into data_dir when unset) and the contact that push
     # services see; loopback endpoints only for tests; extra push-service hosts beyond the known ones.
     vapid_private_key: str | None = field(default=None, repr=False)
@@ -95,6 +97,7 @@ class Settings:
             health_report_retention_days=int(env.get("KAARI_HEALTH_REPORT_RETENTION_DAYS", "90")),
             run_jobs=_bool(env.get("KAARI_RUN_JOBS"), default=True),
             jobs_queue=env.get("KAARI_JOBS_QUEUE") or "kaari:jobs",
+            jobs_lease_seconds=float(env.get("KAARI_JOBS_LEASE_SECONDS", "15")),
             vapid_private_key=env.get("KAARI_VAPID_PRIVATE_KEY") or None,
             vapid_subject=env.get("KAARI_VAPID_SUBJECT") or cls.vapid_subject,
             push_allow_loopback=_bool(env.get("KAARI_PUSH_ALLOW_LOOPBACK")),

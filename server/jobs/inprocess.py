@@ -3,7 +3,8 @@
 The very same `runner.run_row` as under arq, fed by the same `Dispatcher` (woken by commits that add
 rows, and sweeping every second for retries, `run_at` and lost runs), a few at a time; and the scheduled
 jobs' ticks, computed with arq's own cron arithmetic in Finnish time, become outbox rows like any other
-work. Stopping cancels the running jobs: their transactions roll back and their rows are released, so the
+work. Among several server processes only the holder of the runner lease runs it (`server.jobs.lease`).
+Stopping cancels the running jobs: their transactions roll back and their rows are released, so the
 next start runs them again.
 """
 

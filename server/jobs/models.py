@@ -48,3 +48,13 @@ class OutboxRow(Base):
         Index("ix_job_outbox_status_run_at", "status", "run_at"),
         Index("ix_job_outbox_job_key", "job", "key"),
     )
+
+
+class RunnerLease(Base):
+    """Which server process runs the jobs when there is no Redis (`server.jobs.lease`): one row per lease."""
+
+    __tablename__ = "job_runner_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

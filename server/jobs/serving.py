@@ -2,7 +2,8 @@
 
 - `REDIS_URL` set: the server only enqueues. Its dispatcher turns the outbox rows its requests commit into
   arq jobs at once (and sweeps every second); `kaari worker` runs them.
-- no `REDIS_URL` (single node, `make run`): the server runs the jobs itself (`inprocess.InProcessRunner`).
+- no `REDIS_URL` (single node, `make run`): the server runs the jobs itself (`inprocess.InProcessRunner`),
+  in one process at a time: the holder of the runner lease (`lease.Leader`), with `--workers N` too.
 - `KAARI_RUN_JOBS=0`: neither; rows wait for another process to dispatch them (tests use this).
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.jobs.dispatcher import Dispatcher, arq_submitter, redis_pool
 from server.jobs.inprocess import InProcessRunner
+from server.jobs.lease import Leader, Lease
 from server.jobs.runner import JobRuntime
 from server.jobs.status import JobsReport, jobs_report
 from server.settings import Settings
@@ -32,6 +34,7 @@ class ServerJobs:
         self.redis: Any = None
         self.dispatcher: Dispatcher | None = None
         self.runner: InProcessRunner | None = None
+        self.leader: Leader | None = None
 
     async def start(self) -> None:
         if self.mode == "redis":
@@ -42,13 +45,15 @@ class ServerJobs:
             self.dispatcher.start()
         elif self.mode == "in-process":
             self.runner = InProcessRunner(self.runtime)
-            self.runner.start()
+            lease = Lease(self.runtime.sessions, self.settings.jobs_lease_seconds, self.runtime.clock)
+            self.leader = Leader(lease, self.runner.start, self.runner.stop)
+            self.leader.start()
 
     async def stop(self) -> None:
         if self.dispatcher:
             await self.dispatcher.stop()
-        if self.runner:
-            await self.runner.stop()
+        if self.leader:
+            await self.leader.stop()
         if self.redis is not None:
             await self.redis.aclose()
 

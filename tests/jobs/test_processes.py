@@ -130,7 +130,8 @@ async def test_kill_9_mid_job_then_restart_does_the_work_exactly_once(
             found = await row()
             return found if found.status != "pending" else None
 
-        # The lost run's lease (timeout 3 s + 5 s) has to run out before the row is dispatched again.
+        # The lost run's lease (timeout 3 s + 5 s) has to run out before the row is dispatched again (and,
+        # for the server, its predecessor's runner lease, 15 s, before it runs jobs at all).
         finished = await wait_for(done, f"the row to be run again ({log})", 40)
     assert (finished.status, finished.attempts, finished.error) == ("done", 2, None)
     assert await notes() == 1, "the work was done exactly once"
