@@ -93,12 +93,17 @@ class Leader:
         self.leading = False
         self.tries = 0  # takes tried (the admin view and the tests)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._loop(), name="kaari-jobs-lease")
 
     async def stop(self) -> None:
         if self._task:
+            # Let a take under way finish rather than cancel it inside a database call; not for ever.
+            self._stopping.set()
+            await asyncio.wait({self._task}, timeout=self.lease.seconds)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -109,7 +114,7 @@ class Leader:
                 await self.lease.release()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 held = await self.lease.take()
             except Exception:  # the database is away: stop running jobs; the lease runs out meanwhile
@@ -126,4 +131,5 @@ class Leader:
                 )
                 self.leading = False
                 await self._stop()
-            await asyncio.sleep(self.lease.seconds / 3)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.lease.seconds / 3)
