@@ -222,7 +222,7 @@ def _leading(jobs: ServerJobs):
 
 
 def _tried(jobs: ServerJobs):
-    """Until the server's first try for the lease is over (it has slept since)."""
+    """Once the server has tried for the lease at least once."""
 
     async def check() -> bool:
         return jobs.leader is not None and jobs.leader.tries > 0
