@@ -1,7 +1,7 @@
 """job runner lease: which server process runs the jobs without Redis (server.jobs.lease)
 
-Revision ID: 0013_job_runner_lease
-Revises: 0012_statistics_snapshots
+Revision ID: 0015_job_runner_lease
+Revises: 0014_client_search_index
 Create Date: 2026-11-30 19:00:00
 """
 
@@ -11,8 +11,8 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_job_runner_lease"
-down_revision = "0012_statistics_snapshots"  # 0012_statistics_snapshots.py
+revision = "0015_job_runner_lease"
+down_revision = "0014_client_search_index"  # 0014_client_search_index.py
 branch_labels = None
 depends_on = None
 
