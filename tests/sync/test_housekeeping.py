@@ -50,6 +50,7 @@ async def twice(sessions, body, now: datetime) -> list:
     for _ in range(2):
         async with sessions() as session:
             results.append((await body(session, now))[0])
+            await session.commit()  # as the job runner does
     return results
 
 
