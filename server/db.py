@@ -185,7 +185,7 @@ async def begin_write(session: AsyncSession) -> None:
 
     On SQLite, writers of this process first queue on an asyncio lock: SQLite's busy handler makes a
     waiting writer sleep and poll, so under load writers would wait far longer than the writes take.
-    The lock is released when the transaction ends (commit or rollback).
+    The lock is released when the transaction ends, however it ends.
     """
     if session.in_transaction() or session.bind.dialect.name != "sqlite":
         await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
@@ -200,12 +200,19 @@ async def begin_write(session: AsyncSession) -> None:
         raise
 
 
-def _release_writer(sync_session: Any, *_: Any) -> None:
+def _release_writer(sync_session: Any) -> None:
     lock = sync_session.info.pop("writer_lock", None)
     if lock is not None:
         lock.release()
 
 
-event.listen(Session, "after_commit", _release_writer)
-event.listen(Session, "after_rollback", _release_writer)
-event.listen(Session, "after_soft_rollback", _release_writer)
+def _release_writer_at_end(sync_session: Any, transaction: Any) -> None:
+    # The outermost transaction's end, however it ends: commit, rollback, or the session closed in the
+    # middle (a task cancelled mid-write, an error leaving `async with`), which fires no commit or rollback
+    # hook. Not a savepoint's end: `after_commit` fires for a released savepoint too, while the outer
+    # transaction still holds SQLite's write lock.
+    if transaction.parent is None:
+        _release_writer(sync_session)
+
+
+event.listen(Session, "after_transaction_end", _release_writer_at_end)
