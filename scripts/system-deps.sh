@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages Kaari needs when they are missing. `base`: what `make run` needs;
-# `test`: also what the test suite needs (Chromium for the browser tests).
+# `test`: also what the test suite needs (Chromium for the browser tests; libfaketime to run the
+# date-sensitive tests just after midnight in Finland).
 set -euo pipefail
 
 want=()
@@ -10,6 +11,7 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || need python3-venv
 command -v npm >/dev/null 2>&1 || need npm
 if [ "${1:-base}" = "test" ]; then
   [ -x /usr/bin/chromium ] || need chromium
+  need libfaketime
 fi
 
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
+from server.clock import date_in_finland
 from server.day_activity import mutations as day_activity
 from server.day_activity.models import NO_SHOW
 from server.db import dialect_insert
@@ -107,16 +108,25 @@ async def _unit_clients(ctx: MutationContext, unit_id: uuid.UUID) -> set[uuid.UU
     return set(rows.scalars())
 
 
-async def _problem(ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date) -> tuple | None:
-    """Why this event cannot be recorded (code, message, details), or None."""
+async def _problem(
+    ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date, absence: bool = False
+) -> tuple | None:
+    """Why this event cannot be recorded (code, message, details), or None. Presence is recorded up to
+    today in Finland; an absence also for tomorrow (a client calls in the day before)."""
     if unit_scope(unit_id) not in ctx.scopes:
         return (
             "forbidden",
             "You may not change data outside your units and areas.",
             {"scope": unit_scope(unit_id)},
         )
-    if day > ctx.now.date() + timedelta(days=1):
-        return "invalid_date", "Attendance cannot be recorded for a future day.", {"date": day.isoformat()}
+    latest = date_in_finland(ctx.now) + timedelta(days=1 if absence else 0)
+    if day > latest:
+        message = (
+            "An absence can be recorded up to tomorrow."
+            if absence
+            else "A presence cannot be recorded for a future day."
+        )
+        return "invalid_date", message, {"date": day.isoformat(), "latest": latest.isoformat()}
     # The unit's clients, read once per push: a batch of check-ins is nearly always for one unit.
     clients = await ctx.cached(("unit_clients", unit_id), lambda: _unit_clients(ctx, unit_id))
     if clients is None:
@@ -164,7 +174,10 @@ async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbs
     """Lock every attendance record the push will touch, in two statements for the whole batch."""
     keys: dict[uuid.UUID, tuple] = {}
     for args in batch:
-        if await _problem(ctx, args.client_id, args.unit_id, args.date) is not None:
+        if (
+            await _problem(ctx, args.client_id, args.unit_id, args.date, isinstance(args, MarkAbsent))
+            is not None
+        ):
             continue
         if isinstance(args, MarkAbsent) and args.reason not in await _absent_reasons(ctx):
             continue
@@ -221,7 +234,7 @@ async def _absent_reasons(ctx: MutationContext) -> set[str]:
 async def _apply(
     ctx: MutationContext, client_id: uuid.UUID, unit_id: uuid.UUID, day: date, event: policies.Attendance
 ) -> dict:
-    problem = await _problem(ctx, client_id, unit_id, day)
+    problem = await _problem(ctx, client_id, unit_id, day, event.absent_reason is not None)
     if problem is not None:
         ctx.reject(*problem)
     record_id = _record_id(ctx, client_id, unit_id, day)

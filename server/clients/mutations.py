@@ -30,6 +30,7 @@ from server.access_log.service import Access
 from server.clients.access import basis_for_client
 from server.clients.models import POLICIES, Client, ClientUnit
 from server.clients.sync import client_data, client_scopes, publish_client, remember_area
+from server.clock import date_in_finland
 from server.conflicts.service import Resolver, open_conflict, register_resolver
 from server.reference.models import Municipality, Unit
 from server.sync.mutations import MutationContext, mutation
@@ -163,7 +164,9 @@ async def create(ctx: MutationContext, args: CreateClient) -> dict:
     ctx.session.add(client)
     await ctx.session.flush()
     if args.unit_id is not None:
-        ctx.session.add(ClientUnit(client_id=client.id, unit_id=args.unit_id, since=ctx.client_time().date()))
+        ctx.session.add(
+            ClientUnit(client_id=client.id, unit_id=args.unit_id, since=date_in_finland(ctx.client_time()))
+        )
         await ctx.session.flush()
     if area_scope(area_id) in ctx.scopes:
         await remember_area(ctx.session, client.id, area_id)

@@ -36,6 +36,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.attendance.models import Attendance
+from server.clock import date_in_finland
 from server.day_activity.models import Schedule
 from server.errors import KaariError
 from server.places.capacity import Change, Taker, capacity_on, unit_places
@@ -477,8 +478,9 @@ async def waiting_time_report(session: AsyncSession, half: str, today: date) -> 
     decided: dict[tuple[str, uuid.UUID], list[date]] = defaultdict(list)
     started: dict[tuple[str, uuid.UUID], list[tuple[date, date]]] = defaultdict(list)
     for decided_at, start, entered, kind, area in rows:
-        if decided_at is not None and first <= decided_at.date() <= last:
-            decided[(kind, area)].append(decided_at.date())
+        decided_on = date_in_finland(decided_at) if decided_at is not None else None
+        if decided_on is not None and first <= decided_on <= last:
+            decided[(kind, area)].append(decided_on)
         if first <= start <= min(last, today):
             started[(kind, area)].append((entered, start))
     kinds = list(PLACEABLE_KINDS)

@@ -40,7 +40,10 @@ async def add_users(db: AsyncSession, settings: Settings) -> None:
 
 
 def days_ago(n: int, hour: int = 10) -> str:
-    return datetime.combine(today_in_finland() - timedelta(days=n), time(hour), tzinfo=FINLAND).isoformat()
+    """`hour` o'clock Finnish time `n` days ago; today before that hour, this moment (a contact is never
+    in the future, and the tests run at every hour)."""
+    at = datetime.combine(today_in_finland() - timedelta(days=n), time(hour), tzinfo=FINLAND)
+    return min(at, datetime.now(FINLAND).replace(microsecond=0)).isoformat()
 
 
 async def new_client(sync, birth_date: str | None = "1941-03-02", **extra: Any) -> str:

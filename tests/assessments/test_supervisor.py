@@ -5,6 +5,7 @@ other areas; never a handler or the responsible counsellor themself; every clien
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -80,8 +81,10 @@ async def test_supervisor_sees_every_counsellors_worklist_of_the_area_and_hands_
 async def test_supervisor_reads_the_areas_statistics_and_contacts_but_no_other_area(client, db, demo):
     await add_users(db, demo)
     boss = bearer((await sign_in(client, "esihenkilo_oulu"))["access_token"])
-    month = today_in_finland().strftime("%Y-%m")
-    window = {"from": month, "to": month}
+    # The last full month and this one: the demo county's guidance runs up to today, which may be the 1st.
+    this_month = today_in_finland().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).strftime("%Y-%m")
+    window = {"from": last_month, "to": this_month.strftime("%Y-%m")}
     for path in ("/api/guidance/statistics/contacts", "/api/assessments/statistics/on-time"):
         response = await client.get(path, params=window, headers=boss)
         assert response.status_code == 200, (path, response.text)

@@ -193,7 +193,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
             "(never `playwright install`).",
             pytrace=False,
         )
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    # A tablet in Finland: its "today" (pages and service worker alike) is the server's, at every hour.
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env={**os.environ, "TZ": "Europe/Helsinki"}
+    )
     yield browser
     browser.close()
 

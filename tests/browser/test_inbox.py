@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from server.clock import today_in_finland
 from server.reference.models import reference_id
 from tests.browser.conftest import (
     MUTATE,
@@ -45,7 +46,7 @@ def test_a_freed_place_reaches_the_inbox_and_opening_it_marks_it_read(
     # A stay booked and then cancelled: the cancellation frees a place in Ankkuri that day (a unit no other
     # browser test books, so no other test's freed place shares its notification, coalesced by unit).
     ankkuri = str(reference_id("unit", "rannikkoseutu-stc-1"))
-    when = (date.today() + timedelta(days=52)).isoformat()
+    when = (today_in_finland() + timedelta(days=52)).isoformat()
     stay = {
         "stay_id": str(uuid.uuid4()),
         "client_id": engine_query(page, "stay")[0]["data"]["client_id"],

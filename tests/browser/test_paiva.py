@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from server.clock import today_in_finland
 from tests.browser.conftest import (
     LiveServer,
     engine_query,
@@ -28,7 +29,7 @@ UNSENT = "async (name) => (await window.kaari.engine().unsent()).filter((m) => m
 def on_a_weekday(context: BrowserContext) -> bool:
     """Päiväkeskus Väinölä is open Monday to Friday: on a weekend the browser lives on the Friday before
     (a past day may be recorded; the server refuses only future days). True if the clock was set."""
-    today = date.today()
+    today = today_in_finland()
     if today.weekday() < 5:
         return False
     friday = today - timedelta(days=today.weekday() - 4)

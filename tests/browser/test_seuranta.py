@@ -5,18 +5,18 @@ offline message (the reports are never kept on the device)."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
+from server.clock import today_in_finland
 from server.demo import demo_id
 from tests.browser.conftest import LiveServer, eventually, sign_in, wait_for_service_worker, wait_for_sync
 
 
 def month_back(months: int) -> str:
     """YYYY-MM of the month `months` before this one (Finnish time is close enough at midday)."""
-    today = date.today()
+    today = today_in_finland()
     index = today.year * 12 + today.month - 1 - months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 

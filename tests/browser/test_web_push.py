@@ -11,10 +11,11 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from playwright.sync_api import BrowserContext, Page, expect
 
+from server.clock import today_in_finland
 from server.reference.models import reference_id
 from tests.browser.conftest import eventually, sign_in, wait_for_service_worker, wait_for_sync
 
@@ -140,7 +141,7 @@ def test_clicking_a_push_takes_the_open_page_to_its_view(context: BrowserContext
     page.goto("/kotas?tab=inbox")
     wait_for_sync(page)
     lepola = str(reference_id("unit", "oulu-stc-1"))
-    url = f"/kotas?unit_id={lepola}&from={date.today() + timedelta(days=7)}"  # as the server writes it (notifications/rules.py)
+    url = f"/kotas?unit_id={lepola}&from={today_in_finland() + timedelta(days=7)}"  # as the server writes it (notifications/rules.py)
     freed = {"kind": "free_places", "tag": "free_places:t", "url": url, "ids": {"unit_id": lepola}}
     before = len(page.evaluate(REASONS))
     deliver_push(page, {**PAYLOAD, **freed})

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select
 
 from server.access_log.models import AccessLogEntry
 from server.attendance.models import Attendance
+from server.clock import today_in_finland
 from tests.conftest import bearer, sign_in
 from tests.day_activity.helpers import DA, da_client, demo_weekdays, last_weekday
 from tests.places.helpers import DAY_NAMES, replica
@@ -76,7 +77,7 @@ async def test_roster_shows_scheduled_clients_with_their_state_and_logs_each(cli
 
 
 async def test_attendance_days_report_equals_the_rows_csv_included(client, db):
-    today = date.today()
+    today = today_in_finland()
     first = today.replace(day=1)
     days = sorted({first, first + timedelta(days=1), today, max(first, today - timedelta(days=2))})
     days = [d for d in days if d.month == today.month and d <= today]

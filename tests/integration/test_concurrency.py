@@ -17,7 +17,7 @@ import os
 import random
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.principal import Grant, Principal
+from server.clock import today_in_finland
 from server.db import begin_write, create_engine
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
@@ -184,7 +185,7 @@ async def test_parallel_pushers_and_pullers_converge_on_postgres(tmp_path: Path,
                 local = random.Random(rng.random())
                 for _ in range(rounds):
                     for _ in range(local.randrange(5, 20)):
-                        day = (date.today() - timedelta(days=local.randrange(0, 3))).isoformat()
+                        day = (today_in_finland() - timedelta(days=local.randrange(0, 3))).isoformat()
                         args = {"client_id": local.choice(clients), "unit_id": DAY_UNIT, "date": day}
                         if local.random() < 0.75:
                             at = datetime.now(UTC) - timedelta(minutes=local.randrange(0, 600))

@@ -18,11 +18,12 @@ import random
 import sqlite3
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from sync_protocol import policies
@@ -84,7 +85,7 @@ def check_database(path: Path, ledger: Ledger, acknowledged: set[str], batches: 
 
 
 def new_mutation(rng: random.Random, clients: list[str]) -> tuple[str, dict]:
-    day = (date.today() - timedelta(days=rng.randrange(0, 6))).isoformat()
+    day = (today_in_finland() - timedelta(days=rng.randrange(0, 6))).isoformat()
     client_id = rng.choice(clients)
     if rng.random() < 0.7:
         at = datetime.now(UTC).replace(microsecond=0).isoformat()

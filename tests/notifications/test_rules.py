@@ -5,7 +5,7 @@ hours, re-runs, who is told, and what they are told about clients."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import msgspec
 from sqlalchemy import delete, func, select, update
@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from notifications.models import Notification, NotificationBurst, PushDelivery
 from server.access_log.models import AccessLogEntry
 from server.clients.models import Client
-from server.clock import FINLAND
+from server.clock import FINLAND, date_in_finland
 from server.db import begin_write, utcnow
 from server.jobs import outbox, registry
 from server.jobs.models import OutboxRow
@@ -38,6 +38,13 @@ async def book(sync, start: int, end: int | None = None, client: str = STC_CLIEN
         },
     )
     return stay_id
+
+
+def until_deadline_warning(opened: datetime) -> timedelta:
+    """From now to just after the warning of an urgent (same-day) assessment opened at `opened` falls due:
+    08:00 Finnish time on the contact day, but no earlier than two hours after the opening."""
+    at = max(datetime.combine(date_in_finland(opened), time(8), tzinfo=FINLAND), opened + timedelta(hours=2))
+    return at - utcnow() + timedelta(minutes=1)
 
 
 def pushes(fake, sub) -> list[dict]:
@@ -258,9 +265,10 @@ async def test_application_offer_expiry_and_deadline_reach_their_person(client, 
         {"application_id": str(uuid.uuid4()), "client_id": other_client(6), "service": "housing_24h",
          "received_on": day(0), "area_id": str(OULU)},
     )  # fmt: skip
+    opened = utcnow()
     await counsellor.mutate(
         "assessment.open",
-        {"assessment_id": str(uuid.uuid4()), "client_id": other_client(7), "contacted_at": utcnow().isoformat(),
+        {"assessment_id": str(uuid.uuid4()), "client_id": other_client(7), "contacted_at": opened.isoformat(),
          "urgent": True, "area_id": str(OULU)},
     )  # fmt: skip
     _, entry = await refer(coordinator, other_client(8))
@@ -281,7 +289,7 @@ async def test_application_offer_expiry_and_deadline_reach_their_person(client, 
     arrived = next(p for p in pushes(fake_push, to_kotas) if p["kind"] == "application")
     assert arrived["url"] == f"/kotas?tab=queue&area_id={arrived['ids']['area_id']}"
     assert pushes(fake_push, to_ohjaaja) == [], "the deadline warning is not due yet"
-    await drain(ahead=timedelta(hours=2, minutes=1))
+    await drain(ahead=until_deadline_warning(opened))
     [deadline] = pushes(fake_push, to_ohjaaja)
     assert deadline["kind"] == "deadline_at_risk" and deadline["title"].startswith("PTA:n määräaika ")
     assert deadline["url"] == f"/ohjaus?tab=assessments&assessment_id={deadline['ids']['assessment_id']}"
@@ -297,9 +305,10 @@ async def test_offers_and_assessments_older_than_notifications_are_warned_once(
     await ohjaaja.subscribe(to_ohjaaja.json())
     counsellor, coordinator = await replica(client, "ohjaaja"), await replica(client, "kotas")
     assessment_id, offer_id = str(uuid.uuid4()), str(uuid.uuid4())
+    opened = utcnow()
     await counsellor.mutate(
         "assessment.open",
-        {"assessment_id": assessment_id, "client_id": other_client(7), "contacted_at": utcnow().isoformat(),
+        {"assessment_id": assessment_id, "client_id": other_client(7), "contacted_at": opened.isoformat(),
          "urgent": True, "area_id": str(OULU)},
     )  # fmt: skip
     _, entry = await refer(coordinator, other_client(8))
@@ -327,7 +336,7 @@ async def test_offers_and_assessments_older_than_notifications_are_warned_once(
     assert warned(to_kotas, "offer_expiring", "offer_id", offer_id) == 1, "it expires within 6 h: at once"
     assert warned(to_ohjaaja, "deadline_at_risk", "assessment_id", assessment_id) == 0, "not due yet"
     await catch_up()
-    later = timedelta(hours=2, minutes=1)
+    later = until_deadline_warning(opened)
     await drain(later)
     assert warned(to_ohjaaja, "deadline_at_risk", "assessment_id", assessment_id) == 1
     await catch_up(later)

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from server.attendance.models import Attendance
+from server.clock import today_in_finland
 from server.day_activity.models import Schedule
 from server.demo import demo_id
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
@@ -162,15 +163,17 @@ def cells(rows, field):
 
 
 async def test_clients_per_unit_equal_the_raw_rows_and_small_counts_are_hidden(client, db):
-    start, end = date(2026, 12, 1), date(2026, 12, 31)
-    for n in range(5):  # five clients in oulu-stc-2 in December: shown; oulu-stc-1 has the demo's two
+    # A December two years ahead: only open-ended residencies and schedules of the demo reach it.
+    year = today_in_finland().year + 2
+    start, end = date(year, 12, 1), date(year, 12, 31)
+    for n in range(7):  # five clients in oulu-stc-2 in December (shown), two in oulu-stc-1 (hidden)
         db.add(
             Stay(
                 id=uuid.uuid4(),
                 client_id=person(n),
-                unit_id=STC_2,
-                start_date=date(2026, 12, 10 + n),
-                end_date=date(2026, 12, 12 + n),
+                unit_id=STC_2 if n < 5 else STC_1,
+                start_date=date(year, 12, 10 + n),
+                end_date=date(year, 12, 12 + n),
             )
         )
     db.add(
@@ -178,8 +181,8 @@ async def test_clients_per_unit_equal_the_raw_rows_and_small_counts_are_hidden(c
             id=uuid.uuid4(),
             client_id=person(9),
             unit_id=STC_2,
-            start_date=date(2026, 12, 1),
-            end_date=date(2026, 12, 2),
+            start_date=date(year, 12, 1),
+            end_date=date(year, 12, 2),
             status="cancelled",
         )
     )
@@ -188,8 +191,8 @@ async def test_clients_per_unit_equal_the_raw_rows_and_small_counts_are_hidden(c
             id=uuid.uuid4(),
             client_id=person(8),
             unit_id=STC_2,
-            start_date=date(2027, 1, 1),
-            end_date=date(2027, 1, 2),
+            start_date=date(year + 1, 1, 1),
+            end_date=date(year + 1, 1, 2),
         )
     )
     await db.commit()
@@ -392,7 +395,7 @@ async def test_occupancy_equals_a_day_by_day_count_of_the_raw_rows(client, db):
 
 async def test_queue_length_and_days_waiting_per_kind_and_area(client, db):
     await without_demo_queue(db)
-    today = date.today()
+    today = today_in_finland()
     for n in range(6):
         await queued(
             db,
@@ -527,7 +530,9 @@ async def test_half_year_waiting_time_report_counts_placements_started_in_the_ha
     ).status_code == 400
     default = await client.get(f"{BASE}/waiting-times", headers=headers)
     assert default.json()["half"] == (
-        f"{date.today().year - 1}-H2" if date.today().month <= 6 else f"{date.today().year}-H1"
+        f"{today_in_finland().year - 1}-H2"
+        if today_in_finland().month <= 6
+        else f"{today_in_finland().year}-H1"
     )
 
 

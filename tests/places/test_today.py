@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import server.clock
 import server.sync.push
 from server.clock import date_in_finland, today_in_finland
 from server.queue.models import queue_entry_id
 from tests.conftest import bearer, sign_in
-from tests.day_activity.helpers import DA
+from tests.day_activity.helpers import DA, da_client
 from tests.places.helpers import STC, STC_CLIENTS, other_client, published, replica
 from tests.places.test_mutations import outcome
 from tests.queue.helpers import OULU
@@ -90,3 +91,28 @@ async def test_mutations_use_the_finnish_date(client, monkeypatch):
     window = published(kotas, STC)
     assert (finnish + timedelta(days=60)).isoformat() in window
     assert utc_today.isoformat() not in window, "yesterday's free places are dropped"
+
+
+async def test_presence_is_recorded_up_to_the_finnish_today_and_an_absence_up_to_tomorrow(
+    client, monkeypatch
+):
+    noon = datetime.combine(datetime.now(UTC).date(), time(10), tzinfo=UTC)
+    for moment in (noon, late_evening()):  # the same day in Finland and UTC; already tomorrow in Finland
+        today = date_in_finland(moment)
+        monkeypatch.setattr(server.sync.push, "utcnow", lambda moment=moment: moment)
+        paiva = await replica(client, "paiva")
+
+        def attendance(name: str, day: date, **extra) -> Any:
+            args = {"client_id": da_client(0), "unit_id": str(DA), "date": day.isoformat(), **extra}
+            return paiva.mutate(f"attendance.{name}", args)
+
+        at = moment.isoformat()
+        present = await attendance("check_in", today, at=at)
+        early = await attendance("check_in", today + timedelta(days=1), at=at)
+        called_in = await attendance("mark_absent", today + timedelta(days=1), reason="ill")
+        too_early = await attendance("mark_absent", today + timedelta(days=2), reason="ill")
+        await paiva.sync()
+        assert outcome(paiva, present) is None and outcome(paiva, called_in) is None, moment
+        assert outcome(paiva, early).code == "invalid_date", moment
+        assert outcome(paiva, early).details["latest"] == today.isoformat()
+        assert outcome(paiva, too_early).code == "invalid_date", moment

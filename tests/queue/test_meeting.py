@@ -4,11 +4,12 @@ every entry shown in the access log, coordinators only."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from server.access_log.models import AccessLogEntry
+from server.clock import today_in_finland
 from server.queue.models import QueueEntry, Referral
 from server.queue.sync import queue_scopes, referral_data
 from server.sync.changes import ChangeSet
@@ -75,7 +76,7 @@ async def test_meeting_lists_new_changed_and_longest_waiting_and_logs_each_entry
     response = await client.get(URL, params={"limit": 3}, headers=headers)
     assert response.status_code == 200, response.text
     view = response.json()
-    assert view["since"] == str(date.today() - timedelta(days=14))
+    assert view["since"] == str(today_in_finland() - timedelta(days=14))
     ids = {e: name for name, e in entries.items()}
 
     assert sorted(ids[e["queue_entry_id"]] for e in view["new"]) == ["d", "f"]
@@ -104,7 +105,7 @@ async def test_meeting_lists_new_changed_and_longest_waiting_and_logs_each_entry
     assert [ids[e["queue_entry_id"]] for e in housing["longest_waiting"]] == ["c"]
     assert housing["new"] == [] and housing["changed"] == []
     earlier = (
-        await client.get(URL, params={"since": str(date.today() - timedelta(days=45))}, headers=headers)
+        await client.get(URL, params={"since": str(today_in_finland() - timedelta(days=45))}, headers=headers)
     ).json()
     assert sorted(ids[e["queue_entry_id"]] for e in earlier["new"]) == ["a", "b", "c", "d", "f"]
     oulu = (await client.get(URL, params={"area_id": str(OULU), "limit": 100}, headers=headers)).json()
@@ -118,6 +119,6 @@ async def test_meeting_is_for_coordinators_only(client):
         assert (await client.get(URL, headers=headers)).status_code == 403, username
     headers = bearer((await sign_in(client, "kotas"))["access_token"])
     assert (await client.get(URL, headers=headers)).status_code == 200
-    future = str(date.today() + timedelta(days=1))
+    future = str(today_in_finland() + timedelta(days=1))
     assert (await client.get(URL, params={"since": future}, headers=headers)).status_code == 400
     assert (await client.get(URL, params={"limit": 0}, headers=headers)).status_code == 400

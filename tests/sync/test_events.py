@@ -8,11 +8,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from server.accounts.tokens import TokenService
+from server.clock import today_in_finland
 from server.keys import read_or_create_secret
 from server.sync.events import TICKET_PURPOSE, TicketClaims, issue_ticket
 from sync_protocol.client import MemoryStore, SyncClient, login
@@ -103,7 +104,7 @@ async def check_in_one(replica: SyncClient, offset: int = 0) -> int:
         {
             "client_id": client.id,
             "unit_id": unit_id,
-            "date": date.today().isoformat(),
+            "date": today_in_finland().isoformat(),
             "at": datetime.now(UTC),
         },
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 
+from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT
 from server.reference.models import reference_id
 from sync_protocol.client import MemoryStore, SyncClient, login
@@ -27,7 +28,7 @@ def check_in(client_id: str, unit_id: str = DAY_UNIT) -> dict:
     return {
         "client_id": client_id,
         "unit_id": unit_id,
-        "date": date.today().isoformat(),
+        "date": today_in_finland().isoformat(),
         "at": datetime.now(UTC),
     }
 

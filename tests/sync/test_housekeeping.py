@@ -4,12 +4,13 @@ pruning of silent replicas' health reports."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from server.clock import today_in_finland
 from server.db import create_engine, utcnow
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
@@ -36,7 +37,7 @@ def attendance(client_id: str) -> dict:
     return {
         "client_id": client_id,
         "unit_id": DAY_UNIT,
-        "date": date.today().isoformat(),
+        "date": today_in_finland().isoformat(),
         "at": datetime.now(UTC),
     }
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from sqlalchemy import delete, func, select, update
 
 from server.accounts.models import RoleAssignment
+from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.sync import controllers
@@ -29,7 +30,7 @@ def client_of_unit(n: int = 0) -> str:
 
 
 def check_in(seq: int, n: int = 0, mutation_id: str | None = None, **over) -> dict:
-    today = date.today().isoformat()
+    today = today_in_finland().isoformat()
     return {
         "id": mutation_id or str(uuid.uuid4()),
         "seq": seq,
@@ -115,7 +116,7 @@ async def test_rejection_advances_last_seq_and_reaches_every_pull(client):
     bad["args"] = {
         "client_id": client_of_unit(),
         "unit_id": DAY_UNIT,
-        "date": date.today().isoformat(),
+        "date": today_in_finland().isoformat(),
         "reason": "no_such_reason",
     }
     r = (await client.post(PUSH, headers=headers, json=push_body(cid, [bad]))).json()

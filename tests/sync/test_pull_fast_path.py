@@ -10,12 +10,12 @@ sign-out, device revocation, deactivation and role changes made directly in the 
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import msgspec
 from sqlalchemy import delete, insert, select, update
 
 from server.accounts.models import RoleAssignment, User
+from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.sync import pull as pull_module
@@ -43,7 +43,7 @@ def rejected_check_in(seq: int) -> dict:
     bad["args"] = {
         "client_id": client_of_unit(),
         "unit_id": DAY_UNIT,
-        "date": date.today().isoformat(),
+        "date": today_in_finland().isoformat(),
         "reason": "no_such_reason",
     }
     return bad

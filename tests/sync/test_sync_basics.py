@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
+from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from sync_protocol.client import MemoryStore, SyncClient, login
@@ -25,7 +26,7 @@ async def test_first_sync_then_check_in_round_trip(client):
     for record_type in ("area", "municipality", "unit", "code_list", "client"):
         assert tablet.view.records(record_type), record_type
 
-    today = date.today().isoformat()
+    today = today_in_finland().isoformat()
     for record in clients[:3]:
         await tablet.mutate(
             "attendance.check_in",
