@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 from sqlalchemy import select
@@ -40,9 +40,11 @@ class Actor:
 
 
 def entry_hash(prev_hash: str, entry: AccessLogEntry) -> str:
+    # The time in UTC, as it is read back: an offline view comes with its tablet's offset (+02:00 in Finland).
+    at = entry.at.astimezone(UTC) if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
     fields = [
         entry.id,
-        entry.at.isoformat(timespec="microseconds"),
+        at.isoformat(timespec="microseconds"),
         str(entry.user_id) if entry.user_id else None,
         entry.username,
         entry.role,

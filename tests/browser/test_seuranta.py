@@ -73,7 +73,11 @@ def test_supervisor_sees_the_worklist_and_hands_a_process_over(
     expect(table.locator("tbody tr")).to_have_count(len({r["area_id"] for r in shown}))
     expect(table.get_by_test_id("suppressed")).to_have_count(sum(r["contacts"] is None for r in shown))
     region_now = next(r for r in shown if r["level"] == "region" and r["month"] == month_back(0))
-    expect(table.locator("tr.region td").last).to_have_text(str(region_now["contacts"]))
+    this_month = table.locator("tr.region td").last  # hidden on a month's first days, when it has < 5
+    if region_now["contacts"] is None:
+        expect(this_month).to_have_attribute("data-testid", "suppressed")
+    else:
+        expect(this_month).to_have_text(str(region_now["contacts"]))
     expect(page.get_by_test_id("suppression-note")).to_be_visible()
     # By service point the counts are small: some are hidden, each shown as hidden.
     points = [r for r in answer["rows"] if r["level"] in ("region", "service_point")]

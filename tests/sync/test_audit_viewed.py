@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.access_log.models import AccessLogEntry
 from server.access_log.service import verify
+from server.clock import FINLAND
 from server.sync.models import SyncClient as SyncClientRow
 from tests.sync.domain_helpers import DAY_CLIENT, DAY_UNIT, STC_CLIENT, fresh, push_one, replica
 
@@ -21,6 +22,12 @@ async def test_offline_views_are_logged_and_the_chain_verifies(client, db):
         {"client_id": DAY_CLIENT, "at": now.isoformat(), "view": "roster"},
         {"client_id": DAY_CLIENT, "at": (now - timedelta(days=400)).isoformat(), "view": "client"},
         {"client_id": STC_CLIENT, "at": (now + timedelta(days=2)).isoformat(), "view": "client"},
+        # As a tablet in Finland writes it: the same instant, with its offset; the chain must still verify.
+        {
+            "client_id": DAY_CLIENT,
+            "at": now.astimezone(FINLAND).isoformat(),
+            "view": "roster",
+        },
     ]
     assert await push_one(tablet, "audit.viewed", {"entries": entries}) is None
 
@@ -43,6 +50,7 @@ async def test_offline_views_are_logged_and_the_chain_verifies(client, db):
         (DAY_CLIENT, "roster", "unit_staff"),
         (DAY_CLIENT, "client", "unit_staff"),
         (STC_CLIENT, "client", "unit_staff"),
+        (DAY_CLIENT, "roster", "unit_staff"),
     ]
     assert views[0].basis == f"service_relationship:unit:{DAY_UNIT}"
     assert views[0].at == now, "the device's time, when it lies between registration and receipt"
@@ -50,7 +58,8 @@ async def test_offline_views_are_logged_and_the_chain_verifies(client, db):
     assert views[2].basis == "none", "a view without a basis is logged, not refused"
     assert views[2].at <= datetime.now(UTC), "in the future: clamped to the server's time"
     report = await verify(db)
-    assert report.ok and report.entries == 4
+    assert views[3].at == now
+    assert report.ok and report.entries == 5
 
 
 async def test_too_many_entries_are_refused(client):
