@@ -164,3 +164,17 @@ def test_a_new_referrals_link_marks_its_queue_entry(page: Page, live_server: Liv
     page.goto(f"/kotas?tab=queue&{group}&queue_entry_id={entry['id']}")
     expect(page.locator(f'[data-testid="queue-row"][data-entry="{entry["id"]}"]')).to_have_class("highlight")
     expect(page.locator('[data-testid="queue-row"].highlight')).to_have_count(1)
+
+
+def test_a_link_to_an_entry_further_down_the_queue_scrolls_to_it(page: Page, live_server: LiveServer) -> None:
+    open_kotas(page, "?tab=queue")
+    wait_for_sync(page)
+    rows = page.get_by_test_id("queue-row")
+    expect(rows.first).to_be_visible()
+    last = rows.last
+    entry_id = last.get_attribute("data-entry")
+    expect(last).not_to_be_in_viewport()  # the demo queue is longer than the tablet's screen
+    page.goto(f"/kotas?tab=queue&queue_entry_id={entry_id}")
+    marked = page.locator(f'[data-testid="queue-row"][data-entry="{entry_id}"]')
+    expect(marked).to_have_class("highlight")
+    expect(marked).to_be_in_viewport()

@@ -14,6 +14,7 @@ import { I18nController, label, t } from '../../i18n.js';
 import { ROUTES } from '../../router.js';
 import { LiveQuery, StorageFullError, SyncStatusController, currentEngine, localDate, uuid4 } from '../../sync/index.js';
 import { officeStyles } from '../../ui/office-styles.js';
+import { revealMarked } from '../../ui/reveal.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { byName, kindName, shortDay } from './kaari-places-board.js';
 import { PUBLISHED_DAYS, addDays } from './mutators.js';
@@ -133,6 +134,7 @@ class KaariQueue extends LitElement {
 
   updated(changed) {
     if (changed.has('online') && this.online && changed.get('online') === false) this.loadPeople();
+    revealMarked(this, this.filters.offer_id || this.filters.queue_entry_id);
   }
 
   /** Initials, age and municipality of the listed clients, from the server (which logs the read). */

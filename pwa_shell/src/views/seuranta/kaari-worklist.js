@@ -8,6 +8,7 @@ import { api } from '../../api.js';
 import { I18nController, label, t } from '../../i18n.js';
 import { LiveQuery, StorageFullError, SyncStatusController, currentEngine, registerMutator } from '../../sync/index.js';
 import { officeStyles } from '../../ui/office-styles.js';
+import { revealMarked } from '../../ui/reveal.js';
 import { RemoteQuery, remoteNotice } from '../../ui/remote.js';
 import { sharedStyles } from '../../ui/shared-styles.js';
 import { named } from '../../ui/words.js';
@@ -82,6 +83,7 @@ class KaariWorklist extends LitElement {
     const pending = this.sync.status?.pending ?? 0;
     if (this.handedOver.size && this.wasPending && !pending && navigator.onLine) this.worklist.refresh();
     this.wasPending = pending;
+    revealMarked(this, this.filters.assessment_id);
   }
 
   change(name, value) {
