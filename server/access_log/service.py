@@ -40,11 +40,10 @@ class Actor:
 
 
 def entry_hash(prev_hash: str, entry: AccessLogEntry) -> str:
-    # The time in UTC, as it is read back: an offline view comes with its tablet's offset (+02:00 in Finland).
-    at = entry.at.astimezone(UTC) if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
     fields = [
         entry.id,
-        at.isoformat(timespec="microseconds"),
+        # In UTC, as it is read back: an offline view comes with its tablet's offset (+02:00 in Finland).
+        entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
         str(entry.user_id) if entry.user_id else None,
         entry.username,
         entry.role,

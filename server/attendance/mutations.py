@@ -174,12 +174,10 @@ async def prepare(ctx: MutationContext, batch: list[CheckIn | CheckOut | MarkAbs
     """Lock every attendance record the push will touch, in two statements for the whole batch."""
     keys: dict[uuid.UUID, tuple] = {}
     for args in batch:
-        if (
-            await _problem(ctx, args.client_id, args.unit_id, args.date, isinstance(args, MarkAbsent))
-            is not None
-        ):
+        absence = isinstance(args, MarkAbsent)
+        if await _problem(ctx, args.client_id, args.unit_id, args.date, absence) is not None:
             continue
-        if isinstance(args, MarkAbsent) and args.reason not in await _absent_reasons(ctx):
+        if absence and args.reason not in await _absent_reasons(ctx):
             continue
         record_id = _record_id(ctx, args.client_id, args.unit_id, args.date)
         keys[record_id] = (args.client_id, args.unit_id, args.date)
