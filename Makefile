@@ -21,6 +21,7 @@ run: $(PY_STAMP) pwa
 test: $(PY_STAMP) pwa test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 system-deps:
@@ -52,6 +53,7 @@ $(PWA_STAMP): $(PWA_SOURCES)
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(PY_STAMP)
 	$(BIN)/ruff check --fix .

@@ -30,20 +30,20 @@ CLIENTS = 40
 
 
 async def populate(data_dir: Path, days: int) -> dict[str, Any]:
+    from server import domains
+    from server.accounts.scopes import unit_scope
     from server.attendance.models import Attendance
     from server.attendance.mutations import record_data
     from server.clients.models import Client, ClientUnit
     from server.clients.sync import publish_client
     from server.db import begin_write, create_engine
     from server.demo import demo_id
-    from server.models import import_all_models
     from server.reference.models import Unit, reference_id
     from server.settings import Settings
     from server.sync.changes import ChangeSet
-    from server.sync.scopes import unit_scope
     from sync_protocol.policies import attendance_id
 
-    import_all_models()
+    domains.load()
     settings = Settings.from_env(bench_env(data_dir))
     engine = create_engine(settings)
     unit_id = reference_id("unit", UNIT_CODE)

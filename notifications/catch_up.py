@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications import rules
 from notifications.models import Notification
 from notifications.triggers import ask_deadline_warning, ask_offer_warning, assessment_job_key, offer_job_key
+from server.assessments.deadlines import deadline_warning_at
 from server.assessments.models import Assessment
 from server.clock import today_in_finland
 from server.jobs.models import OutboxRow
@@ -65,9 +66,7 @@ async def scan(session: AsyncSession, now: datetime) -> dict[str, int]:
     for a_id, deadline, opened_at in assessments:
         if a_id in missing_assessments:
             # When it would have been asked for when opened; at once if that has passed.
-            await ask_deadline_warning(
-                session, a_id, max(rules.deadline_warning_at(deadline, opened_at), now)
-            )
+            await ask_deadline_warning(session, a_id, max(deadline_warning_at(deadline, opened_at), now))
     return {"offer_expiring": len(missing_offers), "deadline_at_risk": len(missing_assessments)}
 
 

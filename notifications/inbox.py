@@ -32,10 +32,11 @@ from notifications.models import (
     notification_id,
 )
 from notifications.quiet import held_until
-from server.access_log.service import Access, Actor, record_each
+from server.access_log.service import Access, record_each
+from server.accounts.principal import Actor
+from server.accounts.scopes import user_scope
 from server.db import dialect_insert
 from server.sync.changes import ChangeSet
-from server.sync.scopes import user_scope
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from server.db import begin_write
 from server.jobs import outbox
 from server.jobs.registry import Cron, RetryPolicy, job
 from server.sync.changes import ChangeSet
+from server.sync.health import stale_devices
 
 # A notification job that failed for a passing reason (the database busy) is tried again soon: it is late.
 SOON = RetryPolicy(tries=5, backoff_seconds=2.0, max_backoff_seconds=60.0)
@@ -153,3 +154,25 @@ async def catch_up_warnings(session: AsyncSession, now: datetime) -> tuple[dict[
     await begin_write(session)
     asked = await catch_up.scan(session, now)
     return asked, ChangeSet()
+
+
+EVERY_5_MINUTES = Cron(minute=set(range(0, 60, 5)))
+
+
+@job("sync.alert_stale_devices", cron=EVERY_5_MINUTES, retry=RetryPolicy(tries=2), timeout=120)
+async def alert_stale_devices(session: AsyncSession, now: datetime) -> tuple[dict[str, Any], ChangeSet]:
+    """Tell the admins of every device newly stale; returns how many are stale and how many were told."""
+    changes = ChangeSet()
+    stale_after = timedelta(minutes=runtime.settings().stale_after_minutes)
+    await begin_write(session)
+    devices = await stale_devices(session, now, stale_after)
+    drafts = [draft for device in devices for draft in await rules.device_stale(session, device)]
+    stored = await inbox.store(session, changes, drafts, now)
+    await changes.flush(session)
+    await session.commit()
+    report = await send(session, [n.id for n in stored], now, changes) if stored else None
+    return {
+        "stale": len(devices),
+        "notifications": len(stored),
+        "accepted": report.accepted if report else 0,
+    }, changes

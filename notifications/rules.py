@@ -313,20 +313,6 @@ async def offer_expiring(session: AsyncSession, offer_id: uuid.UUID, now: dateti
     ]
 
 
-def deadline_warning_at(deadline: date, now: datetime) -> datetime:
-    """08:00 Finnish time on the last working day before the deadline (the deadline day itself for a
-    same-day deadline), but never before two hours after the process was opened."""
-    from server.calendar_fi import is_working_day
-    from server.clock import FINLAND
-
-    day = deadline - timedelta(days=1)
-    while day > today_in_finland(now) and not is_working_day(day):
-        day -= timedelta(days=1)
-    day = max(day, today_in_finland(now))
-    at = datetime.combine(day, datetime.min.time().replace(hour=8), tzinfo=FINLAND)
-    return max(at, now + timedelta(hours=2))
-
-
 async def deadline_at_risk(session: AsyncSession, assessment_id: uuid.UUID) -> list[Draft]:
     row = await session.get(Assessment, assessment_id)
     if row is None or row.status != "contacted" or row.deadline is None:

@@ -13,26 +13,22 @@ import weakref
 
 from notifications.sender import PushSender
 from notifications.vapid import load_keys
+from server import settings as process_settings
 from server.settings import Settings
 
-_settings: Settings | None = None
 _senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PushSender] = weakref.WeakKeyDictionary()
 
 
 def configure(settings: Settings) -> None:
     """Use `settings` (VAPID key, timeouts, concurrency) for the senders made from now on; makes the VAPID
     key if it is new."""
-    global _settings
     load_keys(settings)  # first start: generate the key now, not on the first push
-    _settings = settings
+    process_settings.use(settings)
     _senders.clear()
 
 
 def settings() -> Settings:
-    global _settings
-    if _settings is None:
-        _settings = Settings.from_env()
-    return _settings
+    return process_settings.current()
 
 
 def sender() -> PushSender:

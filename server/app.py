@@ -18,70 +18,25 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
 from notifications import runtime as push_runtime
-from notifications.controllers import NotificationsController
-from server.access_log.controllers import AccessLogController
-from server.accounts.controllers import AuthController, UsersController
+from server import domains
 from server.accounts.principal import Principal, provide_principal
 from server.accounts.tokens import TokenService
-from server.assessments.controllers import routes as assessment_routes
-from server.clients.controllers import ClientsController
-from server.contacts.controllers import ContactsController
-from server.contacts.report_controllers import GuidanceStatisticsController
 from server.context import AppContext, provide_context
-from server.day_activity.controllers import DayActivityController
 from server.db import create_engine
-from server.devices.controllers import AdminDevicesController, DevicesController
-from server.domains import import_all_domains
 from server.errors import EXCEPTION_HANDLERS
-from server.events.controllers import EventsController
 from server.health import healthz, readyz
-from server.jobs.controllers import JobsAdminController
-from server.jobs.metrics import MetricsController
 from server.jobs.serving import ServerJobs
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
-from server.places.in_care_controllers import InCareController
-from server.places.report_controllers import PlacesStatisticsController
+from server.metrics import MetricsController
 from server.pwa import pwa
-from server.queue.controllers import PlacesBoardController, QueueController
-from server.queue.meeting_controllers import SasMeetingController
-from server.reference.controllers import ReferenceController
 from server.settings import Settings
-from server.sync.admin import SyncHealthController
-from server.sync.controllers import SyncController
-from server.sync.events import SyncEventsController
 from server.sync.pokes import Pokes, channels_plugin
-from server.tasks.controllers import TasksController
 
-ROUTES = [
-    healthz,
-    readyz,
-    AuthController,
-    UsersController,
-    DevicesController,
-    AdminDevicesController,
-    ReferenceController,
-    ClientsController,
-    *assessment_routes(),
-    DayActivityController,
-    TasksController,
-    PlacesBoardController,
-    QueueController,
-    PlacesStatisticsController,
-    InCareController,
-    ContactsController,
-    EventsController,
-    GuidanceStatisticsController,
-    SasMeetingController,
-    AccessLogController,
-    SyncController,
-    SyncEventsController,
-    SyncHealthController,
-    JobsAdminController,
-    NotificationsController,
-    MetricsController,
-    pwa,  # last: the app's catch-all for deep links
-]
+
+def routes() -> list:
+    """Health first, the domains' routes, the metrics, and the app's catch-all for deep links last."""
+    return [healthz, readyz, *domains.routes(), MetricsController, pwa]
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> Litestar:
@@ -89,7 +44,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     if configure_logs:
         configure_logging(settings.log_level)
     token_secret = settings.token_secret or read_or_create_secret(settings.data_dir, "token-secret")
-    import_all_domains()
+    domains.load()
     push_runtime.configure(settings)  # first start: the VAPID key is made now
     engine = create_engine(settings)
     channels = channels_plugin(settings)
@@ -106,7 +61,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         enable_file_object_listener=False,
     )
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=routes(),
         plugins=[SQLAlchemyPlugin(config=alchemy), channels],
         dependencies={
             "context": Provide(provide_context, sync_to_thread=False),

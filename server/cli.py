@@ -17,10 +17,10 @@ T = TypeVar("T")
 
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from server import domains
     from server.db import create_engine
-    from server.models import import_all_models
 
-    import_all_models()
+    domains.load()
 
     async def run() -> T:
         engine = create_engine(settings)
@@ -72,8 +72,8 @@ def worker(settings: Settings, burst: bool) -> None:
     """Run background jobs beside `kaari serve` (needs REDIS_URL; docs/jobs.md)."""
     from arq.worker import run_worker
 
-    from server.jobs.worker import worker_settings
     from server.logs import configure_logging
+    from server.worker import worker_settings
 
     if not settings.redis_url:
         raise click.UsageError(
@@ -122,9 +122,10 @@ def db_upgrade(settings: Settings, revision: str) -> None:
     """Apply migrations, then load the region's reference data (areas, municipalities, code lists)."""
     from server.migrate import upgrade
     from server.reference.loader import load_region
+    from server.sync.changes import ChangeSet
 
     upgrade(settings, revision)
-    _with_session(settings, load_region)
+    _with_session(settings, lambda session: load_region(session, ChangeSet()))
     click.echo(f"Database is at {revision}: {settings.database_url.split('@')[-1]}")
 
 

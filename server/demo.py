@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher
+from server.accounts.scopes import area_scope, unit_scope, user_scope
 from server.applications.models import Application
 from server.applications.mutations import application_data, application_scopes
 from server.assessments.deadlines import age_on, deadline_for, rule_for
@@ -44,7 +45,6 @@ from server.reference.loader import load_region, load_units
 from server.reference.models import KAARI_NAMESPACE, Area, Municipality, ServicePoint, Unit, reference_id
 from server.settings import Settings
 from server.sync.changes import ChangeSet
-from server.sync.scopes import area_scope, unit_scope, user_scope
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password (protocol §9)
 DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT = "oulu-da-1", "oulu-stc-1"
@@ -147,8 +147,8 @@ async def seed_demo(session: AsyncSession, settings: Settings) -> bool:
     """Seed the demo region; returns False (and does nothing) if it is already there."""
     if (await session.execute(select(User.id).where(User.username == "admin"))).first():
         return False
-    await load_region(session)
-    await load_units(session)
+    await load_region(session, ChangeSet())
+    await load_units(session, ChangeSet())
     ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
     password_hash = hash_password(DEMO_PASSWORD, ph)
     for username, name, role, scope, code in DEMO_USERS:

@@ -119,3 +119,20 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite:///"):
         url = "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
     return url
+
+
+_current: Settings | None = None
+
+
+def use(settings: Settings) -> None:
+    """Make `settings` this process's (the app factory and the worker do, at start)."""
+    global _current
+    _current = settings
+
+
+def current() -> Settings:
+    """This process's settings, for code that runs outside a request (jobs); from the environment if unset."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current

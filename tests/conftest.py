@@ -21,13 +21,14 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server import domains
 from server.app import create_app
 from server.db import create_engine
 from server.demo import seed_demo
 from server.migrate import upgrade
-from server.models import import_all_models
 from server.reference.loader import load_region
 from server.settings import Settings, normalise_database_url
+from server.sync.changes import ChangeSet
 
 # The server's `test` database is only the entry point: each test run works in a database of its own,
 # so parallel runs (and developers) never drop each other's schema.
@@ -37,7 +38,7 @@ POSTGRES_ADMIN_URL = normalise_database_url(
 POSTGRES_URL = POSTGRES_ADMIN_URL  # the server to create databases on (tests that need their own)
 REDIS_URL = os.environ.get("TEST_REDIS_URL", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
-import_all_models()
+domains.load()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -133,7 +134,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def _load_region(settings: Settings) -> None:
     engine = create_engine(settings)
     async with async_sessionmaker(engine)() as session:
-        await load_region(session)
+        await load_region(session, ChangeSet())
         await session.commit()
     await engine.dispose()
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
+from server.accounts.principal import Actor
 from server.db import begin_write, dialect_insert, utcnow
 
 
@@ -29,14 +30,6 @@ class Access:
     basis: str
     client_id: uuid.UUID | None = None
     record_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: uuid.UUID | None
-    username: str | None
-    role: str | None
-    device_id: uuid.UUID | None
 
 
 def entry_hash(prev_hash: str, entry: AccessLogEntry) -> str:

@@ -19,12 +19,21 @@ from litestar.di import NamedDependency
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.access_log.service import Actor
+from server.accounts.devices import Device
 from server.accounts.models import AuthSession, RoleAssignment, User
 from server.accounts.tokens import DEVICE_PREFIX, AccessClaims, parse_device_credential, same_digest
 from server.db import inline_reads, utcnow
-from server.devices.models import Device
 from server.errors import DeviceRevoked, Forbidden, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it, as the access log names them."""
+
+    user_id: uuid.UUID | None
+    username: str | None
+    role: str | None
+    device_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock
+from server.accounts.devices import Device
 from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher, verify_password
 from server.accounts.principal import Principal, device_from_credential
 from server.accounts.schemas import GrantOut, LoginRequest, NewUser, TokenResponse, UserOut
 from server.accounts.tokens import TokenService, digest, new_refresh_token
 from server.db import begin_write, utcnow
-from server.devices.models import Device
 from server.errors import DeviceRevoked, Forbidden, KaariError, NotFound, RateLimited, Unauthenticated
 from server.reference.models import Area, Unit
 from server.settings import Settings

@@ -14,9 +14,10 @@ from typing import Annotated, Literal
 import msgspec
 from sqlalchemy import select
 
-from notifications import triggers as notify
+from server import signals
 from server.access_log.service import Access
 from server.accounts.models import RoleAssignment
+from server.accounts.scopes import area_scope, user_scope
 from server.applications.models import OPEN_STATUSES, Application
 from server.assessments.models import Assessment
 from server.clients.models import Client
@@ -25,7 +26,6 @@ from server.clients.record_mutations import Service
 from server.clock import today_in_finland
 from server.reference.models import Area
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import area_scope, user_scope
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Decision = Literal["granted", "partly_granted", "refused"]
@@ -159,7 +159,7 @@ async def receive(ctx: MutationContext, args: ReceiveApplication) -> dict:
     )
     ctx.session.add(row)
     await _publish_and_log(ctx, row, "create")
-    await notify.application_received(ctx.session, row.id)
+    await signals.publish(ctx.session, signals.ApplicationReceived(row.id), ctx.now)
     return {"application_id": str(row.id), "status": row.status}
 
 

@@ -24,12 +24,12 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import or_, select
 
 from server.access_log import service as access_log
+from server.accounts.guidance import guidance_role
 from server.accounts.models import GUIDANCE_ROLES, RoleAssignment, User
 from server.assessments.deadlines import working_days_left
 from server.assessments.models import Assessment
 from server.clients.models import Client
 from server.clock import today_in_finland
-from server.contacts.access import guidance_role
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden
@@ -182,10 +182,3 @@ class AssessmentsController(Controller):
         for c in out:
             c.area_ids.sort(key=str)
         return sorted(out, key=lambda c: (c.display_name, str(c.id)))
-
-
-def routes() -> list[type[Controller]]:
-    """Every route of guidance's assessments, applications and their statistics (registered in the app)."""
-    from server.assessments.statistics_controllers import AssessmentStatisticsController
-
-    return [AssessmentsController, AssessmentStatisticsController]

@@ -9,9 +9,10 @@ no statutory clock is missed. Other non-urgent assessments have no statutory sta
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from server.calendar_fi import add_working_days, working_days_between
+from server.calendar_fi import add_working_days, is_working_day, working_days_between
+from server.clock import FINLAND, today_in_finland
 
 STATUTORY_AGE = 75
 WORKING_DAYS = 7
@@ -43,3 +44,14 @@ def deadline_for(contact_on: date, rule: str) -> date | None:
 def working_days_left(today: date, deadline: date) -> int:
     """Working days after today up to the deadline (0 on the deadline day or on a non-working day before it)."""
     return working_days_between(today, deadline)
+
+
+def deadline_warning_at(deadline: date, now: datetime) -> datetime:
+    """08:00 Finnish time on the last working day before the deadline (the deadline day itself for a
+    same-day deadline), but never before two hours after the process was opened."""
+    day = deadline - timedelta(days=1)
+    while day > today_in_finland(now) and not is_working_day(day):
+        day -= timedelta(days=1)
+    day = max(day, today_in_finland(now))
+    at = datetime.combine(day, datetime.min.time().replace(hour=8), tzinfo=FINLAND)
+    return max(at, now + timedelta(hours=2))

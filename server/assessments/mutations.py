@@ -26,10 +26,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy import select
 
-from notifications import triggers as notify
+from server import signals
 from server.access_log.service import Access
 from server.accounts.models import RoleAssignment
-from server.assessments.deadlines import age_on, deadline_for, rule_for
+from server.accounts.scopes import area_scope, user_scope
+from server.assessments.deadlines import age_on, deadline_for, deadline_warning_at, rule_for
+from server.assessments.jobs import ask_deadline_task
 from server.assessments.models import (
     INSTRUMENTS,
     OPEN_STATUSES,
@@ -47,7 +49,6 @@ from server.contacts.models import Contact
 from server.queue.mutations import CreateReferral, create_referral
 from server.reference.models import Area, CodeList
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import area_scope, user_scope
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -264,7 +265,9 @@ async def open_assessment(ctx: MutationContext, args: OpenAssessment) -> dict:
     ctx.session.add(row)
     await ctx.session.flush()
     await _step(ctx, row, "contacted", contact_on, op="create")
-    await notify.assessment_opened(ctx.session, row.id, row.deadline, ctx.now)
+    await signals.publish(ctx.session, signals.AssessmentOpened(row.id, row.deadline), ctx.now)
+    if row.deadline is not None:  # the counsellor's task, when the deadline warning is due
+        await ask_deadline_task(ctx.session, row.id, deadline_warning_at(row.deadline, ctx.now))
     return {
         "assessment_id": str(row.id),
         "rule": rule,

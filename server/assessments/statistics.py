@@ -1,11 +1,9 @@
 """Statistics of guidance work: applications per handler, assessments started on time, and the time from
 contact to decision to service start — per month, area and counsellor (or handler), with the region.
 
-Definitions (also in `docs/client-record.md`):
+Definitions (also in `docs/client-record.md`; applications per handler are `server.applications.statistics`,
+built on the same `Table`):
 
-- **applications** (month of the figure): `received` = applications received that month, counted for
-  their handler (none yet: `handler_id` null); `decided` = decided that month; `open_at_end` = received by
-  the month's last day and neither decided nor withdrawn by then.
 - **on time** (month of the contact), statutory assessments only (rule `urgent` or `age_75`): `on_time` =
   started by the deadline; `late` = started after it, or not started and the deadline has passed (a
   process closed without a start counts late only if it closed after the deadline); `ended` = closed
@@ -16,7 +14,7 @@ Definitions (also in `docs/client-record.md`):
   the accepted place offer of the decision's referral, if not after today) with the mean and median days
   from the contact and from the decision to the start.
 
-Every count is of people (one process or application each). Suppression (`server.places.statistics`):
+Every count is of people (one process or application each). Suppression (`server.suppression`):
 within a month, a cell (counsellor in an area, an area, the region) is hidden whole — every count and
 every figure derived from it — when any of its counts is 1-4, and secondary suppression keeps it hidden
 across the sums counsellor → area → region. All measures of a cell share the hidden pattern, so no
@@ -36,27 +34,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
-from server.applications.models import Application
 from server.assessments.models import Assessment
 from server.errors import KaariError
-from server.places.reports import MAX_MONTHS, month_end, months
-from server.places.statistics import Relation, is_small, protect
+from server.months import MAX_MONTHS, month_end, months
 from server.queue.models import Offer, QueueEntry
 from server.reference.models import Area
+from server.suppression import Relation, is_small, protect
 
 Key = tuple  # ("cell", month, area_id, person_id) | ("area", month, area_id) | ("region", month)
-
-
-class ApplicationsRow(msgspec.Struct):
-    month: str
-    level: str  # handler / area / region
-    area_id: uuid.UUID | None
-    handler_id: uuid.UUID | None
-    handler_name: str | None
-    received: int | None
-    decided: int | None
-    open_at_end: int | None
-    suppressed: list[str]
 
 
 class OnTimeRow(msgspec.Struct):
@@ -145,58 +130,20 @@ class Table:
         return protect(values, relations, primary)
 
 
-async def _names(session: AsyncSession) -> dict[uuid.UUID, str]:
+async def user_names(session: AsyncSession) -> dict[uuid.UUID, str]:
     return {i: n for i, n in await session.execute(select(User.id, User.display_name))}
 
 
-async def _areas(session: AsyncSession) -> list[uuid.UUID]:
+async def area_ids(session: AsyncSession) -> list[uuid.UUID]:
     return list((await session.execute(select(Area.id).order_by(Area.code))).scalars())
 
 
-def _level(key: Key, person: str) -> tuple[str, uuid.UUID | None, uuid.UUID | None]:
+def level_of(key: Key, person: str) -> tuple[str, uuid.UUID | None, uuid.UUID | None]:
     if key[0] == "cell":
         return person, key[2], key[3]
     if key[0] == "area":
         return "area", key[2], None
     return "region", None, None
-
-
-# --- applications per handler ----------------------------------------------------------------------------
-
-
-async def applications_report(session: AsyncSession, first: date, last: date) -> list[ApplicationsRow]:
-    spans = check_range(first, last)
-    areas, names = await _areas(session), await _names(session)
-    rows_db = (await session.execute(select(Application))).scalars().all()
-    out: list[ApplicationsRow] = []
-    for month in spans:
-        end = month_end(month)
-        table = Table(month, areas)
-        for a in rows_db:
-            if month <= a.received_on <= end:
-                table.add(a.area_id, a.handler_id, "received")
-            if a.decided_on is not None and month <= a.decided_on <= end:
-                table.add(a.area_id, a.handler_id, "decided")
-            closed = a.decided_on or a.withdrawn_on
-            if a.received_on <= end and (closed is None or closed > end):
-                table.add(a.area_id, a.handler_id, "open_at_end")
-        measures = ("received", "decided", "open_at_end")
-        hidden = table.hidden(measures)
-        for key in table.ordered():
-            level, area, person = _level(key, "handler")
-            counts = [len(table.members[key][m]) for m in measures]
-            shown = key not in hidden
-            row = ApplicationsRow(
-                month.strftime("%Y-%m"),
-                level,
-                area,
-                person,
-                names.get(person) if person else None,
-                *(c if shown else None for c in counts),
-                [] if shown else list(measures),
-            )
-            out.append(row)
-    return out
 
 
 # --- assessments started on time -------------------------------------------------------------------------
@@ -215,7 +162,7 @@ def on_time_class(a: Assessment, today: date) -> str | None:
 
 async def on_time_report(session: AsyncSession, first: date, last: date, today: date) -> list[OnTimeRow]:
     spans = check_range(first, last)
-    areas, names = await _areas(session), await _names(session)
+    areas, names = await area_ids(session), await user_names(session)
     found = (
         (await session.execute(select(Assessment).where(Assessment.deadline.is_not(None)))).scalars().all()
     )
@@ -229,7 +176,7 @@ async def on_time_report(session: AsyncSession, first: date, last: date, today: 
                 table.add(a.area_id, a.counsellor_id, on_time_class(a, today) or "pending")
         hidden = table.hidden(measures)
         for key in table.ordered():
-            level, area, person = _level(key, "counsellor")
+            level, area, person = level_of(key, "counsellor")
             c = {m: len(table.members[key][m]) for m in measures}
             decided = c["on_time"] + c["late"]
             percent = round(100 * c["on_time"] / decided, 1) if decided else None
@@ -271,7 +218,7 @@ async def service_starts(session: AsyncSession, rows: list[Assessment], today: d
 
 async def durations_report(session: AsyncSession, first: date, last: date, today: date) -> list[DurationsRow]:
     spans = check_range(first, last)
-    areas, names = await _areas(session), await _names(session)
+    areas, names = await area_ids(session), await user_names(session)
     found = list(
         (await session.execute(select(Assessment).where(Assessment.decided_on.is_not(None)))).scalars().all()
     )
@@ -294,7 +241,7 @@ async def durations_report(session: AsyncSession, first: date, last: date, today
                 )
         hidden = table.hidden(("decisions", "starts"))
         for key in table.ordered():
-            level, area, person = _level(key, "counsellor")
+            level, area, person = level_of(key, "counsellor")
             decisions = table.members[key]["decisions"]
             started = table.members[key]["starts"]
             figures: list[object] = [

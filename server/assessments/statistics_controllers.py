@@ -1,6 +1,5 @@
 """Routes: guidance statistics as JSON or CSV (`?format=csv`, or `Accept: text/csv`).
 
-- `GET /api/assessments/statistics/applications?from=YYYY-MM&to=YYYY-MM` — applications per handler;
 - `GET /api/assessments/statistics/on-time?from=&to=` — statutory assessments started on time;
 - `GET /api/assessments/statistics/durations?from=&to=` — days from contact to decision to service start.
 
@@ -25,14 +24,8 @@ from server.accounts.principal import Principal
 from server.assessments import statistics
 from server.clock import today_in_finland
 from server.deps import CurrentPrincipal, DbSession
-from server.places.report_controllers import Format, FromMonth, ToMonth, respond
-from server.places.reports import month_span
-
-
-class ApplicationsReport(msgspec.Struct):
-    start: str = msgspec.field(name="from")
-    end: str = msgspec.field(name="to")
-    rows: list[statistics.ApplicationsRow] = []
+from server.months import month_span
+from server.report_responses import Format, FromMonth, ToMonth, respond
 
 
 class OnTimeReport(msgspec.Struct):
@@ -47,7 +40,7 @@ class DurationsReport(msgspec.Struct):
     rows: list[statistics.DurationsRow] = []
 
 
-def _span(principal: Principal, start: str | None, end: str | None) -> tuple[date, date, str, str]:
+def statistics_span(principal: Principal, start: str | None, end: str | None) -> tuple[date, date, str, str]:
     principal.require_role(*GUIDANCE_ROLES, "coordinator", "admin")
     first, last = month_span(start, end, today_in_finland())
     return first, last, first.strftime("%Y-%m"), last.strftime("%Y-%m")
@@ -56,34 +49,6 @@ def _span(principal: Principal, start: str | None, end: str | None) -> tuple[dat
 class AssessmentStatisticsController(Controller):
     path = "/api/assessments/statistics"
     tags = ["statistics"]
-
-    @get("/applications", operation_id="applicationsPerHandler")
-    async def applications(
-        self,
-        request: Request[Any, Any, Any],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        start: FromMonth = None,
-        end: ToMonth = None,
-        area_id: FromQuery[uuid.UUID | None] = None,
-        handler_id: FromQuery[uuid.UUID | None] = None,
-        fmt: Format = "json",
-    ) -> Response[ApplicationsReport]:
-        """Applications received, decided and open per handler, area and month. Suppressed."""
-        first, last, a, b = _span(principal, start, end)
-        rows = statistics.pick(
-            await statistics.applications_report(db_session, first, last),
-            area_id=area_id,
-            handler_id=handler_id,
-        )
-        return respond(
-            request,
-            fmt,
-            ApplicationsReport(a, b, rows),
-            rows,
-            statistics.ApplicationsRow,
-            f"applications-{a}-{b}",
-        )
 
     @get("/on-time", operation_id="assessmentsOnTime")
     async def on_time(
@@ -98,7 +63,7 @@ class AssessmentStatisticsController(Controller):
         fmt: Format = "json",
     ) -> Response[OnTimeReport]:
         """Statutory assessments by month of contact: started on time, late, ended, pending. Suppressed."""
-        first, last, a, b = _span(principal, start, end)
+        first, last, a, b = statistics_span(principal, start, end)
         rows = statistics.pick(
             await statistics.on_time_report(db_session, first, last, today_in_finland()),
             area_id=area_id,
@@ -119,7 +84,7 @@ class AssessmentStatisticsController(Controller):
         fmt: Format = "json",
     ) -> Response[DurationsReport]:
         """Days from contact to decision and to service start, per counsellor, area and month. Suppressed."""
-        first, last, a, b = _span(principal, start, end)
+        first, last, a, b = statistics_span(principal, start, end)
         rows = statistics.pick(
             await statistics.durations_report(db_session, first, last, today_in_finland()),
             area_id=area_id,

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.scopes import area_scope, user_scope
 from server.assessments.models import ASSESSMENT_FIELDS, RAI_POLICIES, Assessment, RaiAssessment
 from server.clients.models import Client
 from server.clients.sync import client_scopes
 from server.sync.changes import ChangeSet
-from server.sync.scopes import area_scope, user_scope
 
 
 def _plain(value: Any) -> Any:

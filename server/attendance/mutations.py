@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy import bindparam, insert, select, update
 
+from server.accounts.scopes import unit_scope
 from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
 from server.clock import date_in_finland
@@ -24,7 +25,6 @@ from server.db import dialect_insert
 from server.places import anomalies
 from server.reference.models import CodeList, Unit
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import unit_scope
 from sync_protocol import policies
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]

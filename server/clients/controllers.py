@@ -14,6 +14,7 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy import Select, select
 
 from server.access_log import service as access_log
+from server.accounts.scopes import scopes_for
 from server.clients import timeline
 from server.clients.access import basis_for_client, summary_consent
 from server.clients.models import Client, ClientService, ClosePerson, Consent, search_name
@@ -22,7 +23,6 @@ from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden, NotFound
-from server.sync.scopes import scopes_for
 
 
 class ClientOut(msgspec.Struct):

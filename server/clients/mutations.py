@@ -27,6 +27,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from server.access_log.service import Access
+from server.accounts.scopes import ADMIN, area_scope, unit_scope
 from server.clients.access import basis_for_client
 from server.clients.models import POLICIES, Client, ClientUnit
 from server.clients.sync import client_data, client_scopes, publish_client, remember_area
@@ -34,7 +35,6 @@ from server.clock import date_in_finland
 from server.conflicts.service import Resolver, open_conflict, register_resolver
 from server.reference.models import Municipality, Unit
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import ADMIN, area_scope, unit_scope
 from sync_protocol.policies import recorded
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

@@ -14,10 +14,10 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.scopes import area_scope, unit_scope, user_scope
 from server.clients.models import Client, ClientArea, ClientService, ClientUnit, ClosePerson, Consent
 from server.clock import today_in_finland
 from server.sync.changes import ChangeSet
-from server.sync.scopes import area_scope, unit_scope, user_scope
 
 
 def client_data(client: Client) -> dict:

@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import msgspec
 
+from server.accounts.scopes import ADMIN
 from server.conflicts.models import Conflict
 from server.conflicts.service import RESOLVERS, publish_conflict
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import ADMIN
 
 
 class ResolveConflict(msgspec.Struct, forbid_unknown_fields=True):

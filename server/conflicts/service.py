@@ -11,10 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.accounts.scopes import ADMIN, user_scope
 from server.conflicts.models import Conflict
 from server.sync.changes import to_data
 from server.sync.mutations import MutationContext
-from server.sync.scopes import ADMIN, user_scope
 
 CONFLICT_NAMESPACE = uuid.UUID("3d0f8e0c-57a1-5c7e-9b64-1f2a9e6c4b10")
 

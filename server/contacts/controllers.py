@@ -5,7 +5,7 @@
 - `GET /api/contacts/{contact_id}` — one contact.
 
 Counsellors and supervisors of the contact's area (and region-wide ones) may read; admins, coordinators and unit
-staff may not (`server.contacts.access`). Every listed contact with a client writes one access-log entry
+staff may not (`server.accounts.guidance`). Every listed contact with a client writes one access-log entry
 (basis `guidance:area:{area_id}`) in the same transaction: if the log cannot be written, the read fails.
 """
 
@@ -21,9 +21,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from server.access_log import service as access_log
+from server.accounts.guidance import guidance_areas, guidance_role, require_area
 from server.accounts.principal import Principal
 from server.clock import FINLAND
-from server.contacts.access import guidance_areas, guidance_role, require_area
 from server.contacts.models import Contact
 from server.contacts.mutations import contact_data
 from server.db import begin_write

@@ -23,16 +23,16 @@ from typing import Annotated
 import msgspec
 
 from server.access_log.service import Access
+from server.accounts.guidance import guidance_role
+from server.accounts.scopes import area_scope, user_scope
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import date_in_finland
-from server.contacts.access import guidance_role
 from server.contacts.models import Contact, ContactTopic
 from server.reference.codes import require_code
 from server.reference.models import Area, ServicePoint
 from server.sync.changes import to_data
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import area_scope, user_scope
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]

@@ -24,13 +24,13 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.guidance import guidance_areas, require_area
 from server.accounts.principal import Principal
 from server.clock import today_in_finland
 from server.contacts import statistics
-from server.contacts.access import guidance_areas, require_area
 from server.deps import CurrentPrincipal, DbSession
-from server.places.report_controllers import Format, FromMonth, ToMonth, respond
-from server.places.reports import month_span
+from server.months import month_span
+from server.report_responses import Format, FromMonth, ToMonth, respond
 from server.statistics import snapshots
 
 

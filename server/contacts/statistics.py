@@ -16,7 +16,7 @@ counsellor in an area (the events' organiser). The SQL groups by month, area, se
 code over the covering indexes of `contacts`, `contact_topics` and `events`; the roll-up to areas and the
 region and the protection run in Python on those few thousand rows.
 
-Suppression (`server.places.statistics`): every count of contacts or participants is a count of people
+Suppression (`server.suppression`): every count of contacts or participants is a count of people
 and goes through primary (1-4 hidden) and secondary suppression, on the whole region's table, month by
 month (no sum over months is published, so months are independent tables); relations are the hierarchy
 (region = Σ areas; area = Σ its service points = Σ its counsellors) and, for the single-valued dimensions,
@@ -42,9 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.contacts.models import Contact, ContactTopic
 from server.errors import KaariError
 from server.events.models import Event
-from server.places.reports import MAX_MONTHS, months
-from server.places.statistics import Relation, primary, protect
+from server.months import MAX_MONTHS, months
 from server.reference.models import Area, CodeList, ServicePoint
+from server.statistics.snapshots import Report, basis_hash
+from server.suppression import Relation, primary, protect
 
 SINGLE_VALUED = ("channel", "caller_type", "contact_type", "resolution")
 CODE_LISTS = {
@@ -373,3 +374,37 @@ async def events_report(session: AsyncSession, first: date, last: date) -> list[
                     )
                 )
     return rows
+
+
+# --- snapshots -----------------------------------------------------------------------------------------
+
+
+async def guidance_basis(session: AsyncSession, months: list[str]) -> dict[str, str]:
+    """The same for every month: the areas, the service points and the guidance code lists (with their flags)."""
+    areas = (await session.execute(select(Area.id, Area.code).order_by(Area.code))).all()
+    points = (
+        await session.execute(
+            select(ServicePoint.id, ServicePoint.area_id, ServicePoint.code).order_by(ServicePoint.code)
+        )
+    ).all()
+    lists = (
+        await session.execute(
+            select(CodeList.id, CodeList.codes).where(CodeList.id.in_(sorted(set(CODE_LISTS.values()))))
+        )
+    ).all()
+    basis = basis_hash(
+        [
+            [tuple(map(str, a)) for a in areas],
+            [tuple(map(str, p)) for p in points],
+            sorted(tuple(row) for row in lists),
+        ]
+    )
+    return dict.fromkeys(months, basis)
+
+
+SNAPSHOT_REPORTS = (
+    Report("guidance.contacts", contacts_report, ContactCountRow, guidance_basis),
+    Report("guidance.first_contact", first_contact_report, FirstContactRow, guidance_basis),
+    Report("guidance.events", events_report, EventRow, guidance_basis),
+)
+"""Kept as nightly snapshots of closed months (`server.statistics.snapshots`)."""

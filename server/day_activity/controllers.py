@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log import service as access_log
 from server.accounts.principal import Principal
+from server.accounts.scopes import scopes_for, unit_scope
 from server.attendance.models import Attendance
 from server.clients.models import Client
 from server.clock import today_in_finland
@@ -37,7 +38,6 @@ from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden, KaariError, NotFound
 from server.reference.models import Unit
-from server.sync.scopes import scopes_for, unit_scope
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -35,6 +35,7 @@ from typing import Annotated, Literal
 import msgspec
 from sqlalchemy import select
 
+from server.accounts.scopes import unit_scope
 from server.attendance.models import Attendance
 from server.clock import today_in_finland
 from server.day_activity.jobs import UnitDay
@@ -59,7 +60,6 @@ from server.places.mutations import (
 )
 from server.reference.models import Unit
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import unit_scope
 from server.tasks.service import NewTask, no_show_task_id, open_task
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # models.WEEKDAYS

@@ -12,10 +12,10 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy import select
 
+from server.accounts.devices import Device
 from server.context import client_address
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.devices import service
-from server.devices.models import Device
 
 
 class EnrolRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -10,11 +10,11 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.devices import Device, EnrolmentCode
 from server.accounts.models import AuthSession
 from server.accounts.service import check_rate_limit, record_failure
 from server.accounts.tokens import digest, new_device_credential
 from server.db import begin_write, utcnow
-from server.devices.models import Device, EnrolmentCode
 from server.errors import KaariError, NotFound, Unauthenticated
 from server.reference.models import Unit
 from server.settings import Settings

@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from server.access_log import service as access_log
-from server.contacts.access import guidance_areas, guidance_role, require_area
+from server.accounts.guidance import guidance_areas, guidance_role, require_area
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import NotFound

@@ -25,16 +25,16 @@ import msgspec
 from sqlalchemy import select
 
 from server.access_log.service import Access
+from server.accounts.guidance import guidance_role
+from server.accounts.scopes import area_scope, user_scope
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import today_in_finland
-from server.contacts.access import guidance_role
 from server.events.models import EDITABLE_FIELDS, Event, EventParticipant
 from server.reference.codes import require_code
 from server.reference.models import ServicePoint
 from server.sync.changes import to_data
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import area_scope, user_scope
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]

@@ -15,14 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.db import begin_write
 from server.jobs.models import OutboxRow
 from server.jobs.registry import NIGHTLY_RETRY, Cron, job
-from server.sync.changes import ChangeSet
 
 KEEP_DONE = timedelta(days=8)
 KEEP_FAILED = timedelta(days=30)
 
 
 @job("jobs.prune_outbox", cron=Cron(hour=3, minute=30), retry=NIGHTLY_RETRY)
-async def prune_outbox(session: AsyncSession, now: datetime) -> tuple[int, ChangeSet]:
+async def prune_outbox(session: AsyncSession, now: datetime) -> tuple[int, None]:
     """Delete done rows finished more than 8 days ago and failed ones more than 30; returns how many."""
     await begin_write(session)
     deleted = 0
@@ -31,4 +30,4 @@ async def prune_outbox(session: AsyncSession, now: datetime) -> tuple[int, Chang
             delete(OutboxRow).where(OutboxRow.status == status, OutboxRow.finished_at < now - keep)
         )
         deleted += result.rowcount
-    return deleted, ChangeSet()
+    return deleted, None  # no synced record changes: nothing to poke

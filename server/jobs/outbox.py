@@ -98,7 +98,7 @@ LEASE_MARGIN_SECONDS = 5.0
 
 async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[tuple[int, str, int]]:
     """Pending rows whose time has come and that no live run holds: (id, job, attempts), oldest first."""
-    shortest = min((lease(s) for s in registry.load().values()), default=timedelta(0))
+    shortest = min((lease(s) for s in registry.registered().values()), default=timedelta(0))
     rows = (
         await session.execute(
             select(OutboxRow.id, OutboxRow.job, OutboxRow.attempts, OutboxRow.started_at)
@@ -111,7 +111,7 @@ async def due(session: AsyncSession, now: datetime, limit: int = 500) -> list[tu
             .limit(limit)
         )
     ).all()
-    specs = registry.load()
+    specs = registry.registered()
     return [
         (row_id, job, attempts)
         for row_id, job, attempts, started_at in rows

@@ -13,13 +13,12 @@ It starts its own write transaction (`server.db.begin_write`), commits it once a
 `touched_scopes` are poked after the commit. Arguments are a `msgspec.Struct` (encoded as JSON in the
 outbox, never pickled). Bodies must be idempotent: run twice, the second run changes nothing.
 
-`JOB_MODULES` lists the modules that declare jobs; `load()` imports them, so the registry is complete in
-every process (web server, worker, tests) before anything is looked up.
+The domains' declarations name the modules that declare jobs (`Domain.jobs`); `server.domains.load()`
+imports them in every process (web server, worker, CLI, tests) before anything is looked up here.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,18 +29,6 @@ import msgspec
 from arq.cron import next_cron
 
 from server.clock import FINLAND
-
-JOB_MODULES = (
-    "server.jobs.housekeeping",
-    "notifications.jobs",
-    "server.assessments.jobs",
-    "server.day_activity.jobs",
-    "server.places.anomalies",
-    "server.places.jobs",
-    "server.queue.jobs",
-    "server.statistics.snapshots",
-    "server.sync.jobs",
-)
 
 
 class InvalidJob(ValueError):
@@ -159,19 +146,17 @@ def job(
     return register
 
 
-def load() -> dict[str, JobSpec]:
-    """Import every module that declares jobs; returns the registry (name → spec)."""
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+def registered() -> dict[str, JobSpec]:
+    """The registry (name → spec), as the declared job modules filled it."""
     return _JOBS
 
 
 def get(name: str) -> JobSpec:
-    spec = load().get(name)
+    spec = _JOBS.get(name)
     if spec is None:
         raise InvalidJob(f"No job is registered as {name!r}.")
     return spec
 
 
 def scheduled() -> list[JobSpec]:
-    return [spec for spec in load().values() if spec.cron is not None]
+    return [spec for spec in _JOBS.values() if spec.cron is not None]

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from sqlalchemy import event
@@ -37,7 +37,9 @@ from sqlalchemy.orm import Session
 from server.db import begin_write, utcnow
 from server.jobs import outbox, registry
 from server.jobs.models import OutboxRow
-from server.sync.pokes import Pokes
+
+if TYPE_CHECKING:  # the sync engine's pokes, handed in by the composition root
+    from server.sync.pokes import Pokes
 
 log = logging.getLogger("kaari.jobs")
 
@@ -86,7 +88,7 @@ async def run_row(runtime: JobRuntime, row_id: int, attempt: int) -> str:
         row = await outbox.claim(session, row_id, attempt, now)
         if row is None:
             return "skipped"
-        spec = registry.load().get(row.job)
+        spec = registry.registered().get(row.job)
         try:
             if spec is None:
                 raise registry.InvalidJob(f"No job is registered as {row.job!r}.")

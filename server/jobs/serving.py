@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,7 +21,9 @@ from server.jobs.lease import Leader, Lease
 from server.jobs.runner import JobRuntime
 from server.jobs.status import JobsReport, jobs_report
 from server.settings import Settings
-from server.sync.pokes import Pokes
+
+if TYPE_CHECKING:  # the sync engine's pokes, handed in by the composition root
+    from server.sync.pokes import Pokes
 
 log = logging.getLogger("kaari.jobs")
 

@@ -85,7 +85,7 @@ def _run(row: OutboxRow) -> Run:
 async def jobs_report(
     session: AsyncSession, now: datetime, mode: str, queue_depth: int | None, worker: str | None
 ) -> JobsReport:
-    specs = registry.load()
+    specs = registry.registered()
     pending = OutboxRow.status == "pending"
     # Started rows are the runs under way, plus runs lost with their worker (due again after the lease).
     started = (

@@ -7,11 +7,11 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from server import domains
 from server.db import Base, create_engine
-from server.models import import_all_models
 from server.settings import Settings
 
-import_all_models()
+domains.load()
 config = context.config
 target_metadata = Base.metadata
 

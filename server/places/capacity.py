@@ -38,18 +38,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
-from server.day_activity.models import Schedule
+from server.accounts.scopes import PLACES, unit_scope
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
-from server.queue.models import Offer
 from server.reference.models import Unit
 from server.sync.changes import ChangeSet
-from server.sync.scopes import PLACES, unit_scope
 
 HORIZON_DAYS = 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -118,6 +115,51 @@ class UnitState:
     @property
     def occupants(self) -> list[Taker]:
         return self.takers + self.holds
+
+
+# --- what else takes places ------------------------------------------------------------------------------
+#
+# What takes a place in a unit besides the stays and residencies that places owns, declared by the domains
+# that own it: day activity's weekly schedules (a recorded absence is a gap) and the queue's open offers,
+# which hold their place until answered. Capacity (`capacity.load_state`) and the places reports
+# (`reports.occupants`, `reports.clients_per_unit`) ask every declared source, so places never imports the
+# domains whose rows take its places.
+
+
+@dataclass(frozen=True, slots=True)
+class Occupant:
+    client_id: uuid.UUID
+    unit_id: uuid.UUID
+    taker: Taker
+
+
+class PlaceTakers(Protocol):
+    holds: bool
+    """True: these hold a place for someone not yet served (open offers): they count against free places,
+    not as occupancy in reports."""
+
+    async def of_unit(self, session: AsyncSession, unit_id: uuid.UUID) -> list[Taker]: ...
+
+    async def occupants(self, session: AsyncSession, first: date, last: date) -> list[Occupant]: ...
+
+    async def served(
+        self, session: AsyncSession, start: date, end: date
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(unit_id, client_id) of the clients served in a unit some day of start..end."""
+        ...
+
+
+_SOURCES: list[PlaceTakers] = []
+
+
+def declare(source: PlaceTakers) -> None:
+    """Add a source (the composition root does, from the domains' declarations); once each."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def sources() -> list[PlaceTakers]:
+    return list(_SOURCES)
 
 
 def base_capacity(unit: UnitPlaces, day: date) -> int:
@@ -193,6 +235,13 @@ def overbooked(before: UnitState, after: UnitState, days: Iterable[date]) -> lis
 # --- loading, the lock, publishing --------------------------------------------------------------------------
 
 
+def freed_dates(before: UnitState, after: UnitState, today: date) -> list[date]:
+    """The dates of the published window on which `after` has a free place and more than `before` had."""
+    days = horizon(today)
+    old, new = day_places(before, days), day_places(after, days)
+    return [d for d in days if new[d].free > 0 and new[d].free > old[d].free]
+
+
 def free_places_id(unit_id: uuid.UUID | str, day: date) -> uuid.UUID:
     return uuid.uuid5(FREE_PLACES_NAMESPACE, f"free_places:{uuid.UUID(str(unit_id))}:{day.isoformat()}")
 
@@ -236,6 +285,7 @@ async def lock_all_units(session: AsyncSession) -> dict[uuid.UUID, Unit]:
 
 
 async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
+    others = sources()
     changes = (
         await session.execute(
             select(CapacityChange)
@@ -253,11 +303,6 @@ async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
             select(Residency.id, Residency.move_in, Residency.move_out).where(Residency.unit_id == unit.id)
         )
     ).all()
-    holds = (
-        await session.execute(
-            select(Offer.start_date, Offer.end_date).where(Offer.unit_id == unit.id, Offer.status == "open")
-        )
-    ).all()
     gaps: dict[uuid.UUID, list[tuple[date, date]]] = {}
     if residencies:
         absences = await session.execute(
@@ -272,34 +317,9 @@ async def load_state(session: AsyncSession, unit: Unit) -> UnitState:
         [Change(c.start_date, c.end_date, c.mode, c.places, (c.created_at, str(c.id))) for c in changes],
         [Taker(s, e) for s, e in stays]
         + [Taker(r.move_in, r.move_out, tuple(sorted(gaps.get(r.id, [])))) for r in residencies]
-        + await _schedule_takers(session, unit.id),
-        [Taker(s, e) for s, e in holds],
+        + [t for source in others if not source.holds for t in await source.of_unit(session, unit.id)],
+        [t for source in others if source.holds for t in await source.of_unit(session, unit.id)],
     )
-
-
-async def _schedule_takers(session: AsyncSession, unit_id: uuid.UUID) -> list[Taker]:
-    """Day-activity schedules of the unit; a date with a recorded absence of the client is a gap."""
-    schedules = (
-        await session.execute(
-            select(Schedule.client_id, Schedule.weekdays, Schedule.valid_from, Schedule.valid_until).where(
-                Schedule.unit_id == unit_id
-            )
-        )
-    ).all()
-    if not schedules:
-        return []
-    absent: dict[uuid.UUID, list[tuple[date, date]]] = {}
-    rows = await session.execute(
-        select(Attendance.client_id, Attendance.date).where(
-            Attendance.unit_id == unit_id, Attendance.absent_reason.is_not(None)
-        )
-    )
-    for client_id, day in rows:
-        absent.setdefault(client_id, []).append((day, day))
-    return [
-        Taker(start, end, tuple(sorted(absent.get(client_id, []))), frozenset(weekdays))
-        for client_id, weekdays, start, end in schedules
-    ]
 
 
 def free_places_data(unit_id: uuid.UUID, day: date, places: DayPlaces) -> dict[str, Any]:

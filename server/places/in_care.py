@@ -24,13 +24,12 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clients.models import Client
-from server.places.capacity import Change, capacity_on, unit_places
+from server.places.capacity import Change, capacity_on, sources, unit_places
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
-from server.queue.models import Offer
 from server.reference.models import Area, Unit
 
 IN_CARE_KINDS = ("housing_24h", "short_term_care")
@@ -197,18 +196,10 @@ async def in_care(session: AsyncSession, day: date, units_query: Select[tuple[uu
     for sid, unit_id, client_id, start, end in stays:
         found[unit_id].placements.append(Placement(unit_id, client_id, "stay", sid, start, end, day))
 
-    held = await session.execute(
-        select(Offer.unit_id, func.count())
-        .where(
-            Offer.unit_id.in_(ids),
-            Offer.status == "open",
-            Offer.start_date <= day,
-            or_(Offer.end_date.is_(None), Offer.end_date >= day),
-        )
-        .group_by(Offer.unit_id)
-    )
-    for unit_id, count in held:
-        found[unit_id].held = count
+    for source in sources():  # open place offers hold places (declared by the queue)
+        if source.holds:
+            for unit_id in ids:
+                found[unit_id].held += sum(t.occupies(day) for t in await source.of_unit(session, unit_id))
     return list(found.values())
 
 

@@ -30,13 +30,13 @@ from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from server.access_log import service as access_log
+from server.accounts.scopes import scopes_for
 from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden, KaariError, NotFound
 from server.places import in_care as q
 from server.reference.models import Unit
-from server.sync.scopes import scopes_for
 
 
 class InCareAbsence(msgspec.Struct):

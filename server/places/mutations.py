@@ -53,7 +53,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from sqlalchemy import or_, select
 
-from notifications import triggers as notify
+from server import signals
+from server.accounts.scopes import PLACES, unit_scope
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import publish_client
 from server.clock import today_in_finland
@@ -62,6 +63,7 @@ from server.places.capacity import (
     UnitState,
     alternatives,
     days_to_check,
+    freed_dates,
     load_state,
     lock_unit,
     lock_units,
@@ -78,7 +80,6 @@ from server.places.models import (
 )
 from server.reference.models import Unit
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import PLACES, unit_scope
 
 MAX_PERIOD_DAYS = 366
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -287,9 +288,9 @@ async def check_and_publish(
             details["alternatives"] = await alternatives(ctx.session, unit, days)
             ctx.reject("capacity_exhausted", "No free place in the unit on these dates.", details)
         ctx.reject("capacity_in_use", "More places are taken on these dates than the change leaves.", details)
-    await notify.places_changed(
-        ctx.session, before, after, today, ctx.now
-    )  # more free places: tell coordinators
+    freed = freed_dates(before, after, today)
+    if freed:  # more free places than before: whoever listens (the coordinators' notifications) is told
+        await signals.publish(ctx.session, signals.PlacesFreed(unit.id, freed[0], freed[-1]), ctx.now)
     publish_free_places(ctx.changes, after, today)
 
 

@@ -2,41 +2,35 @@
 
 - `GET /api/places/statistics/clients?from=&to=` — clients per unit, area and kind in a period;
 - `GET /api/places/statistics/occupancy?from=YYYY-MM&to=YYYY-MM` — occupancy per unit, area and month;
-- `GET /api/places/statistics/queue` — the queue today: length and days waiting per service kind and area;
-- `GET /api/places/statistics/waiting-times?half=YYYY-H1` — the Elderly Services Act §26 half-year report.
+(The queue and the §26 waiting times answer under the same path: `server.queue.report_controllers`.)
 
 Coordinators and admins see the region (filters `area_id`, `kind`, `unit_id` pick rows); unit staff see the
-unit rows of their own units in the first two. Every figure is protected (`server.places.statistics`): a
+unit rows of their own units in the first two. Every figure is protected (`server.suppression`): a
 hidden figure is `null` in JSON and named in the row's `suppressed`, and `..` in CSV. The queries are in
 `server.places.reports`; no client data leaves here, so nothing is written to the access log.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import months
 from server.accounts.principal import Principal
+from server.accounts.scopes import scopes_for
 from server.clock import today_in_finland
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden
 from server.places import reports
-from server.places.statistics import SUPPRESSED_CSV
+from server.report_responses import Format, FromMonth, ToMonth, respond
 from server.statistics import snapshots
-from server.sync.scopes import scopes_for
-
-Format = Annotated[Literal["json", "csv"], QueryParameter(name="format")]
-FromMonth = Annotated[str | None, QueryParameter(name="from", min_length=7, max_length=7)]
-ToMonth = Annotated[str | None, QueryParameter(name="to", min_length=7, max_length=7)]
 
 
 class ClientsReport(msgspec.Struct):
@@ -49,18 +43,6 @@ class OccupancyReport(msgspec.Struct):
     start: str = msgspec.field(name="from")
     end: str = msgspec.field(name="to")
     rows: list[reports.OccupancyRow] = []
-
-
-class QueueReport(msgspec.Struct):
-    date: date
-    rows: list[reports.QueueRow]
-
-
-class WaitingTimeReport(msgspec.Struct):
-    half: str
-    start: date = msgspec.field(name="from")
-    end: date = msgspec.field(name="to")
-    rows: list[reports.WaitingTimeRow] = []
 
 
 async def visible_units(
@@ -92,37 +74,6 @@ def pick(rows: Sequence[Any], units: set[uuid.UUID] | None, **filters: Any) -> l
     return list(rows)
 
 
-def respond(
-    request: Request[Any, Any, Any],
-    fmt: str,
-    body: msgspec.Struct,
-    rows: list[Any],
-    row_type: type,
-    name: str,
-) -> Response[Any]:
-    """JSON, or CSV when asked: one line per row, a hidden figure as `..`."""
-    if fmt != "csv" and "text/csv" not in request.headers.get("accept", ""):
-        return Response(body)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    columns = [f for f in row_type.__struct_fields__ if f != "suppressed"]
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(
-            [
-                SUPPRESSED_CSV
-                if c in row.suppressed
-                else ("" if getattr(row, c) is None else getattr(row, c))
-                for c in columns
-            ]
-        )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",  # Litestar adds "; charset=utf-8"
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
 class PlacesStatisticsController(Controller):
     path = "/api/places/statistics"
     tags = ["statistics"]
@@ -143,7 +94,7 @@ class PlacesStatisticsController(Controller):
         """Clients per unit, area and kind whose service overlaps from..to (this month by default). Suppressed."""
         units = await visible_units(db_session, principal, unit_staff=True)
         start = start or today_in_finland().replace(day=1)
-        end = end or reports.month_end(start)
+        end = end or months.month_end(start)
         rows = pick(
             await reports.clients_report(db_session, start, end),
             units,
@@ -170,7 +121,7 @@ class PlacesStatisticsController(Controller):
     ) -> Response[OccupancyReport]:
         """Capacity days, occupied days and occupancy rate per unit, area and kind, month by month. Suppressed."""
         units = await visible_units(db_session, principal, unit_staff=True)
-        first, last = reports.month_span(start, end, today_in_finland())
+        first, last = months.month_span(start, end, today_in_finland())
         rows = pick(
             await snapshots.report("places.occupancy")(db_session, first, last),
             units,
@@ -186,53 +137,4 @@ class PlacesStatisticsController(Controller):
             rows,
             reports.OccupancyRow,
             f"occupancy-{span[0]}-{span[1]}",
-        )
-
-    @get("/queue", operation_id="placesQueueStatistics")
-    async def queue(
-        self,
-        request: Request[Any, Any, Any],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        service_kind: FromQuery[str | None] = None,
-        area_id: FromQuery[uuid.UUID | None] = None,
-        fmt: Format = "json",
-    ) -> Response[QueueReport]:
-        """The queue today per service kind and area: length, mean/median days waiting, over 3 months. Suppressed."""
-        await visible_units(db_session, principal, unit_staff=False)
-        today = today_in_finland()
-        rows = pick(
-            await reports.queue_report(db_session, today), None, service_kind=service_kind, area_id=area_id
-        )
-        return respond(request, fmt, QueueReport(today, rows), rows, reports.QueueRow, f"queue-{today}")
-
-    @get("/waiting-times", operation_id="placesWaitingTimeReport")
-    async def waiting_times(
-        self,
-        request: Request[Any, Any, Any],
-        principal: CurrentPrincipal,
-        db_session: DbSession,
-        half: Annotated[str | None, QueryParameter(min_length=7, max_length=7)] = None,
-        service_kind: FromQuery[str | None] = None,
-        area_id: FromQuery[uuid.UUID | None] = None,
-        fmt: Format = "json",
-    ) -> Response[WaitingTimeReport]:
-        """The §26 half-year waiting-time report (the last ended half-year by default). Suppressed."""
-        await visible_units(db_session, principal, unit_staff=False)
-        today = today_in_finland()
-        half = half or reports.last_half(today)
-        first, last = reports.parse_half(half)
-        rows = pick(
-            await reports.waiting_time_report(db_session, half, today),
-            None,
-            service_kind=service_kind,
-            area_id=area_id,
-        )
-        return respond(
-            request,
-            fmt,
-            WaitingTimeReport(half, first, last, rows),
-            rows,
-            reports.WaitingTimeRow,
-            f"waiting-times-{half}",
         )

@@ -1,4 +1,4 @@
-"""Statistics of places and queues, computed from the raw rows and protected by `server.places.statistics`.
+"""Statistics of places and queues, computed from the raw rows and protected by `server.suppression`.
 
 Four reports (what each figure counts is explained for coordinators in `docs/reports.md`):
 
@@ -23,11 +23,9 @@ suppression on the whole region's table; callers filter the protected rows after
 
 from __future__ import annotations
 
-import re
-import statistics
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -35,21 +33,15 @@ import msgspec
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
-from server.clock import date_in_finland
-from server.day_activity.models import Schedule
 from server.errors import KaariError
-from server.places.capacity import Change, Taker, capacity_on, unit_places
+from server.months import MAX_MONTHS, month_end, months, parse_month
+from server.places.capacity import Change, Occupant, Taker, capacity_on, sources, unit_places
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
-from server.places.statistics import Relation, is_small, primary, protect
-from server.queue.models import ACTIVE_ENTRY_STATUSES, Offer, QueueEntry
 from server.reference.models import Area, CodeList, Unit
+from server.statistics.snapshots import Report, basis_hash
+from server.suppression import Relation, is_small, primary, protect
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-HALF = re.compile(r"^(\d{4})-H([12])$")
-MAX_MONTHS = 24
-STATUTORY_MONTHS = 3
-PLACEABLE_KINDS = ("short_term_care", "housing_24h")  # the kinds placed through offers (server.queue)
+PLACEABLE_KINDS = ("short_term_care", "housing_24h")  # the unit kinds placed through offers (the queue)
 
 
 # --- rows ------------------------------------------------------------------------------------------------
@@ -78,92 +70,6 @@ class OccupancyRow(msgspec.Struct):
     suppressed: list[str]
 
 
-class QueueRow(msgspec.Struct):
-    level: str  # area / kind
-    service_kind: str
-    area_id: uuid.UUID | None
-    waiting: int | None
-    over_3_months: int | None
-    mean_days: float | None
-    median_days: float | None
-    suppressed: list[str]
-
-
-class WaitingTimeRow(msgspec.Struct):
-    level: str  # area / kind
-    service_kind: str
-    area_id: uuid.UUID | None
-    decisions: int | None
-    started: int | None
-    mean_days: float | None
-    median_days: float | None
-    over_3_months: int | None
-    suppressed: list[str]
-
-
-# --- periods ---------------------------------------------------------------------------------------------
-
-
-def parse_month(value: str) -> date:
-    found = MONTH.match(value)
-    if found is None:
-        raise KaariError("A month is YYYY-MM.", code="invalid_args", details={"month": value})
-    return date(int(found[1]), int(found[2]), 1)
-
-
-def month_span(start: str | None, end: str | None, today: date) -> tuple[date, date]:
-    """`from`..`to` (YYYY-MM) as the first days of their months; `today`'s month when `from` is absent."""
-    first = parse_month(start) if start else today.replace(day=1)
-    return first, parse_month(end) if end else first
-
-
-def month_end(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def months(first: date, last: date) -> list[date]:
-    found, current = [], first
-    while current <= last:
-        found.append(current)
-        current = month_end(current) + timedelta(days=1)
-    return found
-
-
-def parse_half(value: str) -> tuple[date, date]:
-    found = HALF.match(value)
-    if found is None:
-        raise KaariError("A half-year is YYYY-H1 or YYYY-H2.", code="invalid_args", details={"half": value})
-    year = int(found[1])
-    return (
-        (date(year, 1, 1), date(year, 6, 30)) if found[2] == "1" else (date(year, 7, 1), date(year, 12, 31))
-    )
-
-
-def last_half(today: date) -> str:
-    """The last half-year that has ended."""
-    return f"{today.year - 1}-H2" if today.month <= 6 else f"{today.year}-H1"
-
-
-def add_months(day: date, count: int) -> date:
-    """The same day `count` months later (the month's last day when it has no such day)."""
-    index = day.year * 12 + day.month - 1 + count
-    first = date(index // 12, index % 12 + 1, 1)
-    return first.replace(day=min(day.day, month_end(first).day))
-
-
-def over_limit(entered: date, end: date) -> bool:
-    """Waited over three months: `end` is after the same day three months after `entered`."""
-    return end > add_months(entered, STATUTORY_MONTHS)
-
-
-def mean(values: list[int]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
-
-
-def median(values: list[int]) -> float | None:
-    return float(statistics.median(values)) if values else None
-
-
 # --- the region -----------------------------------------------------------------------------------------
 
 
@@ -182,34 +88,18 @@ async def load_region(session: AsyncSession) -> Region:
     return Region(units, areas, kinds)
 
 
-def _hidden(values: dict[Hashable, int], relations: list[Relation], forced: Iterable[Hashable] = ()) -> set:
+def hidden_cells(
+    values: dict[Hashable, int], relations: list[Relation], forced: Iterable[Hashable] = ()
+) -> set:
     return protect(values, relations, primary(values) | set(forced))
-
-
-def _queue_grid(kinds: list[str], area_ids: list[uuid.UUID]) -> list[Relation]:
-    return [Relation(("kind", k), tuple(("area", k, a) for a in area_ids)) for k in kinds]
-
-
-def _grid_counts(groups: dict[tuple[str, uuid.UUID], list], kinds: list[str], areas: list[uuid.UUID]) -> dict:
-    counts: dict[Hashable, int] = {}
-    for kind in kinds:
-        for area in areas:
-            counts[("area", kind, area)] = len(groups.get((kind, area), []))
-        counts[("kind", kind)] = sum(counts[("area", kind, a)] for a in areas)
-    return counts
-
-
-def _grid_members(groups: dict[tuple[str, uuid.UUID], list], key: tuple) -> list:
-    if key[0] == "area":
-        return groups.get((key[1], key[2]), [])
-    return [v for (kind, _), values in groups.items() if kind == key[1] for v in values]
 
 
 # --- clients per unit -----------------------------------------------------------------------------------
 
 
 async def clients_per_unit(session: AsyncSession, start: date, end: date) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """The clients whose residency, booked stay or schedule in each unit overlaps start..end."""
+    """The clients whose residency, booked stay or other place (a day-activity schedule) in each unit
+    overlaps start..end."""
     queries = [
         select(Residency.unit_id, Residency.client_id).where(
             Residency.move_in <= end, or_(Residency.move_out.is_(None), Residency.move_out >= start)
@@ -217,14 +107,15 @@ async def clients_per_unit(session: AsyncSession, start: date, end: date) -> dic
         select(Stay.unit_id, Stay.client_id).where(
             Stay.status == "booked", Stay.start_date <= end, Stay.end_date >= start
         ),
-        select(Schedule.unit_id, Schedule.client_id).where(
-            Schedule.valid_from <= end, or_(Schedule.valid_until.is_(None), Schedule.valid_until >= start)
-        ),
     ]
     found: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for query in queries:
         for unit_id, client_id in await session.execute(query):
             found[unit_id].add(client_id)
+    for source in sources():
+        if not source.holds:
+            for unit_id, client_id in await source.served(session, start, end):
+                found[unit_id].add(client_id)
     return found
 
 
@@ -248,7 +139,7 @@ async def clients_report(session: AsyncSession, start: date, end: date) -> list[
         values[total] = sum(values[p] for p in members[total])
     relations = [Relation(total, tuple(parts)) for total, parts in members.items()]
     relations.append(Relation(("region",), tuple(k for k in members if k[0] == "kind")))
-    hidden = _hidden(values, relations)
+    hidden = hidden_cells(values, relations)
     by_id = {u.id: u for u in region.units}
 
     def row(key: tuple) -> ClientsRow:
@@ -275,13 +166,6 @@ async def clients_report(session: AsyncSession, start: date, end: date) -> list[
 
 
 # --- occupancy ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Occupant:
-    client_id: uuid.UUID
-    unit_id: uuid.UUID
-    taker: Taker
 
 
 async def occupants(session: AsyncSession, first: date, last: date) -> list[Occupant]:
@@ -312,25 +196,9 @@ async def occupants(session: AsyncSession, first: date, last: date) -> list[Occu
         Occupant(r.client_id, r.unit_id, Taker(r.move_in, r.move_out, tuple(sorted(gaps[r.id]))))
         for r in residencies
     ]
-    absent: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[date, date]]] = defaultdict(list)
-    for client_id, unit_id, day in await session.execute(
-        select(Attendance.client_id, Attendance.unit_id, Attendance.date).where(
-            Attendance.absent_reason.is_not(None), Attendance.date >= first, Attendance.date <= last
-        )
-    ):
-        absent[(client_id, unit_id)].append((day, day))
-    for s in (
-        await session.execute(
-            select(Schedule).where(
-                Schedule.valid_from <= last,
-                or_(Schedule.valid_until.is_(None), Schedule.valid_until >= first),
-            )
-        )
-    ).scalars():
-        gap = tuple(sorted(absent[(s.client_id, s.unit_id)]))
-        found.append(
-            Occupant(s.client_id, s.unit_id, Taker(s.valid_from, s.valid_until, gap, frozenset(s.weekdays)))
-        )
+    for source in sources():
+        if not source.holds:
+            found += await source.occupants(session, first, last)
     return found
 
 
@@ -412,97 +280,42 @@ def _occupancy_row(
     )
 
 
-# --- queues and waiting times ---------------------------------------------------------------------------
+# --- snapshots -----------------------------------------------------------------------------------------
 
 
-def _grid_rows(
-    kinds: list[str],
-    areas: list[uuid.UUID],
-    make: Callable[[tuple, str, uuid.UUID | None], msgspec.Struct],
-) -> list:
-    rows = []
-    for kind in kinds:
-        rows += [make(("area", kind, a), kind, a) for a in areas]
-        rows.append(make(("kind", kind), kind, None))
-    return rows
-
-
-def _hide_fields(row: msgspec.Struct, fields: Iterable[str]) -> None:
-    for name in fields:
-        setattr(row, name, None)
-        row.suppressed.append(name)  # type: ignore[attr-defined]
-
-
-async def queue_report(session: AsyncSession, today: date) -> list[QueueRow]:
-    region = await load_region(session)
-    groups: dict[tuple[str, uuid.UUID], list[date]] = defaultdict(list)
-    for kind, area, entered in await session.execute(
-        select(QueueEntry.service_kind, QueueEntry.area_id, QueueEntry.entered_at).where(
-            QueueEntry.status.in_(ACTIVE_ENTRY_STATUSES)
+async def occupancy_basis(session: AsyncSession, months: list[str]) -> dict[str, str]:
+    """Per month: every unit's places, and the capacity changes overlapping the month."""
+    units = [
+        (str(u.id), u.code, str(u.area_id), u.kind, u.capacity, u.weekday_capacity, u.opening_days)
+        for u in (await session.execute(select(Unit).order_by(Unit.code))).scalars()
+    ]
+    spans = {m: (parse_month(m), month_end(parse_month(m))) for m in months}
+    changes = (
+        (
+            await session.execute(
+                select(CapacityChange)
+                .where(
+                    CapacityChange.start_date <= max(e for _, e in spans.values()),
+                    CapacityChange.end_date >= min(s for s, _ in spans.values()),
+                )
+                .order_by(CapacityChange.id)
+            )
         )
-    ):
-        groups[(kind, area)].append(entered)
-    kinds = region.service_kinds + sorted({k for k, _ in groups} - set(region.service_kinds))
-    relations = _queue_grid(kinds, region.area_ids)
-    waiting = _grid_counts(groups, kinds, region.area_ids)
-    hidden = _hidden(waiting, relations)
-    over = {k: sum(over_limit(e, today) for e in _grid_members(groups, k)) for k in waiting}
-    hidden_over = _hidden(over, relations, hidden)
-
-    def make(key: tuple, kind: str, area: uuid.UUID | None) -> QueueRow:
-        days = [(today - e).days for e in _grid_members(groups, key)]
-        row = QueueRow(key[0], kind, area, waiting[key], over[key], mean(days), median(days), [])
-        if key in hidden:
-            _hide_fields(row, ["waiting", "mean_days", "median_days"])
-        if key in hidden_over:
-            _hide_fields(row, ["over_3_months"])
-        return row
-
-    return _grid_rows(kinds, region.area_ids, make)
-
-
-async def waiting_time_report(session: AsyncSession, half: str, today: date) -> list[WaitingTimeRow]:
-    first, last = parse_half(half)
-    region = await load_region(session)
-    rows = await session.execute(
-        select(
-            Offer.decided_at,
-            Offer.start_date,
-            QueueEntry.entered_at,
-            QueueEntry.service_kind,
-            QueueEntry.area_id,
-        )
-        .join(QueueEntry, QueueEntry.id == Offer.queue_entry_id)
-        .where(Offer.status == "accepted")
+        .scalars()
+        .all()
+        if months
+        else []
     )
-    decided: dict[tuple[str, uuid.UUID], list[date]] = defaultdict(list)
-    started: dict[tuple[str, uuid.UUID], list[tuple[date, date]]] = defaultdict(list)
-    for decided_at, start, entered, kind, area in rows:
-        decided_on = date_in_finland(decided_at) if decided_at is not None else None
-        if decided_on is not None and first <= decided_on <= last:
-            decided[(kind, area)].append(decided_on)
-        if first <= start <= min(last, today):
-            started[(kind, area)].append((entered, start))
-    kinds = list(PLACEABLE_KINDS)
-    relations = _queue_grid(kinds, region.area_ids)
-    decisions = _grid_counts(decided, kinds, region.area_ids)
-    starts = _grid_counts(started, kinds, region.area_ids)
-    hidden_decisions = _hidden(decisions, relations)
-    hidden_starts = _hidden(starts, relations)
-    over = {k: sum(over_limit(e, s) for e, s in _grid_members(started, k)) for k in starts}
-    hidden_over = _hidden(over, relations, hidden_starts)
+    found = {}
+    for month, (first, last) in spans.items():
+        overlapping = [
+            (str(c.id), str(c.unit_id), c.start_date, c.end_date, c.mode, c.places, c.created_at)
+            for c in changes
+            if c.start_date <= last and c.end_date >= first
+        ]
+        found[month] = basis_hash([units, overlapping])
+    return found
 
-    def make(key: tuple, kind: str, area: uuid.UUID | None) -> WaitingTimeRow:
-        days = [(s - e).days for e, s in _grid_members(started, key)]
-        row = WaitingTimeRow(
-            key[0], kind, area, decisions[key], starts[key], mean(days), median(days), over[key], []
-        )
-        if key in hidden_decisions:
-            _hide_fields(row, ["decisions"])
-        if key in hidden_starts:
-            _hide_fields(row, ["started", "mean_days", "median_days"])
-        if key in hidden_over:
-            _hide_fields(row, ["over_3_months"])
-        return row
 
-    return _grid_rows(kinds, region.area_ids, make)
+SNAPSHOT_REPORTS = (Report("places.occupancy", occupancy_report, OccupancyRow, occupancy_basis),)
+"""Kept as nightly snapshots of closed months (`server.statistics.snapshots`)."""

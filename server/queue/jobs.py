@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import triggers as notify
+from server import signals
 from server.clock import today_in_finland
 from server.db import begin_write
 from server.jobs.registry import NIGHTLY_RETRY, NO_RETRY, Cron, job
@@ -54,7 +54,7 @@ async def expire_offers(session: AsyncSession, now: datetime) -> tuple[list[uuid
         if entry is not None and entry.status == "offered":
             entry.status = "waiting"
         await session.flush()
-        await notify.places_freed(session, unit.id, offer.start_date, offer.end_date, now)
+        await signals.publish(session, signals.PlacesFreed(unit.id, offer.start_date, offer.end_date), now)
         publish_free_places(changes, await load_state(session, unit), today)
         publish_offer(changes, offer)
         if entry is not None:

@@ -32,12 +32,13 @@ from typing import Annotated
 
 import msgspec
 
-from notifications import triggers as notify
+from server import signals
 from server.access_log.service import Access
+from server.accounts.guidance import guidance_role
+from server.accounts.scopes import PLACES, area_scope
 from server.clients.models import Client
 from server.clients.sync import publish_client, remember_area
 from server.clock import date_in_finland, today_in_finland
-from server.contacts.access import guidance_role
 from server.places.models import Residency, Stay
 from server.places.mutations import (
     Reason,
@@ -57,7 +58,6 @@ from server.queue.sync import publish_offer, publish_queue, queue_scopes, referr
 from server.reference.codes import require_code
 from server.reference.models import Area
 from server.sync.mutations import MutationContext, mutation
-from server.sync.scopes import PLACES, area_scope
 
 OFFER_HOURS = 48
 PLACEABLE_KINDS = ("short_term_care", "housing_24h")
@@ -159,7 +159,7 @@ async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
     await publish_queue(
         ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
     )
-    await notify.referral_created(ctx.session, referral.id)
+    await signals.publish(ctx.session, signals.ReferralCreated(referral.id), ctx.now)
     role, basis = (
         ("coordinator", "coordinator:placement")
         if coordinator
@@ -250,7 +250,7 @@ async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     await publish_queue(
         ctx.session, ctx.changes, entry.service_kind, entry.area_id, today_in_finland(ctx.now)
     )
-    await notify.offer_made(ctx.session, offer.id, expires_at, ctx.now)
+    await signals.publish(ctx.session, signals.OfferMade(offer.id, expires_at), ctx.now)
     await _log_placement(ctx, offer, "offer")
     return {"offer_id": str(offer.id), "status": offer.status, "expires_at": expires_at.isoformat()}
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.scopes import PLACES, area_scope
 from server.queue.models import ACTIVE_ENTRY_STATUSES, Offer, QueueEntry, Referral
 from server.queue.ranking import Candidate, Ranked, rank
 from server.sync.changes import ChangeSet
-from server.sync.scopes import PLACES, area_scope
 
 
 def queue_scopes(area_id: uuid.UUID) -> list[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from server.reference.models import CodeList
-from server.sync.mutations import MutationContext
+
+if TYPE_CHECKING:  # the sync engine sits above reference data and hands its context in
+    from server.sync.mutations import MutationContext
 
 
 async def require_code(ctx: MutationContext, list_id: str, *codes: str | Iterable[str]) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.reference.models import Area, CodeList, Municipality, ServicePoint, Unit, reference_id
-from server.sync.changes import ChangeSet
-from server.sync.scopes import REF
+from server.reference.models import REF, Area, CodeList, Municipality, ServicePoint, Unit, reference_id
+
+if TYPE_CHECKING:  # the caller's change set: the sync engine sits above reference data
+    from server.sync.changes import ChangeSet
 
 FIELDS = {
     "area": ("code", "labels"),
@@ -51,8 +52,7 @@ async def _store(session: AsyncSession, changes: ChangeSet, record_type: str, ro
     )
 
 
-async def load_region(session: AsyncSession, directory: Path | None = None) -> None:
-    changes = ChangeSet()
+async def load_region(session: AsyncSession, changes: ChangeSet, directory: Path | None = None) -> None:
     for row in read_data("areas.json", directory):
         await _store(
             session,
@@ -76,8 +76,7 @@ async def load_region(session: AsyncSession, directory: Path | None = None) -> N
     await changes.flush(session)
 
 
-async def load_units(session: AsyncSession, directory: Path | None = None) -> None:
-    changes = ChangeSet()
+async def load_units(session: AsyncSession, changes: ChangeSet, directory: Path | None = None) -> None:
     for row in read_data("units.json", directory):
         unit = Unit(
             id=reference_id("unit", row["code"]),

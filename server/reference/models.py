@@ -20,6 +20,10 @@ UnitKind = Literal["day_activity", "housing_24h", "short_term_care"]
 UNIT_KINDS: tuple[str, ...] = ("day_activity", "housing_24h", "short_term_care")
 
 
+REF = "ref"
+"""The scope every principal holds: reference data that every device syncs."""
+
+
 def reference_id(kind: str, code: str) -> uuid.UUID:
     return uuid.uuid5(KAARI_NAMESPACE, f"{kind}:{code}")
 

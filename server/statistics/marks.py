@@ -1,10 +1,10 @@
 """Late changes to closed months: each raises the month's snapshot `generation`, so the snapshot is not used
 until the nightly job has computed it again (`server.statistics.snapshots`).
 
-Called by `ChangeSet.flush` (`server.sync.changes`) with every record change of the transaction, its data
-before and after, inside the writing transaction: whatever writes a synced record (a mutation pushed by a
-tablet that was offline for a week, a job, the ORM or a Core statement) marks the months it touches, and
-the mark commits with the change or not at all. Only months inside the snapshot window (the 24 months
+A change observer (`server.sync.changes.observe`, declared by the statistics domain): `ChangeSet.flush`
+tells it every record change of the transaction, its data before and after, inside the writing
+transaction: whatever writes a synced record (a mutation pushed by a tablet that was offline for a week, a
+job, the ORM or a Core statement) marks the months it touches, and the mark commits with the change or not at all. Only months inside the snapshot window (the 24 months
 before the current one) are marked; most changes are about today and cost one string comparison.
 
 What each record moves:
@@ -35,11 +35,12 @@ from server.clock import today_in_finland
 from server.statistics.models import StatisticsSnapshot
 
 SNAPSHOT_MONTHS = 24
-"""Closed months kept as snapshots: the longest span a report is asked for (`reports.MAX_MONTHS`)."""
+"""Closed months kept as snapshots: the longest span a report is asked for (`server.months.MAX_MONTHS`)."""
 CONTACTS = ("guidance.contacts", "guidance.first_contact")
 EVENTS = ("guidance.events",)
 OCCUPANCY = ("places.occupancy",)
 TRACKED = frozenset({"contact", "event", "stay", "residency", "schedule", "attendance"})
+record_types = TRACKED  # this module is a change observer (`server.sync.changes.observe`)
 
 Span = tuple[str, str | None]  # ISO dates, the end None when open
 

@@ -1,7 +1,7 @@
 """Monthly statistics of closed months, computed once a night and read from the snapshot afterwards.
 
-The guidance statistics (`server.contacts.statistics`: contacts, first contacts, events) and the occupancy
-report (`server.places.reports.occupancy_report`) are computed month by month, each month protected on its
+The reports a domain declares for snapshots (today the guidance statistics, `server.contacts.statistics`:
+contacts, first contacts, events; and the occupancy report, `server.places.reports.occupancy_report`) are computed month by month, each month protected on its
 own (no sum over months is published), so one month's rows do not depend on the other months asked for.
 A closed month's rows only change when something late arrives for it (an offline upload, a correction) or
 the reference data they are grouped by changes. So:
@@ -31,82 +31,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.clock import today_in_finland
-from server.contacts import statistics as guidance
 from server.db import begin_write, dialect_insert
 from server.jobs.registry import NIGHTLY_RETRY, Cron, job
-from server.places import reports as places
-from server.places.models import CapacityChange
-from server.reference.models import Area, CodeList, ServicePoint, Unit
+from server.months import MAX_MONTHS, parse_month
+from server.months import months as month_starts
 from server.statistics.marks import SNAPSHOT_MONTHS, window
 from server.statistics.models import StatisticsSnapshot
 from server.sync.changes import ChangeSet
 
-assert SNAPSHOT_MONTHS == places.MAX_MONTHS
+assert SNAPSHOT_MONTHS == MAX_MONTHS
 
 Basis = Callable[[AsyncSession, list[str]], Awaitable[dict[str, str]]]
 
 
-def _hash(value: Any) -> str:
+def basis_hash(value: Any) -> str:
+    """A short hash of the reference data a report's rows are grouped by (a snapshot's `basis`)."""
     return hashlib.sha256(msgspec.json.encode(value)).hexdigest()[:32]
-
-
-async def guidance_basis(session: AsyncSession, months: list[str]) -> dict[str, str]:
-    """The same for every month: the areas, the service points and the guidance code lists (with their flags)."""
-    areas = (await session.execute(select(Area.id, Area.code).order_by(Area.code))).all()
-    points = (
-        await session.execute(
-            select(ServicePoint.id, ServicePoint.area_id, ServicePoint.code).order_by(ServicePoint.code)
-        )
-    ).all()
-    lists = (
-        await session.execute(
-            select(CodeList.id, CodeList.codes).where(
-                CodeList.id.in_(sorted(set(guidance.CODE_LISTS.values())))
-            )
-        )
-    ).all()
-    basis = _hash(
-        [
-            [tuple(map(str, a)) for a in areas],
-            [tuple(map(str, p)) for p in points],
-            sorted(tuple(row) for row in lists),
-        ]
-    )
-    return dict.fromkeys(months, basis)
-
-
-async def occupancy_basis(session: AsyncSession, months: list[str]) -> dict[str, str]:
-    """Per month: every unit's places, and the capacity changes overlapping the month."""
-    units = [
-        (str(u.id), u.code, str(u.area_id), u.kind, u.capacity, u.weekday_capacity, u.opening_days)
-        for u in (await session.execute(select(Unit).order_by(Unit.code))).scalars()
-    ]
-    spans = {m: (places.parse_month(m), places.month_end(places.parse_month(m))) for m in months}
-    changes = (
-        (
-            await session.execute(
-                select(CapacityChange)
-                .where(
-                    CapacityChange.start_date <= max(e for _, e in spans.values()),
-                    CapacityChange.end_date >= min(s for s, _ in spans.values()),
-                )
-                .order_by(CapacityChange.id)
-            )
-        )
-        .scalars()
-        .all()
-        if months
-        else []
-    )
-    found = {}
-    for month, (first, last) in spans.items():
-        overlapping = [
-            (str(c.id), str(c.unit_id), c.start_date, c.end_date, c.mode, c.places, c.created_at)
-            for c in changes
-            if c.start_date <= last and c.end_date >= first
-        ]
-        found[month] = _hash([units, overlapping])
-    return found
 
 
 @dataclass(frozen=True)
@@ -117,21 +57,19 @@ class Report:
     basis: Basis
 
 
-REPORTS = {
-    r.name: r
-    for r in (
-        Report("guidance.contacts", guidance.contacts_report, guidance.ContactCountRow, guidance_basis),
-        Report(
-            "guidance.first_contact", guidance.first_contact_report, guidance.FirstContactRow, guidance_basis
-        ),
-        Report("guidance.events", guidance.events_report, guidance.EventRow, guidance_basis),
-        Report("places.occupancy", places.occupancy_report, places.OccupancyRow, occupancy_basis),
-    )
-}
+REPORTS: dict[str, Report] = {}
+"""The reports kept as snapshots, by name: each domain declares its own (`server.domains`)."""
+
+
+def register(report: Report) -> None:
+    known = REPORTS.get(report.name)
+    if known is not None and known != report:
+        raise TypeError(f"Report {report.name!r} is registered twice.")
+    REPORTS[report.name] = report
 
 
 def _first_day(month: str) -> date:
-    return places.parse_month(month)
+    return parse_month(month)
 
 
 async def _current(session: AsyncSession, spec: Report, months: list[str]) -> dict[str, list[Any]]:
@@ -162,8 +100,8 @@ def report(name: str) -> Callable[[AsyncSession, date, date], Awaitable[list[Any
     spec = REPORTS[name]
 
     async def read(session: AsyncSession, first: date, last: date) -> list[Any]:
-        spans = places.months(first, last) if first <= last else []
-        if not spans or len(spans) > places.MAX_MONTHS:
+        spans = month_starts(first, last) if first <= last else []
+        if not spans or len(spans) > MAX_MONTHS:
             return await spec.live(session, first, last)  # the live report says what is wrong with the span
         names = [m.strftime("%Y-%m") for m in spans]
         kept = await _current(session, spec, sorted(set(names) & set(window(today_in_finland()))))

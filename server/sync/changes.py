@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db import utcnow
-from server.statistics import marks as statistics_marks
 from server.sync.models import Change, ChangeScope, RecordScope, ScopeState, SyncHead, SyncRecord
 from sync_protocol.checksum import from_signed64, record_hash, to_signed64
 
@@ -49,6 +49,25 @@ class PendingChange:
 def to_data(value: Any) -> dict[str, Any]:
     """A record's data as JSON-ready builtins (dates as ISO strings, UUIDs as text)."""
     return msgspec.to_builtins(value)
+
+
+class ChangeObserver(Protocol):
+    """Told of every record change of a transaction inside it, before commit (the statistics marks)."""
+
+    record_types: frozenset[str]
+
+    async def note(
+        self, conn: AsyncConnection, changes: list[tuple[str, dict | None, dict | None]], now: datetime
+    ) -> None: ...
+
+
+_OBSERVERS: list[ChangeObserver] = []
+
+
+def observe(observer: ChangeObserver) -> None:
+    """Add an observer (the composition root does, from the domains' declarations); once each."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
 
 
 class ChangeSet:
@@ -200,17 +219,14 @@ class ChangeSet:
         if scope_adds:
             await conn.execute(insert(RECORD_SCOPES), scope_adds)
         await _apply_deltas(conn, deltas)
-        # A late change to a closed month (an offline upload) marks the month's statistics snapshots stale.
-        await statistics_marks.note(
-            conn,
-            [
+        for observer in _OBSERVERS:
+            seen = [
                 (c.record_type, old.data if old else None, c.data if c.op == "put" else None)
                 for c in effective
-                if c.record_type in statistics_marks.TRACKED
+                if c.record_type in observer.record_types
                 for old in (existing.get((c.record_type, c.record_id)),)
-            ],
-            now,
-        )
+            ]
+            await observer.note(conn, seen, now)
         self.last_version = tx_last
 
 

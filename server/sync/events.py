@@ -35,12 +35,12 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from server.accounts.principal import principal_for_session
+from server.accounts.scopes import scopes_for
 from server.accounts.tokens import AccessClaims
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import DeviceRevoked, Unauthenticated
 from server.sync.clients_registry import bind_client
 from server.sync.pokes import scope_channel
-from server.sync.scopes import scopes_for
 
 TICKET_SECONDS = 60
 HEARTBEAT_SECONDS = 15.0

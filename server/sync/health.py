@@ -21,10 +21,10 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.devices import Device
 from server.accounts.models import User
 from server.accounts.principal import Principal
 from server.db import begin_write, utcnow
-from server.devices.models import Device
 from server.reference.models import Unit
 from server.sync.clients_registry import bind_client
 from server.sync.models import SyncClient, SyncMutation

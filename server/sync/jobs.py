@@ -1,8 +1,7 @@
 """The sync engine's housekeeping jobs (docs/jobs.md): stale devices, change-log compaction, old health reports.
 
-- `sync.alert_stale_devices` (every 5 minutes): a device that has not synced for `KAARI_STALE_AFTER_MINUTES`
-  with mutations waiting in its reported outbox → a `device_stale` notification to the admins (inbox and
-  push), once per device and stale episode (`server.sync.health.stale_devices`).
+- `sync.alert_stale_devices` (every 5 minutes) tells the admins of a stale device; it is a notification job
+  (`notifications.jobs`) that reads `server.sync.health.stale_devices`.
 - `sync.compact_change_log` (nightly): removes the change-log versions that are superseded — a later
   change of the same record is itself older than `KAARI_CHANGE_LOG_RETENTION_DAYS` — and the history of
   records deleted before then, and raises `sync_head.compacted_before` to the newest version it removed,
@@ -20,38 +19,16 @@ import msgspec
 from sqlalchemy import Text, and_, cast, delete, func, null, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications import inbox, rules, runtime
-from notifications.jobs import send
+from server import settings as process_settings
 from server.db import begin_write
-from server.jobs.registry import NIGHTLY_RETRY, Cron, RetryPolicy, job
+from server.jobs.registry import NIGHTLY_RETRY, Cron, job
 from server.sync.changes import ChangeSet
-from server.sync.health import stale_devices
 from server.sync.models import Change, ChangeScope, SyncClient, SyncHead
 
-EVERY_5_MINUTES = Cron(minute=set(range(0, 60, 5)))
 DELETE_BATCH = 1000
 """Changes removed per statement (their `change_scopes` rows are named by (scope, version) pairs)."""
 COMMIT_BATCH = 20
 """Statements per transaction: each commit lets the writers waiting for the lock in (SQLite)."""
-
-
-@job("sync.alert_stale_devices", cron=EVERY_5_MINUTES, retry=RetryPolicy(tries=2), timeout=120)
-async def alert_stale_devices(session: AsyncSession, now: datetime) -> tuple[dict[str, Any], ChangeSet]:
-    """Tell the admins of every device newly stale; returns how many are stale and how many were told."""
-    changes = ChangeSet()
-    stale_after = timedelta(minutes=runtime.settings().stale_after_minutes)
-    await begin_write(session)
-    devices = await stale_devices(session, now, stale_after)
-    drafts = [draft for device in devices for draft in await rules.device_stale(session, device)]
-    stored = await inbox.store(session, changes, drafts, now)
-    await changes.flush(session)
-    await session.commit()
-    report = await send(session, [n.id for n in stored], now, changes) if stored else None
-    return {
-        "stale": len(devices),
-        "notifications": len(stored),
-        "accepted": report.accepted if report else 0,
-    }, changes
 
 
 # --- change-log compaction -----------------------------------------------------------------------------------
@@ -117,7 +94,7 @@ async def compact_change_log(session: AsyncSession, now: datetime) -> tuple[dict
     removal and the raised bound together or neither, so no cookie can read past a gap. A run cut short
     (a crash, a timeout) has kept what it committed; the next run goes on from there.
     """
-    retention = timedelta(days=runtime.settings().change_log_retention_days)
+    retention = timedelta(days=process_settings.current().change_log_retention_days)
     versions = await compactable(session, now - retention)
     await session.rollback()  # end the read: the writes below take the write lock (SQLite) from the start
     bound = None
@@ -148,7 +125,7 @@ async def compact_change_log(session: AsyncSession, now: datetime) -> tuple[dict
 async def prune_health_reports(session: AsyncSession, now: datetime) -> tuple[int, ChangeSet]:
     """Forget the health report (outbox depth, last error, storage, clock skew) of every replica that has not
     pulled within the retention; its counters and times stay for the admin view. Returns how many."""
-    before = now - timedelta(days=runtime.settings().health_report_retention_days)
+    before = now - timedelta(days=process_settings.current().health_report_retention_days)
     await begin_write(session)
     silent = or_(
         SyncClient.last_pull_at < before,

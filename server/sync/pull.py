@@ -37,6 +37,7 @@ from sqlalchemy import Text, bindparam, cast, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
+from server.accounts.scopes import scopes_for
 from server.db import utcnow
 from server.errors import Forbidden
 from server.sync.clients_registry import bind_client
@@ -52,7 +53,6 @@ from server.sync.models import (
     SyncRecord,
 )
 from server.sync.push import check_protocol, result_of
-from server.sync.scopes import scopes_for
 from sync_protocol.checksum import ScopeChecksum
 from sync_protocol.messages import (
     PAGE_TARGET_BYTES,

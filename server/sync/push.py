@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.principal import Principal
+from server.accounts.scopes import scopes_for
 from server.db import begin_write, utcnow
 from server.errors import Conflict, KaariError
 from server.settings import Settings
@@ -25,7 +26,6 @@ from server.sync.changes import ChangeSet
 from server.sync.clients_registry import author_of, bind_client
 from server.sync.models import SyncClient, SyncMutation
 from server.sync.mutations import Deferred, MutationContext, Rejected, catalog
-from server.sync.scopes import scopes_for
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.catalog import InvalidArgs, UnknownMutation
 from sync_protocol.messages import (

@@ -1,7 +1,7 @@
 """`GET /api/tasks`: the open tasks of the caller's scopes (what their devices also hold).
 
 Object-level authorisation: a task is listed only if its one scope (`Task.scope`) is among the caller's
-sync scopes (`server.sync.scopes.scopes_for`): a unit's staff see their units' tasks, a counsellor their
+sync scopes (`server.accounts.scopes.scopes_for`): a unit's staff see their units' tasks, a counsellor their
 own and their areas', coordinators the placement tasks, admins the admin tasks; on a shared tablet only its
 unit's. A task about a client is a read of client data: one access-log entry per such task, in the same
 transaction as the read (if the log cannot be written, nothing is returned).
@@ -19,9 +19,9 @@ from litestar.params import QueryParameter
 from sqlalchemy import select
 
 from server.access_log import service as access_log
+from server.accounts.scopes import scopes_for, unit_scope
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.sync.scopes import scopes_for, unit_scope
 from server.tasks.models import Task
 
 

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.accounts.scopes import ADMIN, PLACES, area_scope, unit_scope, user_scope
 from server.db import begin_write, dialect_insert
 from server.sync.changes import ChangeSet, to_data
-from server.sync.scopes import ADMIN, PLACES, area_scope, unit_scope, user_scope
 from server.tasks.models import ROLES, Task
 
 T = TypeVar("T")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from server.accounts.models import RoleAssignment, User
+from server.applications import statistics as application_statistics
 from server.applications.models import Application
 from server.assessments import statistics
 from server.assessments.deadlines import deadline_for, rule_for
@@ -160,7 +161,7 @@ async def test_reports_equal_raw_counts_with_suppression(db):
         assert row.on_time == on_time
     assert any(r.suppressed for r in rows) and any(not r.suppressed and r.level == "counsellor" for r in rows)
 
-    rows = await statistics.applications_report(db, date(2026, 9, 1), date(2026, 11, 1))
+    rows = await application_statistics.applications_report(db, date(2026, 9, 1), date(2026, 11, 1))
     check_protection(rows, "received")
     for row in rows:
         if row.suppressed:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.principal import Grant, Principal
+from server.accounts.scopes import unit_scope
 from server.clock import today_in_finland
 from server.db import begin_write, create_engine
 from server.demo import DEMO_DAY_UNIT, demo_id
@@ -37,7 +38,6 @@ from server.sync.changes import ChangeSet
 from server.sync.cookie import decode_cookie
 from server.sync.models import ChangeScope
 from server.sync.pull import pull
-from server.sync.scopes import unit_scope
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.checksum import ScopeChecksum, format_checksum, from_signed64
 from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, login

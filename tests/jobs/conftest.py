@@ -27,9 +27,9 @@ from server.jobs.dispatcher import Dispatcher, arq_submitter, redis_pool
 from server.jobs.inprocess import InProcessRunner
 from server.jobs.models import OutboxRow
 from server.jobs.runner import JobRuntime
-from server.jobs.worker import worker_settings
 from server.settings import Settings
 from server.sync.pokes import Pokes, channels_plugin, scope_channel
+from server.worker import worker_settings
 from tests.jobs import sample_jobs
 
 

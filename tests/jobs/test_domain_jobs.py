@@ -9,13 +9,13 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from server.accounts.scopes import PLACES
 from server.db import begin_write
 from server.jobs import outbox, registry
 from server.jobs.models import OutboxRow
 from server.queue.models import Offer, QueueEntry
 from server.queue.mutations import OFFER_HOURS
 from server.sync.models import Change, SyncHead
-from server.sync.scopes import PLACES
 
 DOMAIN_JOBS = [
     "queue.expire_offers",
@@ -29,6 +29,7 @@ DOMAIN_JOBS = [
     "day_activity.headcount_scan",
     "places.anomaly_scan",
     "assessments.deadline_watch",
+    "applications.deadline_watch",
     "notifications.catch_up",
 ]
 # Run twice on data of their own elsewhere: on the demo county they cost more than they prove here.

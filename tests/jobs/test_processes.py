@@ -5,7 +5,7 @@
   The job's effect is deliberately not idempotent (`test.crash_note` appends a row), so a count of one shows
   it is the outbox that makes it once.
 - The worker expires an offer and the web server's SSE clients get the poke (through Redis); the admin
-  view and `arq server.jobs.worker.WorkerSettings --check` see the worker; it stops cleanly.
+  view and `arq server.worker.WorkerSettings --check` see the worker; it stops cleanly.
 """
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ async def test_kaari_worker_beside_kaari_serve_with_postgresql_and_redis(demo, d
 
 def _arq_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "arq"), "server.jobs.worker.WorkerSettings", "--check"],
+        [str(Path(sys.executable).parent / "arq"), "server.worker.WorkerSettings", "--check"],
         env=env,
         cwd=REPO,
         capture_output=True,

@@ -129,7 +129,12 @@ async def test_each_reconciliation_job_finds_its_anomaly_once(demo, jobs, caplog
         await session.commit()
 
     await jobs.drain()  # the incremental ones, asked for in the upload's transaction
-    for job in ("places.move_free_places_window", "places.anomaly_scan", "assessments.deadline_watch"):
+    for job in (
+        "places.move_free_places_window",
+        "places.anomaly_scan",
+        "assessments.deadline_watch",
+        "applications.deadline_watch",
+    ):
         await add(jobs, job, "first")
     await jobs.drain()
 
@@ -184,6 +189,7 @@ async def test_each_reconciliation_job_finds_its_anomaly_once(demo, jobs, caplog
         "places.move_free_places_window",
         "places.anomaly_scan",
         "assessments.deadline_watch",
+        "applications.deadline_watch",
         "day_activity.headcount_scan",
     ):
         await add(jobs, job, "second")

@@ -19,7 +19,7 @@ from server.db import begin_write, create_engine
 from server.jobs import outbox, registry
 from server.jobs.dispatcher import Dispatcher, arq_job_id
 from server.jobs.runner import JobRuntime, schedule
-from server.jobs.worker import HEALTH_CHECK_SECONDS, worker_settings
+from server.worker import HEALTH_CHECK_SECONDS, worker_settings
 from tests.conftest import bearer, sign_in
 from tests.jobs.conftest import wait_for
 from tests.jobs.sample_jobs import Note

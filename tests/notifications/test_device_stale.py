@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from notifications.jobs import alert_stale_devices
 from server.db import utcnow
 from server.jobs import registry, status
-from server.sync.jobs import alert_stale_devices
 from server.sync.models import SyncClient
 from tests.places.helpers import replica
 

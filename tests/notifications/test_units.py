@@ -15,9 +15,10 @@ from notifications import texts
 from notifications.endpoints import EndpointRefused, check_endpoint
 from notifications.payload import MAX_PAYLOAD_BYTES, Payload, PayloadTooLarge, encode
 from notifications.quiet import held_until
-from notifications.rules import deadline_warning_at, offer_warning_at, topic_for
+from notifications.rules import offer_warning_at, topic_for
 from notifications.sender import retry_after_seconds
 from notifications.vapid import KEY_FILE, b64url, generate_private_key, load_keys, load_private_key
+from server.assessments.deadlines import deadline_warning_at
 from server.clock import FINLAND
 from server.settings import Settings
 

@@ -25,9 +25,9 @@ from server.clock import today_in_finland
 from server.day_activity.models import Schedule
 from server.demo import demo_id
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
-from server.places.statistics import Relation, disclosed, protect
 from server.queue.models import Offer, QueueEntry, Referral, queue_entry_id
 from server.reference.models import Unit, reference_id
+from server.suppression import Relation, disclosed, protect
 from tests.conftest import bearer, sign_in
 from tests.places.helpers import DAY_NAMES, recompute
 from tests.queue.helpers import without_demo_queue

@@ -12,7 +12,7 @@ from server.clock import today_in_finland
 from server.contacts.models import Contact, ContactTopic
 from server.db import utcnow
 from server.events.models import Event
-from server.places.reports import parse_month
+from server.months import parse_month
 from server.statistics import snapshots
 from server.statistics.marks import window
 from server.statistics.models import StatisticsSnapshot

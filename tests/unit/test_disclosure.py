@@ -1,4 +1,4 @@
-"""The suppression audit (`server.places.statistics.disclosed`) reduces independent groups of equations with
+"""The suppression audit (`server.suppression.disclosed`) reduces independent groups of equations with
 sparse rows; it must find exactly the cells one dense elimination of the whole table finds."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.places.statistics import Relation, disclosed
+from server.suppression import Relation, disclosed
 
 CELLS = [f"c{n}" for n in range(24)]
 

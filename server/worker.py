@@ -1,4 +1,4 @@
-"""The arq worker (`kaari worker`, or `arq server.jobs.worker.WorkerSettings`): runs the jobs beside the server.
+"""The arq worker (`kaari worker`, or `arq server.worker.WorkerSettings`): runs the jobs beside the server.
 
 One arq function, `outbox`, runs an outbox row through `runner.run_row` (the same code the single-node
 server runs in-process). Each scheduled job is an arq cron job (Finnish time, `unique`, so several workers
@@ -8,7 +8,7 @@ the outbox every second, so rows whose arq job was lost (Redis restarted empty, 
 enqueued again.
 
 arq never retries on its own here (`max_tries=1`): retries live in the outbox. The health check key is
-refreshed every `HEALTH_CHECK_SECONDS`, so `arq server.jobs.worker.WorkerSettings --check` (exit 0 or 1)
+refreshed every `HEALTH_CHECK_SECONDS`, so `arq server.worker.WorkerSettings --check` (exit 0 or 1)
 tells within that time whether a worker is alive on this queue.
 """
 
@@ -35,9 +35,9 @@ SHUTDOWN_GRACE_SECONDS = 25
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from server.models import import_all_models
+    from server import domains
 
-    import_all_models()
+    domains.load()
     settings: Settings = ctx["settings"]
     engine = create_engine(settings)
     # Pokes go through Redis pub/sub, so devices connected to any web process hear them.
@@ -76,7 +76,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         raise RuntimeError(
             "The job worker needs REDIS_URL. Without Redis, `kaari serve` runs the jobs itself."
         )
-    jobs = registry.load()
+    jobs = registry.registered()
     longest = max(spec.timeout for spec in jobs.values()) + 2 * outbox.LEASE_MARGIN_SECONDS
     queue = settings.jobs_queue
     return {
@@ -110,7 +110,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
 
 
 def __getattr__(name: str) -> Any:
-    # `arq server.jobs.worker.WorkerSettings [--check]` reads this; built from the environment on use, so
+    # `arq server.worker.WorkerSettings [--check]` reads this; built from the environment on use, so
     # importing the module needs no REDIS_URL.
     if name == "WorkerSettings":
         return worker_settings(Settings.from_env())

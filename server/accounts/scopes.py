@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import GUIDANCE_ROLES
 from server.accounts.principal import Principal
-from server.reference.models import Area, Unit
+from server.reference.models import REF, Area, Unit
 
-REF = "ref"
 PLACES = "places"
 ADMIN = "admin"
 

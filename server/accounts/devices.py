@@ -1,4 +1,4 @@
-"""Devices and enrolment codes.
+"""Devices and enrolment codes (the devices staff sign in from; enrolment itself is `server.devices`).
 
 A shared tablet is enrolled by an admin to one unit: the admin makes a one-time code, the tablet trades it
 for a device credential. A personal device belongs to one user and is registered at that user's first

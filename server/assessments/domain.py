@@ -1,0 +1,17 @@
+"""The assessments domain's declaration (`server.domain`)."""
+
+from __future__ import annotations
+
+from server.assessments import controllers, jobs, models, mutations, statistics_controllers, timeline
+from server.domain import Domain
+
+DOMAIN = Domain(
+    name="assessments",
+    summary="Service-needs assessments (PTA): contact → assessment → decision → service start, RAI results, deadlines",
+    uses=("clients", "contacts", "queue"),
+    models=(models,),
+    mutations=(mutations,),
+    routes=(controllers.AssessmentsController, statistics_controllers.AssessmentStatisticsController),
+    jobs=(jobs,),
+    timeline=(timeline.ASSESSMENTS,),
+)

@@ -1,0 +1,28 @@
+"""The places domain's declaration (`server.domain`)."""
+
+from __future__ import annotations
+
+from server.domain import Domain
+from server.places import (
+    anomalies,
+    in_care_controllers,
+    jobs,
+    models,
+    mutations,
+    report_controllers,
+    reports,
+    series,
+    timeline,
+)
+
+DOMAIN = Domain(
+    name="places",
+    summary="Units and capacity: short-term stays, 24h-housing residencies, capacity changes and free places",
+    uses=("attendance", "clients"),
+    models=(models,),
+    mutations=(mutations, series),
+    routes=(report_controllers.PlacesStatisticsController, in_care_controllers.InCareController),
+    jobs=(jobs, anomalies),
+    snapshot_reports=reports.SNAPSHOT_REPORTS,
+    timeline=(timeline.STAYS,),
+)

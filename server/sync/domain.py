@@ -1,0 +1,15 @@
+"""The sync platform package's declaration (`server.domain`)."""
+
+from __future__ import annotations
+
+from server.domain import Domain
+from server.sync import admin, controllers, events, jobs, models
+
+DOMAIN = Domain(
+    name="sync",
+    summary="The sync engine: the change log, scopes, mutation execution, push, pull, pokes and sync health",
+    kind="platform",
+    models=(models,),
+    routes=(controllers.SyncController, events.SyncEventsController, admin.SyncHealthController),
+    jobs=(jobs,),
+)
