@@ -47,7 +47,7 @@ from notifications.vapid import load_keys
 from server.demo import DEMO_SHORT_TERM_UNIT, demo_id
 from server.reference.models import reference_id
 from server.settings import Settings
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 from tests.notifications.push_services import FakePushService, WebPushTesting
 
 STC = str(reference_id("unit", DEMO_SHORT_TERM_UNIT))
@@ -71,7 +71,7 @@ async def _until(probe, within: float, what: str) -> Any:
 
 
 async def _single(http: httpx.AsyncClient, wpt: WebPushTesting, samples: int) -> dict[str, Any]:
-    kotas = SyncClient(MemoryStore(), await login(http, "kotas", "demo"), http=http)
+    kotas = Replica(MemoryStore(), await login(http, "kotas", "demo"), http=http)
     auth = {"Authorization": f"Bearer {kotas.credentials.access_token}"}
     key = (await http.get("/api/notifications/vapid-public-key", headers=auth)).json()["public_key"]
     sub = await wpt.subscribe(key)
@@ -188,7 +188,7 @@ async def _subscribers(http: httpx.AsyncClient, fake: FakePushService, users: in
 
 
 async def _fan_out(http: httpx.AsyncClient, db_path: str, expected: int) -> dict[str, Any]:
-    hoiva = SyncClient(MemoryStore(), await login(http, "hoiva", "demo"), http=http)
+    hoiva = Replica(MemoryStore(), await login(http, "hoiva", "demo"), http=http)
     stay_id = str(uuid.uuid4())
     client_id = str(demo_id("client", f"{DEMO_SHORT_TERM_UNIT}:0"))
     await hoiva.mutate(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from sync_protocol.client import Credentials, MemoryStore, SyncClient, login
+from sync_protocol.client import Credentials, MemoryStore, Replica, login
 
 
 @dataclass
@@ -91,10 +91,10 @@ def http_client(base_url: str, transport: TimingTransport | None = None) -> http
     return httpx.AsyncClient(base_url=base_url, transport=transport or TimingTransport(), timeout=60.0)
 
 
-async def tablet(http: httpx.AsyncClient, username: str = "paiva") -> SyncClient:
+async def tablet(http: httpx.AsyncClient, username: str = "paiva") -> Replica:
     """A signed-in reference client with an in-memory store (a fresh replica, cookie null)."""
     credentials: Credentials = await login(http, username, "demo")
-    return SyncClient(MemoryStore(), credentials, http=http)
+    return Replica(MemoryStore(), credentials, http=http)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -24,11 +24,11 @@ from server.accounts.tokens import TokenService
 from server.context import AppContext, provide_context
 from server.db import create_engine
 from server.errors import EXCEPTION_HANDLERS
-from server.health import healthz, readyz
 from server.jobs.serving import ServerJobs
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
 from server.metrics import MetricsController
+from server.probes import healthz, readyz
 from server.pwa import pwa
 from server.settings import Settings
 from server.sync.pokes import Pokes, channels_plugin

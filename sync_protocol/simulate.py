@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from sync_protocol.client import MemoryStore, SyncClient, SyncError, login
+from sync_protocol.client import MemoryStore, Replica, SyncError, login
 
 __all__ = ["TabletStats", "format_table", "simulate"]
 
@@ -50,7 +50,7 @@ def _unit_of(record: Any) -> str | None:
     return None
 
 
-def _absent_reasons(tablet: SyncClient) -> list[str]:
+def _absent_reasons(tablet: Replica) -> list[str]:
     for code_list in tablet.view.records("code_list"):
         if (
             code_list.id == "attendance.absent_reason"
@@ -61,7 +61,7 @@ def _absent_reasons(tablet: SyncClient) -> list[str]:
     return list(ABSENT_REASONS_FALLBACK)
 
 
-def _plan(tablet: SyncClient, rng: _random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:
+def _plan(tablet: Replica, rng: _random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:
     """A few realistic attendance events for today, for clients of the tablet's unit."""
     clients = [(c.id, u) for c in tablet.view.records("client") if (u := _unit_of(c))]
     if not clients:
@@ -85,7 +85,7 @@ def _plan(tablet: SyncClient, rng: _random.Random, count: int) -> list[tuple[str
     return plan
 
 
-async def _sync(tablet: SyncClient, stats: TabletStats) -> None:
+async def _sync(tablet: Replica, stats: TabletStats) -> None:
     try:
         report = await tablet.sync()
     except (SyncError, httpx.HTTPError) as exc:
@@ -118,7 +118,7 @@ async def run_tablet(
             stats.errors += 1
             stats.error_messages.append(f"sign-in: {type(exc).__name__}: {exc}")
             return stats
-        tablet = SyncClient(MemoryStore(), credentials, http=http, app_build="kaari-simulate")
+        tablet = Replica(MemoryStore(), credentials, http=http, app_build="kaari-simulate")
         await _sync(tablet, stats)
         for round_ in range(rounds):
             if round_:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db import utcnow
-from server.sync.models import SyncClient, SyncMutation
+from server.sync.models import Replica, SyncMutation
 
 MAX_HOURS = 7 * 24
 HOUR_FORMAT = "%Y-%m-%dT%H"
@@ -63,8 +63,8 @@ async def sync_activity(session: AsyncSession, hours: int, now: datetime | None 
         if bucket is not None and field is not None:
             setattr(bucket, field, int(count))
     devices = await session.execute(
-        select(hour, func.count(func.distinct(SyncClient.device_id)))
-        .join(SyncClient, SyncClient.id == SyncMutation.client_id)
+        select(hour, func.count(func.distinct(Replica.device_id)))
+        .join(Replica, Replica.id == SyncMutation.replica_id)
         .where(SyncMutation.received_at >= first)
         .group_by(hour)
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from server.domain import Domain
-from server.sync import admin, controllers, events, jobs, models
+from server.sync import admin, controllers, jobs, models, stream
 
 DOMAIN = Domain(
     name="sync",
     summary="The sync engine: the change log, scopes, mutation execution, push, pull, pokes and sync health",
     kind="platform",
     models=(models,),
-    routes=(controllers.SyncController, events.SyncEventsController, admin.SyncHealthController),
+    routes=(controllers.SyncController, stream.SyncStreamController, admin.SyncHealthController),
     jobs=(jobs,),
 )

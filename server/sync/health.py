@@ -26,8 +26,8 @@ from server.accounts.models import User
 from server.accounts.principal import Principal
 from server.db import begin_write, utcnow
 from server.reference.models import Unit
-from server.sync.clients_registry import bind_client
-from server.sync.models import SyncClient, SyncMutation
+from server.sync.models import Replica, SyncMutation
+from server.sync.replicas import bind_replica
 from sync_protocol.messages import PullRequest, PullResponse
 
 # Write the pull time at most this often per client when nothing else changed (pulls are frequent).
@@ -53,7 +53,7 @@ async def note_push_clock(
     skew = _skew_ms(client_time, server_time)
     if skew is None:
         return
-    client = await session.get(SyncClient, client_id)  # already in the session: no query
+    client = await session.get(Replica, client_id)  # already in the session: no query
     if client is not None:
         client.clock_skew_ms = skew
 
@@ -63,7 +63,7 @@ async def record_pull(
     principal: Principal,
     request: PullRequest,
     response: PullResponse,
-    client: SyncClient | None,
+    client: Replica | None,
     client_time: str | None,
 ) -> None:
     """Store the health report and pull time; registers the client on its first pull."""
@@ -81,7 +81,7 @@ async def record_pull(
     if quiet:
         return
     await begin_write(session)
-    client = await bind_client(session, principal, request.client_id, create=True)
+    client = await bind_replica(session, principal, request.client_id, create=True)
     assert client is not None
     client.last_pull_at = now
     if health is not None:
@@ -190,7 +190,7 @@ def _reported(health: dict[str, Any] | None) -> ReportedHealth:
 
 
 def client_flags(
-    client: SyncClient,
+    client: Replica,
     reported: ReportedHealth,
     rejected_last_day: int,
     newest_build: str | None,
@@ -220,15 +220,13 @@ async def sync_health(
     devices = (
         await session.execute(select(Device, Unit.code).outerjoin(Unit, Unit.id == Device.unit_id))
     ).all()
-    clients = (
-        await session.execute(select(SyncClient, User).join(User, User.id == SyncClient.user_id))
-    ).all()
+    clients = (await session.execute(select(Replica, User).join(User, User.id == Replica.user_id))).all()
     rejected = dict(
         (
             await session.execute(
-                select(SyncMutation.client_id, func.count())
+                select(SyncMutation.replica_id, func.count())
                 .where(SyncMutation.status == "rejected", SyncMutation.received_at >= now - RECENT_REJECTIONS)
-                .group_by(SyncMutation.client_id)
+                .group_by(SyncMutation.replica_id)
             )
         ).all()
     )
@@ -312,8 +310,8 @@ async def stale_devices(session: AsyncSession, now: datetime, stale_after: timed
     """
     rows = (
         await session.execute(
-            select(Device.id, Device.name, Device.unit_id, SyncClient.last_pull_at, SyncClient.health)
-            .join(SyncClient, SyncClient.device_id == Device.id)
+            select(Device.id, Device.name, Device.unit_id, Replica.last_pull_at, Replica.health)
+            .join(Replica, Replica.device_id == Device.id)
             .where(Device.revoked_at.is_(None))
             .order_by(Device.name, Device.id)
         )

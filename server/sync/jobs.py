@@ -23,7 +23,7 @@ from server import settings as process_settings
 from server.db import begin_write
 from server.jobs.registry import NIGHTLY_RETRY, Cron, job
 from server.sync.changes import ChangeSet
-from server.sync.models import Change, ChangeScope, SyncClient, SyncHead
+from server.sync.models import Change, ChangeScope, Replica, SyncHead
 
 DELETE_BATCH = 1000
 """Changes removed per statement (their `change_scopes` rows are named by (scope, version) pairs)."""
@@ -128,16 +128,16 @@ async def prune_health_reports(session: AsyncSession, now: datetime) -> tuple[in
     before = now - timedelta(days=process_settings.current().health_report_retention_days)
     await begin_write(session)
     silent = or_(
-        SyncClient.last_pull_at < before,
-        and_(SyncClient.last_pull_at.is_(None), SyncClient.created_at < before),
+        Replica.last_pull_at < before,
+        and_(Replica.last_pull_at.is_(None), Replica.created_at < before),
     )
     reported = or_(
-        and_(SyncClient.health.is_not(None), cast(SyncClient.health, Text) != "null"),
-        SyncClient.last_error.is_not(None),
-        SyncClient.clock_skew_ms.is_not(None),
+        and_(Replica.health.is_not(None), cast(Replica.health, Text) != "null"),
+        Replica.last_error.is_not(None),
+        Replica.clock_skew_ms.is_not(None),
     )
     result = await session.execute(
-        update(SyncClient)
+        update(Replica)
         .where(silent, reported)
         .values(health=null(), last_error=None, clock_skew_ms=None)
         .execution_options(synchronize_session=False)

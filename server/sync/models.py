@@ -1,6 +1,6 @@
 """Tables of the sync engine.
 
-- `sync_clients`: one row per replica (device, user), with `last_seq` and the health the device reports.
+- `sync_clients` (`Replica`): one row per replica (device, user), with `last_seq` and the health the device reports.
 - `sync_mutations`: the outcome of every mutation received, keyed by (client, seq): replays answer from here.
 - `sync_head`: one row holding the last change version. Writers lock it to allocate versions, so versions
   commit in order and a pull can never skip a change (protocol §4), on PostgreSQL too.
@@ -23,8 +23,10 @@ from server.db import Base, utcnow
 Version = BigInteger().with_variant(Integer, "sqlite")
 
 
-class SyncClient(Base):
-    __tablename__ = "sync_clients"
+class Replica(Base):
+    """A replica (protocol §2, its `client_id` on the wire): one (device, user) local store and outbox."""
+
+    __tablename__ = "sync_clients"  # the table keeps its first name; in code a care client is the only client
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), index=True)
@@ -46,7 +48,9 @@ class SyncClient(Base):
 class SyncMutation(Base):
     __tablename__ = "sync_mutations"
 
-    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sync_clients.id"), primary_key=True)
+    replica_id: Mapped[uuid.UUID] = mapped_column(
+        "client_id", ForeignKey("sync_clients.id"), primary_key=True
+    )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(64))

@@ -107,7 +107,7 @@ class MutationContext:
     registered_at: datetime
     # The pushing replica (protocol §2 `client_id`): whose earlier mutations a `manual` field need not
     # treat as news (`sync_protocol.policies.FieldChange`).
-    sync_client_id: uuid.UUID | None = None
+    replica_id: uuid.UUID | None = None
     conflict_ids: list[uuid.UUID] = field(default_factory=list)
     # Lookups shared by the mutations of one push (see `cached`).
     cache: dict[Any, Any] = field(default_factory=dict)
@@ -140,7 +140,7 @@ class MutationContext:
     @property
     def writer(self) -> str | None:
         """The pushing replica as the field policies name who changed a field (`author=` of `plan`)."""
-        return str(self.sync_client_id) if self.sync_client_id is not None else None
+        return str(self.replica_id) if self.replica_id is not None else None
 
     def reject(self, code: str, message: str, details: dict[str, Any] | None = None) -> NoReturn:
         raise Rejected(code, message, details)

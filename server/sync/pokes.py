@@ -2,7 +2,7 @@
 
 Built on Litestar channels: the memory backend on a single node, Redis pub/sub when `REDIS_URL` is set,
 so a push handled by one web process pokes devices connected to another. A poke carries only the
-change-log version; the device pulls the data itself. `server.sync.events` streams them as SSE.
+change-log version; the device pulls the data itself. `server.sync.stream` streams them as SSE.
 """
 
 from __future__ import annotations

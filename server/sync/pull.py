@@ -40,19 +40,19 @@ from server.accounts.principal import Principal
 from server.accounts.scopes import scopes_for
 from server.db import utcnow
 from server.errors import Forbidden
-from server.sync.clients_registry import bind_client
 from server.sync.cookie import SCHEMA_VERSION, Cookie, Snapshot, decode_cookie, encode_cookie
 from server.sync.models import (
     Change,
     ChangeScope,
     RecordScope,
+    Replica,
     ScopeState,
-    SyncClient,
     SyncHead,
     SyncMutation,
     SyncRecord,
 )
 from server.sync.push import check_protocol, result_of
+from server.sync.replicas import bind_replica
 from sync_protocol.checksum import ScopeChecksum
 from sync_protocol.messages import (
     PAGE_TARGET_BYTES,
@@ -95,8 +95,8 @@ class Page:
 
 
 _HEAD_AND_CLIENT = (
-    select(SyncHead, SyncClient)
-    .outerjoin(SyncClient, SyncClient.id == bindparam("client_id", type_=SyncClient.__table__.c.id.type))
+    select(SyncHead, Replica)
+    .outerjoin(Replica, Replica.id == bindparam("client_id", type_=Replica.__table__.c.id.type))
     .where(SyncHead.id == 1)
 )
 """Built once: constructing the statement cost more than running it."""
@@ -111,10 +111,10 @@ async def pull(
         raise Forbidden("Pulling needs a signed-in user; a device credential can only flush an outbox.")
     if session.bind.dialect.name == "postgresql":
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    # The head and the client row in one statement; `bind_client` then finds the row in the identity map.
+    # The head and the client row in one statement; `bind_replica` then finds the row in the identity map.
     head, client = (await session.execute(_HEAD_AND_CLIENT, {"client_id": request.client_id})).one()
     if client is not None:
-        client = await bind_client(session, principal, request.client_id, create=False)
+        client = await bind_replica(session, principal, request.client_id, create=False)
     scopes = sorted(await scopes_for(session, principal))
     last_seq = client.last_seq if client else 0
 
@@ -375,7 +375,7 @@ async def _outcomes(session: AsyncSession, client: Any, after_seq: int) -> list[
             await session.execute(
                 select(SyncMutation)
                 .where(
-                    SyncMutation.client_id == client.id,
+                    SyncMutation.replica_id == client.id,
                     SyncMutation.seq > after_seq,
                     SyncMutation.status != "applied",
                 )

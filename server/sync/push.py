@@ -1,9 +1,9 @@
 """Push (protocol §3): run each new mutation once, in order, and remember its outcome.
 
 The whole batch is one transaction; each mutation runs in a savepoint, so a rejected one leaves nothing
-behind while the rest of the batch commits. The client's `last_seq`, every mutation's outcome and the
+behind while the rest of the batch commits. The replica's `last_seq`, every mutation's outcome and the
 effects commit together: a replay after a lost response answers from the stored outcome and runs nothing.
-A transient failure (the database is busy, the process dies) commits nothing, and the client sends the same
+A transient failure (the database is busy, the process dies) commits nothing, and the device sends the same
 batch again.
 """
 
@@ -23,9 +23,9 @@ from server.db import begin_write, utcnow
 from server.errors import Conflict, KaariError
 from server.settings import Settings
 from server.sync.changes import ChangeSet
-from server.sync.clients_registry import author_of, bind_client
-from server.sync.models import SyncClient, SyncMutation
+from server.sync.models import Replica, SyncMutation
 from server.sync.mutations import Deferred, MutationContext, Rejected, catalog
+from server.sync.replicas import author_of, bind_replica
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.catalog import InvalidArgs, UnknownMutation
 from sync_protocol.messages import (
@@ -76,13 +76,13 @@ async def push(
             details={"max_mutations": MAX_PUSH_MUTATIONS},
         )
     await begin_write(session)
-    client = await bind_client(session, principal, request.client_id, create=True)
-    assert client is not None
-    author = await author_of(session, principal, client)
+    replica = await bind_replica(session, principal, request.client_id, create=True)
+    assert replica is not None
+    author = await author_of(session, principal, replica)
     scopes = await scopes_for(session, author)
     changes, now = ChangeSet(), utcnow()
-    batch = Batch(client)
-    fresh = [m.id for m in request.mutations if m.seq > client.last_seq]
+    batch = Batch(replica)
+    fresh = [m.id for m in request.mutations if m.seq > replica.last_seq]
     if fresh:
         used = await (await session.connection()).execute(_USED_IDS, {"ids": fresh})
         batch.used_ids = set(used.scalars())
@@ -95,20 +95,20 @@ async def push(
         None,
         now,
         settings,
-        client.created_at,
-        sync_client_id=client.id,
+        replica.created_at,
+        replica_id=replica.id,
         cache=batch.cache,
         deferred=batch.deferred,
         locks=batch.locks,
     )
-    prepared = await _prepare(base, [m for m in request.mutations if m.seq > client.last_seq])
+    prepared = await _prepare(base, [m for m in request.mutations if m.seq > replica.last_seq])
     results: list[MutationResult] = []
     error: PushError | None = None
     for envelope in request.mutations:
         if envelope.seq <= batch.last_seq:
             stored = batch.find(envelope.seq)
             if stored is None:
-                row = await session.get(SyncMutation, (client.id, envelope.seq))
+                row = await session.get(SyncMutation, (replica.id, envelope.seq))
                 stored = result_of(row) if row is not None else None
             if stored is not None and stored.id != envelope.id:
                 raise Conflict(
@@ -128,22 +128,22 @@ async def push(
     await batch.deferred.run()
     await batch.write(session)
     await changes.flush(session)
-    client.last_push_at = now
-    client.app_build = request.app_build or client.app_build
-    return PushResponse(last_seq=client.last_seq, server_time=now, results=results, error=error), changes
+    replica.last_push_at = now
+    replica.app_build = request.app_build or replica.app_build
+    return PushResponse(last_seq=replica.last_seq, server_time=now, results=results, error=error), changes
 
 
 class Batch:
     """What one push accumulates and writes once at the end: outcomes, counters, `last_seq`.
 
-    Writing them per mutation would cost statements (an UPDATE of the client row, an INSERT per outcome)
+    Writing them per mutation would cost statements (an UPDATE of the replica row, an INSERT per outcome)
     at every savepoint; written together they are one UPDATE and one executemany INSERT, straight to the
     table: building ORM objects for a hundred outcomes costs more than the SQL does.
     """
 
-    def __init__(self, client: SyncClient) -> None:
-        self.client = client
-        self.last_seq = client.last_seq
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+        self.last_seq = replica.last_seq
         self.outcomes: list[dict[str, Any]] = []
         self.by_id: set[uuid.UUID] = set()
         self.by_seq: dict[int, MutationResult] = {}
@@ -154,7 +154,7 @@ class Batch:
         self.deferred: Deferred = Deferred()
         # Locks that `prepare` hooks ask for, taken together (see `MutationContext.lock_together`).
         self.locks: dict[Any, set[Any]] = {}
-        # Mutation ids already stored for another (client, seq): unique forever, so such a mutation is refused.
+        # Mutation ids already stored for another (replica, seq): unique forever, so such a mutation is refused.
         self.used_ids: set[uuid.UUID] = set()
 
     def find(self, seq: int) -> MutationResult | None:
@@ -169,11 +169,11 @@ class Batch:
     async def write(self, session: AsyncSession) -> None:
         if self.outcomes:
             await (await session.connection()).execute(insert(OUTCOMES), self.outcomes)
-        client = self.client
-        client.last_seq = self.last_seq
-        client.applied_count += self.counts["applied"]
-        client.rejected_count += self.counts["rejected"]
-        client.conflict_count += self.counts["conflict"]
+        replica = self.replica
+        replica.last_seq = self.last_seq
+        replica.applied_count += self.counts["applied"]
+        replica.rejected_count += self.counts["rejected"]
+        replica.conflict_count += self.counts["conflict"]
 
 
 async def _prepare(ctx: MutationContext, envelopes: list[MutationEnvelope]) -> dict[int, Any]:
@@ -260,7 +260,7 @@ async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> Muta
     )
     batch.add(
         {
-            "client_id": batch.client.id,
+            "client_id": batch.replica.id,  # the column keeps the protocol's name for the replica
             "seq": envelope.seq,
             "id": envelope.id,
             "name": envelope.name,

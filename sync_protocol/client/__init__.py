@@ -5,7 +5,7 @@ Used by the tests, the load generator and the CLI simulator; behaves as the PWA 
 """
 
 from sync_protocol.client.auth import Credentials, TokenResponse, login, refresh_session
-from sync_protocol.client.client import PullReport, PushReport, SyncClient, SyncReport
+from sync_protocol.client.client import PullReport, PushReport, Replica, SyncReport
 from sync_protocol.client.errors import (
     AuthenticationRequired,
     ClientStopped,
@@ -45,6 +45,7 @@ __all__ = [
     "ProtocolViolation",
     "PullReport",
     "PushReport",
+    "Replica",
     "RequestRejected",
     "RetryPolicy",
     "SQLiteStore",
@@ -52,7 +53,6 @@ __all__ = [
     "ServerUnavailable",
     "Store",
     "StoredRecord",
-    "SyncClient",
     "SyncError",
     "SyncReport",
     "SyncState",

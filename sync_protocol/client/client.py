@@ -3,18 +3,18 @@
 How sync works
 ==============
 
-**Mutations, not rows.** The app changes data only by calling :meth:`SyncClient.mutate` with a named,
+**Mutations, not rows.** The app changes data only by calling :meth:`Replica.mutate` with a named,
 versioned mutation (``"attendance.check_in"``, args). The mutation goes into the **outbox** with the next
 ``seq`` (1, 2, 3… per client, never reused) and a UUID, and its *local mutator* applies it to the local view
 at once, so the app never waits for the network.
 
-**Push.** :meth:`SyncClient.push` sends the outbox in ``seq`` order, in batches (≤ 500 mutations, ≤ 1 MiB).
+**Push.** :meth:`Replica.push` sends the outbox in ``seq`` order, in batches (≤ 500 mutations, ≤ 1 MiB).
 The server re-runs each mutation against its own state, in its own order, and answers an outcome per
 mutation: *applied*, *rejected* (permanent: nothing changed, the user is told) or *conflict* (a person
 decides). Pushing twice is harmless: the server recognises ``seq`` it has seen and answers the stored
 outcome.
 
-**Pull.** :meth:`SyncClient.pull` asks for every change in the client's scopes after the last **cookie**.
+**Pull.** :meth:`Replica.pull` asks for every change in the client's scopes after the last **cookie**.
 The answer replaces local copies of records (``put``, ``del``, ``purge``), gives the client's ``last_seq``
 (the last mutation the server has processed), the outcomes of mutations that were not applied, and a
 new cookie, and is stored in one transaction: a cookie is never saved without the data it covers. A first
@@ -70,7 +70,7 @@ from sync_protocol.messages import (
     PushResponse,
 )
 
-__all__ = ["PullReport", "PushReport", "SyncClient", "SyncReport"]
+__all__ = ["PullReport", "PushReport", "Replica", "SyncReport"]
 
 _PUSH_OVERHEAD = 1024  # bytes of a push body besides its mutations (generous)
 _MAX_SEQ_GAPS = 3
@@ -107,7 +107,7 @@ class SyncReport:
     pull: PullReport
 
 
-class SyncClient:
+class Replica:
     """One client (one local store) talking to one server.
 
     ``http`` is used as given (its ``base_url`` must point at the server) or created from ``base_url`` and
@@ -148,7 +148,7 @@ class SyncClient:
         self._now = now
         self._lock = asyncio.Lock()
 
-    async def __aenter__(self) -> SyncClient:
+    async def __aenter__(self) -> Replica:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -107,7 +107,7 @@ class Transport:
         self.sleep = sleep
         self.random = random
         self.now = now
-        """The device clock for ``X-Client-Time`` (:class:`SyncClient` code may point it at its own ``now``)."""
+        """The device clock for ``X-Client-Time`` (:class:`Replica` code may point it at its own ``now``)."""
         self.retries = 0
         """Total retries so far (for the load generator's statistics)."""
 

@@ -24,7 +24,7 @@ from server.accounts.passwords import hash_password, hasher
 from server.contacts.models import Contact
 from server.demo import DEMO_PASSWORD, demo_id
 from server.sync.models import Change
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 from tests.conftest import bearer, sign_in
 from tests.events.test_events import event_args
 from tests.sync.domain_helpers import DAY_CLIENT, KOILLISMAA, OULU, contact_args, fresh, push_one, replica
@@ -137,7 +137,7 @@ async def test_every_read_of_a_named_contact_is_logged(client, db):
 async def test_contacts_recorded_offline_arrive_exactly_once(client, db):
     credentials = await login(client, "ohjaaja", "demo")
     store = MemoryStore()
-    laptop = SyncClient(store, credentials, http=client)
+    laptop = Replica(store, credentials, http=client)
     await laptop.pull()
     recorded = [contact_args(occurred_at=f"2026-11-2{n}T09:00:00+02:00") for n in range(6)]
     for args in recorded:  # no network: only the outbox
@@ -146,7 +146,7 @@ async def test_contacts_recorded_offline_arrive_exactly_once(client, db):
     first = await laptop.push()
     assert first.applied == 6
     # The app restarts over the same store before it pulled: the outbox is pushed again, harmlessly.
-    restarted = SyncClient(store, credentials, http=client)
+    restarted = Replica(store, credentials, http=client)
     await restarted.push()
     await restarted.pull()
     await restarted.push()

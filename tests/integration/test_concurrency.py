@@ -40,7 +40,7 @@ from server.sync.models import ChangeScope
 from server.sync.pull import pull
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.checksum import ScopeChecksum, format_checksum, from_signed64
-from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, RetryPolicy, login
 from sync_protocol.messages import DelOp, PullRequest, PutOp
 from tests.conftest import POSTGRES_URL, _admin
 from tests.integration.servers import ServerProcess, kaari, server_env
@@ -100,19 +100,19 @@ class Wire:
             self.scopes = body["scopes"]
 
 
-class Replica:
+class Tablet:
     def __init__(self, name: str, base_url: str) -> None:
         self.name = name
         self.wire = Wire()
         self.http = httpx.AsyncClient(
             base_url=base_url, timeout=30.0, event_hooks={"response": [self.wire.on_response]}
         )
-        self.client: SyncClient | None = None
+        self.client: Replica | None = None
         self.queued = 0
 
     async def start(self, username: str) -> None:
         credentials = await login(self.http, username, "demo")
-        self.client = SyncClient(MemoryStore(), credentials, http=self.http, retry=RETRY)
+        self.client = Replica(MemoryStore(), credentials, http=self.http, retry=RETRY)
         report = await self.client.pull()
         assert report.mismatched == [], self.name
         cookie = decode_cookie(self.client.store.state().cookie)
@@ -168,9 +168,9 @@ async def test_parallel_pushers_and_pullers_converge_on_postgres(tmp_path: Path,
     started = time.monotonic()
 
     with ServerProcess(env, workers=2, log=tmp_path / "server.log") as server:
-        pushers = [Replica(f"paiva-push-{n}", server.base_url) for n in range(5)]
-        pullers = [Replica(f"paiva-pull-{n}", server.base_url) for n in range(2)]
-        pullers.append(Replica("hoiva-pull", server.base_url))
+        pushers = [Tablet(f"paiva-push-{n}", server.base_url) for n in range(5)]
+        pullers = [Tablet(f"paiva-pull-{n}", server.base_url) for n in range(2)]
+        pullers.append(Tablet("hoiva-pull", server.base_url))
         replicas = pushers + pullers
         try:
             await asyncio.gather(
@@ -181,7 +181,7 @@ async def test_parallel_pushers_and_pullers_converge_on_postgres(tmp_path: Path,
             pushing = asyncio.Event()
             pushing.set()
 
-            async def push_loop(replica: Replica) -> None:
+            async def push_loop(replica: Tablet) -> None:
                 local = random.Random(rng.random())
                 for _ in range(rounds):
                     for _ in range(local.randrange(5, 20)):
@@ -197,7 +197,7 @@ async def test_parallel_pushers_and_pullers_converge_on_postgres(tmp_path: Path,
                     if local.random() < 0.5:
                         await replica.client.pull()
 
-            async def pull_loop(replica: Replica) -> None:
+            async def pull_loop(replica: Tablet) -> None:
                 while pushing.is_set():
                     await replica.client.pull()
                     await asyncio.sleep(0.01)

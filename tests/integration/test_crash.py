@@ -27,7 +27,7 @@ from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from sync_protocol import policies
-from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, RetryPolicy, login
 from tests.integration.servers import REPO, ServerProcess, kaari, server_env
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
@@ -120,7 +120,7 @@ async def test_kill_9_during_pushes_loses_nothing_acknowledged(tmp_path, long_ru
     checks: list[int] = []
     try:
         credentials = await login(http, "paiva", "demo")
-        tablet = SyncClient(MemoryStore(), credentials, http=http, retry=RETRY, random=rng.random)
+        tablet = Replica(MemoryStore(), credentials, http=http, retry=RETRY, random=rng.random)
         await tablet.pull()
         clients = sorted(r.id for r in tablet.view.records("client"))
         assert clients

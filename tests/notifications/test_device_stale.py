@@ -11,7 +11,7 @@ from sqlalchemy import update
 from notifications.jobs import alert_stale_devices
 from server.db import utcnow
 from server.jobs import registry, status
-from server.sync.models import SyncClient
+from server.sync.models import Replica
 from tests.places.helpers import replica
 
 
@@ -24,8 +24,8 @@ async def stale_gauge(client) -> float:
 async def last_pull(sessions, tablet, ago: timedelta, depth: int) -> None:
     async with sessions() as session:
         await session.execute(
-            update(SyncClient)
-            .where(SyncClient.id == tablet.client_id)
+            update(Replica)
+            .where(Replica.id == tablet.client_id)
             .values(last_pull_at=utcnow() - ago, health={"outbox_depth": depth})
         )
         await session.commit()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 from tests.integration.servers import ServerProcess, server_env
 from tests.notifications.push_services import FakePushService, WebPushTesting
 from tests.places.helpers import STC, STC_CLIENTS, day, other_client
@@ -59,7 +59,7 @@ async def test_stay_cancel_reaches_a_real_push_service_decrypted(demo, tmp_path,
                 )
                 assert answer.status_code == 201, answer.text
 
-            hoiva = SyncClient(MemoryStore(), await login(http, "hoiva", "demo"), http=http)
+            hoiva = Replica(MemoryStore(), await login(http, "hoiva", "demo"), http=http)
             stay_id = str(uuid.uuid4())
             await hoiva.mutate(
                 "stay.book",
@@ -91,7 +91,7 @@ async def test_stay_cancel_reaches_a_real_push_service_decrypted(demo, tmp_path,
             assert headers["Topic"].startswith("fp-") and relay.requests("/forward/wpt")[0].status == 201
 
             # A referral is urgent: Urgency high, a day to live.
-            counsellor = SyncClient(MemoryStore(), await login(http, "ohjaaja", "demo"), http=http)
+            counsellor = Replica(MemoryStore(), await login(http, "ohjaaja", "demo"), http=http)
             await counsellor.mutate(
                 "referral.create",
                 {"referral_id": str(uuid.uuid4()), "client_id": other_client(3), "service_kind": "housing_24h",

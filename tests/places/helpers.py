@@ -17,7 +17,7 @@ from server.clock import today_in_finland
 from server.demo import DEMO_SHORT_TERM_UNIT, demo_id
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
 from server.reference.models import Unit, reference_id
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 
 STC = reference_id("unit", DEMO_SHORT_TERM_UNIT)  # oulu-stc-1, capacity 4
 STC_2 = reference_id("unit", "oulu-stc-2")  # same kind, same area
@@ -31,9 +31,9 @@ def other_client(n: int) -> str:
     return str(demo_id("client", f"oulu-da-1:{n}"))
 
 
-async def replica(http: Any, username: str, **kwargs: Any) -> SyncClient:
+async def replica(http: Any, username: str, **kwargs: Any) -> Replica:
     credentials = await login(http, username, "demo")
-    return SyncClient(MemoryStore(), credentials, http=http, **kwargs)
+    return Replica(MemoryStore(), credentials, http=http, **kwargs)
 
 
 def day(offset: int) -> str:
@@ -95,7 +95,7 @@ async def recompute(
     return result
 
 
-def published(sync: SyncClient, unit_id: uuid.UUID) -> dict[str, tuple[int, int]]:
+def published(sync: Replica, unit_id: uuid.UUID) -> dict[str, tuple[int, int]]:
     """{date: (capacity, occupied)} from the replica's `free_places` records of the unit."""
     found = {}
     for record in sync.view.records("free_places"):

@@ -42,7 +42,7 @@ from server.reference.models import reference_id
 from server.settings import Settings
 from server.tasks.service import no_show_task_id
 from sync_protocol import policies
-from sync_protocol.client import Credentials, MemoryStore, SyncClient
+from sync_protocol.client import Credentials, MemoryStore, Replica
 from tests.api.test_devices import enrol_tablet
 from tests.conftest import bearer, sign_in
 from tests.day_activity.helpers import DA, da_client
@@ -172,14 +172,14 @@ class Setup:
     """Creates, as the coordinator (or the day-activity staff), the records each attempt needs, fresh per
     attempt so that one principal's success never changes what the next one finds."""
 
-    def __init__(self, kotas: SyncClient, paiva: SyncClient) -> None:
+    def __init__(self, kotas: Replica, paiva: Replica) -> None:
         self.kotas, self.paiva, self.counter = kotas, paiva, 0
 
     def next(self) -> int:
         self.counter += 1
         return self.counter
 
-    async def made(self, sync: SyncClient, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    async def made(self, sync: Replica, name: str, args: dict[str, Any]) -> dict[str, Any]:
         pending = await sync.mutate(name, args)
         await sync.push()
         assert not [o for o in sync.outcomes() if o.id == pending.id], (name, sync.outcomes())
@@ -422,7 +422,7 @@ async def test_mutations_matrix(client, db, demo):
     device = (await enrol_tablet(client, admin, str(DA)))["device_credential"]
     replicas = {p: await replica(client, p) for p in SIGNED_IN if p != "tablet_da"}
     tokens = await tablet_login(client, device, "monta")
-    replicas["tablet_da"] = SyncClient(
+    replicas["tablet_da"] = Replica(
         MemoryStore(),
         Credentials(
             access_token=tokens["access_token"], refresh_token=tokens["refresh_token"], device_token=device

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT, demo_id
 from server.reference.models import reference_id
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 
 OULU = str(reference_id("area", "oulu"))
 KOILLISMAA = str(reference_id("area", "koillismaa"))
@@ -27,9 +27,9 @@ def user_id(username: str) -> uuid.UUID:
     return demo_id("user", username)
 
 
-async def replica(client, username: str) -> SyncClient:
+async def replica(client, username: str) -> Replica:
     credentials = await login(client, username, "demo")
-    return SyncClient(MemoryStore(), credentials, http=client)
+    return Replica(MemoryStore(), credentials, http=client)
 
 
 def contact_args(**overrides: Any) -> dict[str, Any]:
@@ -64,7 +64,7 @@ def envelope(seq: int, name: str, args: dict[str, Any], base_version: int | None
     return body
 
 
-async def raw_push(http, replica: SyncClient, mutations: list[dict[str, Any]]) -> dict[str, Any]:
+async def raw_push(http, replica: Replica, mutations: list[dict[str, Any]]) -> dict[str, Any]:
     """POST one push batch as given (so the same batch can be sent twice)."""
     response = await http.post(
         "/api/sync/v1/push",
@@ -81,7 +81,7 @@ async def raw_push(http, replica: SyncClient, mutations: list[dict[str, Any]]) -
     return response.json()
 
 
-async def push_one(replica: SyncClient, name: str, args: dict[str, Any], base_version: int | None = None):
+async def push_one(replica: Replica, name: str, args: dict[str, Any], base_version: int | None = None):
     """Queue and push one mutation with the reference client; the held outcome (None when applied)."""
     pending = await replica.mutate(name, args, base_version=base_version)
     await replica.push()

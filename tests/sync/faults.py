@@ -11,7 +11,7 @@ Driven by a seeded ``random.Random`` it can, per request:
 - ``crash_after_commit``: the server commits and then the *client process* dies before it hears
   (raises :class:`ClientCrash`, which is not a transport error: the reference client does not retry it).
 
-``restart_server()`` swaps in a fresh app over the same database; :class:`Tablet` rebuilds its SyncClient
+``restart_server()`` swaps in a fresh app over the same database; :class:`Tablet` rebuilds its Replica
 over the same store (a SQLite store file is closed and reopened).
 """
 
@@ -29,7 +29,7 @@ from litestar import Litestar
 
 from server.app import create_app
 from server.settings import Settings
-from sync_protocol.client import Credentials, MemoryStore, RetryPolicy, SQLiteStore, Store, SyncClient
+from sync_protocol.client import Credentials, MemoryStore, Replica, RetryPolicy, SQLiteStore, Store
 
 FAULT_KINDS = ("drop_request", "drop_response", "duplicate", "reorder", "truncate", "crash_after_commit")
 
@@ -182,7 +182,7 @@ class FaultyNetwork(httpx.AsyncBaseTransport):
 
 @dataclass
 class Tablet:
-    """One simulated replica: a store that survives client restarts, and the SyncClient over it."""
+    """One simulated replica: a store that survives client restarts, and the Replica over it."""
 
     name: str
     network: FaultyNetwork
@@ -190,7 +190,7 @@ class Tablet:
     rng: random.Random
     sqlite_path: Path | None = None
     store: Store = field(init=False)
-    client: SyncClient = field(init=False)
+    client: Replica = field(init=False)
     http: httpx.AsyncClient = field(init=False)
     created: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Every mutation this replica created: id -> {name, args}."""
@@ -202,8 +202,8 @@ class Tablet:
         self.store = SQLiteStore(self.sqlite_path) if self.sqlite_path else MemoryStore()
         self.client = self._build()
 
-    def _build(self) -> SyncClient:
-        return SyncClient(
+    def _build(self) -> Replica:
+        return Replica(
             self.store,
             self.credentials,
             http=self.http,

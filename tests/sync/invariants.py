@@ -34,7 +34,7 @@ from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.settings import Settings
 from server.sync.models import RecordScope, SyncMutation, SyncRecord
-from server.sync.models import SyncClient as SyncClientRow
+from server.sync.models import Replica as ReplicaRow
 from sync_protocol import PROTOCOL_VERSION, policies
 from sync_protocol.client import Credentials, SyncError, login
 from sync_protocol.messages import PULL_PATH, PullRequest, PullResponse
@@ -253,15 +253,15 @@ async def check_always(world: World, schedule: Schedule) -> None:
         last_seqs = dict(
             (
                 await s.execute(
-                    select(SyncClientRow.id, SyncClientRow.last_seq).where(SyncClientRow.id.in_(by_client))
+                    select(ReplicaRow.id, ReplicaRow.last_seq).where(ReplicaRow.id.in_(by_client))
                 )
             ).all()
         )
         recorded = (
             await s.execute(
-                select(SyncMutation.client_id, SyncMutation.id, func.count())
-                .where(SyncMutation.client_id.in_(by_client))
-                .group_by(SyncMutation.client_id, SyncMutation.id)
+                select(SyncMutation.replica_id, SyncMutation.id, func.count())
+                .where(SyncMutation.replica_id.in_(by_client))
+                .group_by(SyncMutation.replica_id, SyncMutation.id)
             )
         ).all()
         for client_id, tablet in by_client.items():
@@ -366,20 +366,20 @@ async def check_converged(world: World, schedule: Schedule) -> None:
             recorded = (
                 await s.execute(
                     select(SyncMutation.id, func.count())
-                    .where(SyncMutation.client_id == client_id)
+                    .where(SyncMutation.replica_id == client_id)
                     .group_by(SyncMutation.id)
                 )
             ).all()
             per_id = {str(i): n for i, n in recorded}
             assert per_id.keys() == tablet.created.keys(), f"{tablet.name}: recorded != created"
             assert set(per_id.values()) <= {1}
-            row = await s.get(SyncClientRow, client_id)
+            row = await s.get(ReplicaRow, client_id)
             assert (row.last_seq if row else 0) == len(tablet.created)
             # No rejection is invisible.
             not_applied = (
                 await s.execute(
                     select(SyncMutation.id, SyncMutation.status, SyncMutation.code).where(
-                        SyncMutation.client_id == client_id, SyncMutation.status != "applied"
+                        SyncMutation.replica_id == client_id, SyncMutation.status != "applied"
                     )
                 )
             ).all()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.access_log.models import AccessLogEntry
 from server.access_log.service import verify
 from server.clock import FINLAND
-from server.sync.models import SyncClient as SyncClientRow
+from server.sync.models import Replica as ReplicaRow
 from tests.sync.domain_helpers import DAY_CLIENT, DAY_UNIT, STC_CLIENT, fresh, push_one, replica
 
 
@@ -33,7 +33,7 @@ async def test_offline_views_are_logged_and_the_chain_verifies(client, db):
 
     db = await fresh(db)
     registered = (
-        await db.execute(select(SyncClientRow.created_at).where(SyncClientRow.id == tablet.client_id))
+        await db.execute(select(ReplicaRow.created_at).where(ReplicaRow.id == tablet.client_id))
     ).scalar_one()
     views = (
         (

@@ -12,7 +12,7 @@ from server.clients.models import ClientUnit
 from server.demo import demo_id
 from server.sync.models import SyncMutation
 from sync_protocol import policies
-from sync_protocol.client import Credentials, DeviceRevoked, MemoryStore, SyncClient, login
+from sync_protocol.client import Credentials, DeviceRevoked, MemoryStore, Replica, login
 from tests.api.test_devices import enrol_tablet
 from tests.conftest import bearer, sign_in
 from tests.sync.test_protocol import (
@@ -88,7 +88,7 @@ async def test_another_users_client_id_is_refused(client):
         assert r.status_code == 403 and r.json()["code"] == "client_mismatch", path
 
 
-async def _tablet_replica(client) -> tuple[SyncClient, dict, dict]:
+async def _tablet_replica(client) -> tuple[Replica, dict, dict]:
     admin = await sign_in(client, "admin")
     tablet = await enrol_tablet(client, admin["access_token"])
     device = tablet["device_credential"]
@@ -100,7 +100,7 @@ async def _tablet_replica(client) -> tuple[SyncClient, dict, dict]:
     credentials = Credentials(
         access_token=tokens["access_token"], refresh_token=tokens["refresh_token"], device_token=device
     )
-    replica = SyncClient(MemoryStore(), credentials, http=client)
+    replica = Replica(MemoryStore(), credentials, http=client)
     await replica.pull()
     return replica, tablet, admin
 
@@ -114,7 +114,7 @@ async def test_device_credential_flushes_a_signed_out_users_outbox(client, db):
     report = await replica.push()
     assert report.applied == 1
     row = (
-        await db.execute(select(SyncMutation).where(SyncMutation.client_id == replica.client_id))
+        await db.execute(select(SyncMutation).where(SyncMutation.replica_id == replica.client_id))
     ).scalar_one()
     assert row.status == "applied" and row.user_id == PAIVA
 

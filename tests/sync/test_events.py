@@ -15,8 +15,8 @@ import httpx
 from server.accounts.tokens import TokenService
 from server.clock import today_in_finland
 from server.keys import read_or_create_secret
-from server.sync.events import TICKET_PURPOSE, TicketClaims, issue_ticket
-from sync_protocol.client import MemoryStore, SyncClient, login
+from server.sync.stream import TICKET_PURPOSE, TicketClaims, issue_ticket
+from sync_protocol.client import MemoryStore, Replica, login
 
 DEADLINE = 10.0
 EVENTS = "/api/sync/v1/events"
@@ -28,13 +28,13 @@ class Event:
     data: str
 
 
-async def tablet(http: httpx.AsyncClient, username: str) -> SyncClient:
-    replica = SyncClient(MemoryStore(), await login(http, username, "demo"), http=http)
+async def tablet(http: httpx.AsyncClient, username: str) -> Replica:
+    replica = Replica(MemoryStore(), await login(http, username, "demo"), http=http)
     await replica.pull()
     return replica
 
 
-async def ticket_for(http: httpx.AsyncClient, replica: SyncClient) -> str:
+async def ticket_for(http: httpx.AsyncClient, replica: Replica) -> str:
     response = await http.post(
         f"{EVENTS}/ticket", json={"client_id": str(replica.client_id)}, headers=replica.credentials.headers()
     )
@@ -95,7 +95,7 @@ async def next_poke(queue: asyncio.Queue[Event]) -> int:
                 return int(json.loads(event.data)["version"])
 
 
-async def check_in_one(replica: SyncClient, offset: int = 0) -> int:
+async def check_in_one(replica: Replica, offset: int = 0) -> int:
     """Check in a client of the replica's unit; the committed change-log version of the attendance."""
     client = replica.view.records("client")[offset]
     unit_id = next(s for s in client.scopes if s.startswith("unit:")).removeprefix("unit:")
@@ -176,7 +176,7 @@ async def test_stream_sends_heartbeats_and_one_poke_per_commit():
     from litestar.channels import ChannelsPlugin
     from litestar.channels.backends.memory import MemoryChannelsBackend
 
-    from server.sync.events import poke_stream
+    from server.sync.stream import poke_stream
 
     plugin = ChannelsPlugin(backend=MemoryChannelsBackend(), arbitrary_channels_allowed=True)
     async with plugin, asyncio.timeout(DEADLINE):

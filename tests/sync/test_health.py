@@ -9,7 +9,7 @@ import pytest
 from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT
 from server.reference.models import reference_id
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 from tests.conftest import bearer, sign_in
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
@@ -18,10 +18,8 @@ HEALTH = "/api/admin/sync-health"
 HISTORY = "/api/admin/sync-health/history"
 
 
-async def replica(client, username: str = "paiva") -> SyncClient:
-    return SyncClient(
-        MemoryStore(), await login(client, username, "demo"), http=client, app_build="2026.11.2"
-    )
+async def replica(client, username: str = "paiva") -> Replica:
+    return Replica(MemoryStore(), await login(client, username, "demo"), http=client, app_build="2026.11.2")
 
 
 def check_in(client_id: str, unit_id: str = DAY_UNIT) -> dict:
@@ -33,7 +31,7 @@ def check_in(client_id: str, unit_id: str = DAY_UNIT) -> dict:
     }
 
 
-async def health_of(client, tablet: SyncClient) -> tuple[dict, dict]:
+async def health_of(client, tablet: Replica) -> tuple[dict, dict]:
     admin = await sign_in(client, "admin")
     response = await client.get(HEALTH, headers=bearer(admin["access_token"]))
     assert response.status_code == 200, response.text

@@ -14,10 +14,10 @@ from server.clock import today_in_finland
 from server.db import create_engine, utcnow
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
+from server.sync import models as sync_models
 from server.sync.jobs import compact_change_log, prune_health_reports
-from server.sync.models import Change, ChangeScope, SyncClient, SyncHead
-from sync_protocol.client import MemoryStore, login
-from sync_protocol.client import SyncClient as Replica
+from server.sync.models import Change, ChangeScope, SyncHead
+from sync_protocol.client import MemoryStore, Replica, login
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
 
@@ -110,14 +110,14 @@ async def test_health_reports_of_silent_replicas_are_forgotten(client, sessions)
     await busy.pull()
     async with sessions() as session:
         await session.execute(
-            update(SyncClient)
-            .where(SyncClient.id == silent.client_id)
+            update(sync_models.Replica)
+            .where(sync_models.Replica.id == silent.client_id)
             .values(last_pull_at=utcnow() - timedelta(days=91), last_error="quota")
         )
         await session.commit()
     assert await twice(sessions, prune_health_reports, utcnow()) == [1, 0]
     async with sessions() as session:
-        rows = {c.id: c for c in (await session.execute(select(SyncClient))).scalars()}
+        rows = {c.id: c for c in (await session.execute(select(sync_models.Replica))).scalars()}
     assert (rows[silent.client_id].health, rows[silent.client_id].last_error) == (None, None)
     assert rows[silent.client_id].last_pull_at is not None, "the times stay for the admin view"
     assert rows[busy.client_id].health is not None

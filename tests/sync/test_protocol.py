@@ -16,7 +16,7 @@ from server.reference.models import reference_id
 from server.sync import controllers
 from server.sync.models import SyncHead, SyncMutation
 from server.sync.pull import pull as server_pull
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 from sync_protocol.messages import MAX_PUSH_BYTES
 from tests.conftest import bearer, sign_in
 
@@ -89,7 +89,7 @@ async def test_replay_returns_stored_outcomes_and_changes_nothing(client, db):
     assert again.json()["results"] == first.json()["results"] and again.json()["last_seq"] == 2
     await db.rollback()
     assert (await db.execute(select(SyncHead.version))).scalar_one() == head
-    count = (await db.execute(select(func.count()).where(SyncMutation.client_id == uuid.UUID(cid)))).scalar()
+    count = (await db.execute(select(func.count()).where(SyncMutation.replica_id == uuid.UUID(cid)))).scalar()
     assert count == 2
 
 
@@ -174,7 +174,7 @@ async def test_msgpack_request_gets_msgpack_answer(client):
 async def test_paged_first_sync_ends_exact(client, monkeypatch):
     monkeypatch.setattr(controllers, "pull", functools.partial(server_pull, page_bytes=2048))
     credentials = await login(client, "paiva", "demo")
-    tablet = SyncClient(MemoryStore(), credentials, http=client)
+    tablet = Replica(MemoryStore(), credentials, http=client)
     flags = []
     apply = tablet.store.apply_page
 
@@ -190,7 +190,7 @@ async def test_paged_first_sync_ends_exact(client, monkeypatch):
 
 async def test_cookie_before_compaction_gets_reset_snapshot(client, db):
     credentials = await login(client, "paiva", "demo")
-    tablet = SyncClient(MemoryStore(), credentials, http=client)
+    tablet = Replica(MemoryStore(), credentials, http=client)
     await tablet.pull()
     before = len(tablet.store.records())
     head = (await db.execute(select(SyncHead.version))).scalar_one()

@@ -20,7 +20,7 @@ from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.sync import pull as pull_module
 from server.sync.cookie import Snapshot, decode_cookie
-from server.sync.models import RecordScope, SyncClient, SyncHead, SyncMutation, SyncRecord
+from server.sync.models import RecordScope, Replica, SyncHead, SyncMutation, SyncRecord
 from sync_protocol.checksum import compute_checksum
 from sync_protocol.messages import PutOp
 from tests.conftest import bearer, sign_in
@@ -54,11 +54,11 @@ async def oracle(db, client_id: str, cookie: str | None) -> dict:
     await db.rollback()  # a fresh snapshot of the database
     after = decode_cookie(cookie).ls if cookie else 0
     cid = uuid.UUID(client_id)
-    last_seq = (await db.execute(select(SyncClient.last_seq).where(SyncClient.id == cid))).scalar() or 0
+    last_seq = (await db.execute(select(Replica.last_seq).where(Replica.id == cid))).scalar() or 0
     outcomes = (
         await db.execute(
             select(SyncMutation.id, SyncMutation.status, SyncMutation.code)
-            .where(SyncMutation.client_id == cid, SyncMutation.seq > after, SyncMutation.status != "applied")
+            .where(SyncMutation.replica_id == cid, SyncMutation.seq > after, SyncMutation.status != "applied")
             .order_by(SyncMutation.seq)
         )
     ).all()

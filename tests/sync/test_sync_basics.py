@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
-from sync_protocol.client import MemoryStore, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, login
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
 
 
-async def replica(client, username: str) -> SyncClient:
+async def replica(client, username: str) -> Replica:
     credentials = await login(client, username, "demo")
-    return SyncClient(MemoryStore(), credentials, http=client)
+    return Replica(MemoryStore(), credentials, http=client)
 
 
 async def test_first_sync_then_check_in_round_trip(client):

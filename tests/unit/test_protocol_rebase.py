@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from sync_protocol.client import MemoryStore, OptimisticView, SQLiteStore, SyncClient
+from sync_protocol.client import MemoryStore, OptimisticView, Replica, SQLiteStore
 from sync_protocol.client.auth import Credentials
 from sync_protocol.messages import MutationResult, PullResponse, PutOp
 from sync_protocol.policies import Attendance, attendance_id, check_in, mark_absent
@@ -177,7 +177,7 @@ def attendance_mutator(event):
 
 async def test_sync_client_mutate_applies_optimistically_and_rebases():
     store = MemoryStore()
-    client = SyncClient(
+    client = Replica(
         store,
         Credentials(access_token="t"),
         base_url="http://kaari.invalid",
@@ -241,7 +241,7 @@ async def test_sync_client_mutate_applies_optimistically_and_rebases():
 
 async def test_oversized_mutation_is_refused_before_queueing():
     store = MemoryStore()
-    async with SyncClient(store, Credentials(), base_url="http://kaari.invalid") as client:
+    async with Replica(store, Credentials(), base_url="http://kaari.invalid") as client:
         with pytest.raises(ValueError, match="too large"):
             await client.mutate("contact.record", {"note": "x" * (1024 * 1024)})
         assert store.outbox() == []

@@ -39,8 +39,8 @@ from server.accounts.scopes import scopes_for
 from server.accounts.tokens import AccessClaims
 from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import DeviceRevoked, Unauthenticated
-from server.sync.clients_registry import bind_client
 from server.sync.pokes import scope_channel
+from server.sync.replicas import bind_replica
 
 TICKET_SECONDS = 60
 HEARTBEAT_SECONDS = 15.0
@@ -161,7 +161,7 @@ async def poke_stream(
                 await task
 
 
-class SyncEventsController(Controller):
+class SyncStreamController(Controller):
     path = "/api/sync/v1/events"
     tags = ["sync"]
 
@@ -177,7 +177,7 @@ class SyncEventsController(Controller):
         user_id = principal.require_user()
         assert principal.session_id is not None
         # Refuses a client_id bound to another device or user; one not registered yet is fine.
-        await bind_client(db_session, principal, data.client_id, create=False)
+        await bind_replica(db_session, principal, data.client_id, create=False)
         await db_session.commit()
         claims = TicketClaims(user_id, principal.session_id, principal.device_id, data.client_id)
         return Ticket(ticket=issue_ticket(_key(context), claims), expires_in=TICKET_SECONDS)

@@ -10,26 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.accounts.principal import Principal, grants_of
 from server.errors import Forbidden
-from server.sync.models import SyncClient
+from server.sync.models import Replica
 
 
-async def bind_client(
+async def bind_replica(
     session: AsyncSession, principal: Principal, client_id: uuid.UUID, *, create: bool
-) -> SyncClient | None:
+) -> Replica | None:
     """The client row for `client_id`, created on first use by a signed-in user.
 
     A client belongs to one (device, user) pair for life; anyone else presenting its id is refused. A
     device credential alone may act for clients already registered to that device.
     """
-    client = await session.get(SyncClient, client_id, with_for_update=create)
+    client = await session.get(Replica, client_id, with_for_update=create)
     if client is None:
         if principal.user_id is None or not create:
             if principal.user_id is None:
                 raise Forbidden("This client is not registered to this device.", code="client_mismatch")
             return None
-        client = SyncClient(
-            id=client_id, device_id=principal.device_id, user_id=principal.user_id, last_seq=0
-        )
+        client = Replica(id=client_id, device_id=principal.device_id, user_id=principal.user_id, last_seq=0)
         session.add(client)
         await session.flush()
         return client
@@ -40,7 +38,7 @@ async def bind_client(
     return client
 
 
-async def author_of(session: AsyncSession, principal: Principal, client: SyncClient) -> Principal:
+async def author_of(session: AsyncSession, principal: Principal, client: Replica) -> Principal:
     """Who the client's mutations are attributed to and authorised as: always the client's own user."""
     if principal.user_id == client.user_id:
         return principal
