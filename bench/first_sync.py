@@ -32,10 +32,10 @@ CLIENTS = 40
 async def populate(data_dir: Path, days: int) -> dict[str, Any]:
     from server import domains
     from server.accounts.scopes import unit_scope
-    from server.attendance.models import Attendance
-    from server.attendance.mutations import record_data
     from server.clients.models import Client, ClientUnit
     from server.clients.sync import publish_client
+    from server.day_activity.attendance import record_data
+    from server.day_activity.models import Attendance
     from server.db import begin_write, create_engine
     from server.demo import demo_id
     from server.reference.models import Unit, reference_id

@@ -26,7 +26,6 @@ DOMAIN_MODULES = (
     "server.devices.domain",
     "server.clients.domain",
     "server.places.domain",
-    "server.attendance.domain",
     "server.day_activity.domain",
     "server.queue.domain",
     "server.events.domain",

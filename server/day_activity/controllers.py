@@ -30,10 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.access_log import service as access_log
 from server.accounts.principal import Principal
 from server.accounts.scopes import scopes_for, unit_scope
-from server.attendance.models import Attendance
 from server.clients.models import Client
 from server.clock import today_in_finland
-from server.day_activity.models import WEEKDAYS, Schedule
+from server.day_activity.models import WEEKDAYS, Attendance, Schedule
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
 from server.errors import Forbidden, KaariError, NotFound

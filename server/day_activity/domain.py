@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from server.day_activity import controllers, jobs, models, mutations, takers
+from server.day_activity import anomalies, attendance, controllers, jobs, models, mutations, takers, timeline
 from server.domain import Domain
 
 DOMAIN = Domain(
     name="day_activity",
-    summary="Day activity (päivätoiminta): schedules, the day's roster, no-show follow-up tasks, head counts and the attendance-days report",
-    uses=("attendance", "clients", "places"),
+    summary="Day activity (päivätoiminta): schedules, the day's roster, no-show follow-up tasks, attendance, head counts and the attendance-days report",
+    uses=("clients", "places"),
     models=(models,),
-    mutations=(mutations,),
+    mutations=(mutations, attendance),
     routes=(controllers.DayActivityController,),
-    jobs=(jobs,),
+    jobs=(jobs, anomalies),
     place_takers=(takers.SCHEDULES,),
+    timeline=(timeline.ATTENDANCE,),
 )

@@ -36,10 +36,9 @@ import msgspec
 from sqlalchemy import select
 
 from server.accounts.scopes import unit_scope
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
 from server.day_activity.jobs import UnitDay
-from server.day_activity.models import NO_SHOW, WEEKDAYS, HeadCount, Schedule
+from server.day_activity.models import NO_SHOW, WEEKDAYS, Attendance, HeadCount, Schedule
 from server.jobs import outbox
 from server.places.capacity import (
     alternatives,

@@ -12,8 +12,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
-from server.day_activity.models import Schedule
+from server.day_activity.models import Attendance, Schedule
 from server.places.capacity import Occupant, Taker
 
 

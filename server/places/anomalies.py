@@ -1,12 +1,9 @@
 """Late anomalies: what only shows up once offline devices have uploaded, turned into tasks, never fixed.
 
 Each upload is checked on its own by its mutation, but two devices that were offline can each record
-something that is fine alone and wrong together. Three such findings, each a task for a named role
+something that is fine alone and wrong together. Such findings, each a task for a named role
 (`server.tasks`), opened once (the task id is derived from what was found):
 
-- **a client checked in at two units on the same day** (`double_check_in`): one task for the staff of
-  each unit, about that unit's attendance record, naming the other units; the staff correct their own
-  record (one of the check-ins is a mistake, or the client really moved, and one unit checks them out).
 - **overlapping stays of one client** (`overlapping_stays`): two booked short-term stays of the client
   that share a day (in one unit or two); one task for the coordinators, about the pair.
 - **a client in two places through a residency** (`stay_during_residency`, `overlapping_residencies`): a
@@ -22,23 +19,21 @@ something that is fine alone and wrong together. Three such findings, each a tas
   unit has an open one, no other is opened.
 
 Triggers: the uploads that may cause them write an outbox row for `places.late_anomalies` in their own
-transaction (`attendance_uploaded`, `stay_uploaded`, `residency_uploaded`), and `places.anomaly_scan` checks everything every
-night (check-ins of the last 31 days, stays and residencies ending from then on, every unit's window).
+transaction (`stay_uploaded`, `residency_uploaded`), and `places.anomaly_scan` checks everything every
+night (stays and residencies ending from the last 31 days on, every unit's window). Double check-ins are day
+activity's (`server.day_activity.anomalies`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import msgspec
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
 from server.jobs import outbox
 from server.jobs.registry import NIGHTLY_RETRY, Cron, RetryPolicy, job
@@ -59,22 +54,14 @@ class ClientDay(msgspec.Struct, array_like=True):
 
 
 class LateArgs(msgspec.Struct, forbid_unknown_fields=True):
+    # Rows written before double check-ins moved to day activity may still carry check-ins: the nightly
+    # `day_activity.anomaly_scan` finds those, so they are read and left alone here.
     check_ins: list[ClientDay] = []
     clients: list[uuid.UUID] = []
     units: list[uuid.UUID] = []
 
 
 # --- triggers (in the upload's transaction) ---------------------------------------------------------------
-
-
-async def attendance_uploaded(session: AsyncSession, presences: Iterable[tuple[uuid.UUID, date]]) -> None:
-    """A push checked clients in or out: one row for the whole batch, keyed by what it asks to check."""
-    days = sorted({(c, d) for c, d in presences})
-    if not days:
-        return
-    key = hashlib.sha256(repr(days).encode()).hexdigest()[:40]
-    args = LateArgs(check_ins=[ClientDay(c, d) for c, d in days])
-    await outbox.add(session, "places.late_anomalies", f"check_ins:{key}", args)
 
 
 async def stay_uploaded(session: AsyncSession, client_id: uuid.UUID, unit_id: uuid.UUID) -> None:
@@ -90,55 +77,6 @@ async def residency_uploaded(session: AsyncSession, client_id: uuid.UUID, unit_i
 
 
 # --- the checks -------------------------------------------------------------------------------------------
-
-
-async def double_check_ins(
-    session: AsyncSession, changes: ChangeSet, days: list[tuple[uuid.UUID, date]] | None, since: date, now
-) -> int:
-    """Tasks for clients present (checked in or out) at two or more units on one day; returns new tasks."""
-    present = or_(Attendance.checked_in_at.is_not(None), Attendance.checked_out_at.is_not(None))
-    query = select(Attendance.client_id, Attendance.date).where(present)
-    if days is not None:
-        if not days:
-            return 0
-        clients, dates = sorted({c for c, _ in days}), sorted({d for _, d in days})
-        query = query.where(Attendance.client_id.in_(clients), Attendance.date.in_(dates))
-    else:
-        query = query.where(Attendance.date >= since)
-    doubles = (
-        await session.execute(
-            query.group_by(Attendance.client_id, Attendance.date).having(
-                func.count(func.distinct(Attendance.unit_id)) > 1
-            )
-        )
-    ).all()
-    wanted = set(days) if days is not None else None
-    created = 0
-    for client_id, day in sorted(doubles):
-        if wanted is not None and (client_id, day) not in wanted:
-            continue
-        rows = (
-            await session.scalars(
-                select(Attendance)
-                .where(Attendance.client_id == client_id, Attendance.date == day, present)
-                .order_by(Attendance.unit_id)
-            )
-        ).all()
-        units = [r.unit_id for r in rows]
-        for row in rows:
-            new = NewTask(
-                kind="double_check_in",
-                role="unit_staff",
-                about_type="attendance",
-                about_id=str(row.id),
-                key=(str(client_id), day.isoformat(), str(row.unit_id)),
-                unit_id=row.unit_id,
-                client_id=client_id,
-                date=day,
-                details={"other_unit_ids": [str(u) for u in units if u != row.unit_id]},
-            )
-            created += (await open_task(session, changes, new, now))[1]
-    return created
 
 
 async def overlapping_stays(
@@ -322,8 +260,7 @@ async def late_anomalies(session: AsyncSession, now: datetime, args: LateArgs) -
         today = today_in_finland(now)
         since = today - LOOK_BACK
         units = await lock_units(session, args.units)  # under the capacity locks: no booking changes
-        days = [(c.client_id, c.date) for c in args.check_ins]
-        created = await double_check_ins(session, changes, days, since, now)
+        created = 0
         if args.clients:
             created += await overlapping_stays(session, changes, args.clients, since, now)
             created += await residency_overlaps(session, changes, args.clients, since, now)
@@ -340,8 +277,7 @@ async def anomaly_scan(session: AsyncSession, now: datetime) -> tuple[int, Chang
         today = today_in_finland(now)
         since = today - LOOK_BACK
         units = await lock_all_units(session)
-        created = await double_check_ins(session, changes, None, since, now)
-        created += await overlapping_stays(session, changes, None, since, now)
+        created = await overlapping_stays(session, changes, None, since, now)
         created += await residency_overlaps(session, changes, None, since, now)
         return created + await over_capacity(session, changes, units, today, now)
 

@@ -18,7 +18,7 @@ from server.places import (
 DOMAIN = Domain(
     name="places",
     summary="Units and capacity: short-term stays, 24h-housing residencies, capacity changes and free places",
-    uses=("attendance", "clients"),
+    uses=("clients",),
     models=(models,),
     mutations=(mutations, series),
     routes=(report_controllers.PlacesStatisticsController, in_care_controllers.InCareController),

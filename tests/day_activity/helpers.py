@@ -10,9 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
-from server.day_activity.models import Schedule
+from server.day_activity.models import Attendance, Schedule
 from server.demo import DEMO_DAY_UNIT, DEMO_WEEKDAYS, demo_id
 from server.reference.models import reference_id
 from tests.places.helpers import DAY_NAMES, recompute

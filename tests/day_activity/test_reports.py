@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 
 from server.access_log.models import AccessLogEntry
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
+from server.day_activity.models import Attendance
 from tests.conftest import bearer, sign_in
 from tests.day_activity.helpers import DA, da_client, demo_weekdays, last_weekday
 from tests.places.helpers import DAY_NAMES, replica

@@ -28,6 +28,7 @@ DOMAIN_JOBS = [
     "sync.prune_health_reports",
     "day_activity.headcount_scan",
     "places.anomaly_scan",
+    "day_activity.anomaly_scan",
     "assessments.deadline_watch",
     "applications.deadline_watch",
     "notifications.catch_up",

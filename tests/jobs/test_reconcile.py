@@ -14,10 +14,10 @@ from sqlalchemy import delete, func, select
 from notifications.models import Notification
 from server.applications.models import Application
 from server.assessments.models import Assessment
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
+from server.day_activity import anomalies as double_check_ins
 from server.day_activity.jobs import UnitDay
-from server.day_activity.models import HeadCount
+from server.day_activity.models import Attendance, HeadCount
 from server.db import begin_write
 from server.demo import demo_id
 from server.jobs import outbox
@@ -82,7 +82,7 @@ async def test_each_reconciliation_job_finds_its_anomaly_once(demo, jobs, caplog
             session.add(
                 Attendance(id=uuid.uuid4(), client_id=client, unit_id=unit, date=past, checked_in_at=at)
             )
-        await anomalies.attendance_uploaded(session, [(client, past)])
+        await double_check_ins.attendance_uploaded(session, [(client, past)])
         # Two booked stays of one client that share days (far ahead: no place counted twice in the window).
         stc_client = uuid.UUID(STC_CLIENTS[0])
         for start, end in ((100, 105), (104, 110)):
@@ -132,6 +132,7 @@ async def test_each_reconciliation_job_finds_its_anomaly_once(demo, jobs, caplog
     for job in (
         "places.move_free_places_window",
         "places.anomaly_scan",
+        "day_activity.anomaly_scan",
         "assessments.deadline_watch",
         "applications.deadline_watch",
     ):
@@ -179,15 +180,17 @@ async def test_each_reconciliation_job_finds_its_anomaly_once(demo, jobs, caplog
     # Every job again: nothing new anywhere.
     before = await snapshot(jobs)
     await add(jobs, "day_activity.headcount_drift", f"{DA}:{past}:again", UnitDay(DA, past))
+    await add(jobs, "places.late_anomalies", "again", anomalies.LateArgs(clients=[stc_client], units=[H24]))
     await add(
         jobs,
-        "places.late_anomalies",
+        "day_activity.double_check_ins",
         "again",
-        anomalies.LateArgs([anomalies.ClientDay(client, past)], [stc_client], [H24]),
+        double_check_ins.CheckIns([double_check_ins.ClientDay(client, past)]),
     )
     for job in (
         "places.move_free_places_window",
         "places.anomaly_scan",
+        "day_activity.anomaly_scan",
         "assessments.deadline_watch",
         "applications.deadline_watch",
         "day_activity.headcount_scan",
@@ -265,11 +268,14 @@ async def test_uploads_ask_for_the_checks_in_their_own_transaction(client, db):
     await db.rollback()
     rows = (
         await db.execute(
-            select(OutboxRow.key, OutboxRow.args)
-            .where(OutboxRow.job == "places.late_anomalies")
+            select(OutboxRow.job, OutboxRow.key, OutboxRow.args)
+            .where(OutboxRow.job.in_(["places.late_anomalies", "day_activity.double_check_ins"]))
             .order_by(OutboxRow.id)
         )
     ).all()
-    assert [key.split(":")[0] for key, _ in rows] == ["check_ins", "stay"]
+    assert [(job, key.split(":")[0]) for job, key, _ in rows] == [
+        ("day_activity.double_check_ins", "check_ins"),
+        ("places.late_anomalies", "stay"),
+    ]
     assert sorted(rows[0].args["check_ins"]) == sorted([[da_client(n), day.isoformat()] for n in (1, 2)])
     assert rows[1].key == f"stay:{STC_CLIENTS[1]}:{STC}"

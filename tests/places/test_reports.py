@@ -20,9 +20,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from server.attendance.models import Attendance
 from server.clock import today_in_finland
-from server.day_activity.models import Schedule
+from server.day_activity.models import Attendance, Schedule
 from server.demo import demo_id
 from server.places.models import CapacityChange, Residency, ResidencyAbsence, Stay
 from server.queue.models import Offer, QueueEntry, Referral, queue_entry_id

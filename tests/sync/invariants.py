@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from server.attendance.models import Attendance as AttendanceRow
 from server.clients.models import ClientUnit
 from server.contacts.models import Contact
+from server.day_activity.models import Attendance as AttendanceRow
 from server.db import create_engine
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
+from server.day_activity.models import Attendance
 from server.demo import demo_id
 from server.sync.models import SyncMutation
 from sync_protocol import policies

@@ -16,13 +16,12 @@ import msgspec
 from sqlalchemy import bindparam, insert, select, update
 
 from server.accounts.scopes import unit_scope
-from server.attendance.models import Attendance
 from server.clients.models import ClientUnit
 from server.clock import date_in_finland
-from server.day_activity import mutations as day_activity
-from server.day_activity.models import NO_SHOW
+from server.day_activity import anomalies
+from server.day_activity.models import NO_SHOW, Attendance
+from server.day_activity.mutations import absence_changed, follow_up_no_show
 from server.db import dialect_insert
-from server.places import anomalies
 from server.reference.models import CodeList, Unit
 from server.sync.mutations import MutationContext, mutation
 from sync_protocol import policies
@@ -254,7 +253,7 @@ async def _apply(
     ctx.changes.put("attendance", row.id, record_data(row), [unit_scope(unit_id)])
     if was_absent != (row.absent_reason is not None):  # a scheduled place taken or freed
         await _write(ctx, [row])  # the free places are recomputed from the table: it must be current
-        await day_activity.absence_changed(ctx, row)
+        await absence_changed(ctx, row)
     else:
         ctx.deferred.add(prepare, _write_all(ctx))
     return {"attendance_id": str(row.id)}
@@ -290,5 +289,5 @@ async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
     )
     if args.reason == NO_SHOW:
         row = ctx.cache[("attendance", _record_id(ctx, args.client_id, args.unit_id, args.date))]
-        await day_activity.follow_up_no_show(ctx, row)
+        await follow_up_no_show(ctx, row)
     return result

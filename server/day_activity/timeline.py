@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.attendance.models import Attendance
 from server.clients.timeline import TimelineItem, TimelineSource, details_of, rows_of
+from server.day_activity.models import Attendance
 
 
 async def attendance_items(session: AsyncSession, client_id: uuid.UUID) -> list[TimelineItem]:
