@@ -25,7 +25,7 @@ class ReadNotifications(msgspec.Struct, forbid_unknown_fields=True):
     notification_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=MAX_READ)]
 
 
-@mutation("notification.read", args=ReadNotifications)
+@mutation("notification.read", args=ReadNotifications, touches=lambda a: ())
 async def read(ctx: MutationContext, args: ReadNotifications) -> dict:
     """Mark the author's notifications read."""
     wanted = set(args.notification_ids)

@@ -43,7 +43,7 @@ def load() -> tuple[Domain, ...]:
     from server.clients import timeline
     from server.places import capacity
     from server.statistics import snapshots
-    from server.sync import changes
+    from server.sync import authorisation, changes
 
     domains = tuple(importlib.import_module(name).DOMAIN for name in DOMAIN_MODULES)
     for domain in domains:
@@ -55,6 +55,10 @@ def load() -> tuple[Domain, ...]:
             capacity.declare(source)
         for source in domain.timeline:
             timeline.declare(source)
+        for resolver in domain.client_bases:
+            authorisation.declare_bases(resolver)
+        for kind, resolver in domain.client_of.items():
+            authorisation.declare_client_of(kind, resolver)
         for kind, listener in domain.listeners.items():
             signals.subscribe(kind, listener)
     return domains

@@ -56,6 +56,15 @@ class DeadlineAtRisk(Signal, frozen=True):
     assessment_id: uuid.UUID
 
 
+class SignedOut(Signal, frozen=True):
+    """A user signed out on a device; `queued` is the highest seq each of their replicas there had queued
+    (replica id → seq), what the device credential may still flush for them."""
+
+    user_id: uuid.UUID
+    device_id: uuid.UUID
+    queued: dict[uuid.UUID, int]
+
+
 Listener = Callable[[AsyncSession, Any, datetime], Awaitable[None]]
 _LISTENERS: dict[type[Signal], list[Listener]] = {}
 

@@ -31,6 +31,7 @@ __all__ = [
     "SEQ_GAP",
     "SEQ_REUSED",
     "SERVER_ERROR",
+    "SIGN_IN_REQUIRED",
     "TOKEN_EXPIRED",
     "TOO_LARGE",
     "UNAUTHENTICATED",
@@ -82,6 +83,8 @@ SERVER_ERROR = "server_error"
 
 # --- batch-level error inside a 200 push response (§3) --------------------------------------------------
 SEQ_GAP = "seq_gap"
+# A device credential reached the last mutation its signed-out user had queued (§2): the rest wait for them.
+SIGN_IN_REQUIRED = "sign_in_required"
 
 # --- rejection codes of one mutation (§3, §6, §8) -------------------------------------------------------
 UNKNOWN_MUTATION = "unknown_mutation"

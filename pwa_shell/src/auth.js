@@ -2,6 +2,7 @@
 // details out of the screens.
 import { NetworkError, api, sessionFrom } from './api.js';
 import * as db from './db.js';
+import { readState } from './sync/replica.js';
 
 /**
  * Sign in. On an enrolled tablet the device credential goes in the Authorization header; elsewhere
@@ -28,12 +29,20 @@ export async function signIn(username, password) {
  */
 export async function signOut(session) {
   try {
-    await api('/api/auth/logout', { method: 'POST' });
+    // What this user has queued here: the tablet's device credential may send it after they leave, and
+    // nothing queued later (protocol §2).
+    const queued = session ? await queuedReplica(session.user.id) : null;
+    await api('/api/auth/logout', { method: 'POST', body: queued ? { replicas: [queued] } : undefined });
   } catch {
     /* offline or already ended: nothing more to do on the server */
   }
   await db.clearSession();
   if (session && !(await db.getEnrolment())) await db.deleteUserDb(session.user.id);
+}
+
+async function queuedReplica(userId) {
+  const state = await readState(await db.openUserDb(userId));
+  return { client_id: state.client_id, last_seq: state.next_seq - 1 };
 }
 
 /** Trade an admin's one-time code for this tablet's device credential and keep it. */

@@ -20,6 +20,7 @@ from server.accounts.models import User
 from server.accounts.schemas import (
     GrantOut,
     LoginRequest,
+    LogoutRequest,
     NewGrant,
     NewUser,
     RefreshRequest,
@@ -60,9 +61,12 @@ class AuthController(Controller):
         return await service.refresh(db_session, context.settings, context.tokens, data.refresh_token)
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, principal: CurrentPrincipal, db_session: DbSession) -> None:
-        """End this sign-in: its refresh and access tokens stop working at once."""
-        await service.logout(db_session, principal)
+    async def logout(
+        self, principal: CurrentPrincipal, db_session: DbSession, data: JSONBody[LogoutRequest | None] = None
+    ) -> None:
+        """End this sign-in: its refresh and access tokens stop working at once. The body, if any, names what
+        the app had queued, which the tablet's device credential may still send for this user."""
+        await service.logout(db_session, principal, data.replicas if data else [])
 
     @get("/me", operation_id="me")
     async def me(self, principal: CurrentPrincipal, db_session: DbSession) -> UserOut:

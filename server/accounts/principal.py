@@ -88,6 +88,17 @@ def grants_of(assignments: list[RoleAssignment]) -> tuple[Grant, ...]:
     return tuple(Grant(a.role, a.area_id, a.unit_id) for a in assignments)
 
 
+def on_device(grants: tuple[Grant, ...], kind: str, unit_id: uuid.UUID | None) -> tuple[Grant, ...]:
+    """What a user may do through this device. On a shared tablet: the tablet's unit, as its staff, and
+    nothing more, whatever wider roles they hold elsewhere (an admin's, a coordinator's or a counsellor's
+    work never goes through a tablet left in a unit); elsewhere every grant they hold."""
+    if kind != "shared":
+        return grants
+    if unit_id is not None and any(g.role == "unit_staff" for g in grants):
+        return (Grant("unit_staff", unit_id=unit_id),)
+    return ()
+
+
 def bearer_token(request: Request[Any, Any, Any]) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -161,7 +172,11 @@ async def principal_for_session(session: AsyncSession, claims: AccessClaims) -> 
         username=username,
         display_name=name,
         session_id=claims.session_id,
-        grants=tuple(Grant(role, area_id, unit) for *_, role, area_id, unit in rows if role is not None),
+        grants=on_device(
+            tuple(Grant(role, area_id, unit) for *_, role, area_id, unit in rows if role is not None),
+            kind,
+            unit_id,
+        ),
     )
 
 

@@ -21,6 +21,18 @@ class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
     refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
+class QueuedReplica(msgspec.Struct, forbid_unknown_fields=True):
+    client_id: uuid.UUID
+    last_seq: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class LogoutRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """What the signing-out app had queued: each of the user's replicas on this device and its highest seq
+    (protocol §2). A shared tablet's device credential may flush those mutations, and nothing after them."""
+
+    replicas: Annotated[list[QueuedReplica], msgspec.Meta(max_length=16)] = []
+
+
 class GrantOut(msgspec.Struct):
     role: str
     area_id: uuid.UUID | None = None

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server import clock
+from server import clock, signals
 from server.accounts.devices import Device
 from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
 from server.accounts.passwords import hash_password, hasher, verify_password
 from server.accounts.principal import Principal, device_from_credential
-from server.accounts.schemas import GrantOut, LoginRequest, NewUser, TokenResponse, UserOut
+from server.accounts.schemas import GrantOut, LoginRequest, NewUser, QueuedReplica, TokenResponse, UserOut
 from server.accounts.tokens import TokenService, digest, new_refresh_token
 from server.db import begin_write, utcnow
 from server.errors import DeviceRevoked, Forbidden, KaariError, NotFound, RateLimited, Unauthenticated
@@ -234,13 +234,16 @@ async def _supersede_successor(
     return True
 
 
-async def logout(session: AsyncSession, principal: Principal) -> None:
-    if principal.session_id is None:
+async def logout(session: AsyncSession, principal: Principal, queued: list[QueuedReplica]) -> None:
+    if principal.session_id is None or principal.user_id is None:
         return
     await begin_write(session)
     auth_session = await session.get(AuthSession, principal.session_id)
     if auth_session is not None and auth_session.revoked_at is None:
-        auth_session.revoked_at, auth_session.revoked_reason = utcnow(), "signed_out"
+        now = utcnow()
+        auth_session.revoked_at, auth_session.revoked_reason = now, "signed_out"
+        bounds = {q.client_id: q.last_seq for q in queued}
+        await signals.publish(session, signals.SignedOut(principal.user_id, principal.device_id, bounds), now)
 
 
 async def _check_grant(session: AsyncSession, grant: GrantOut) -> None:

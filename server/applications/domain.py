@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from server.applications import controllers, jobs, models, mutations, timeline
+from server.applications.models import Application
 from server.domain import Domain
+from server.sync.authorisation import client_column
 
 DOMAIN = Domain(
     name="applications",
@@ -14,4 +16,5 @@ DOMAIN = Domain(
     routes=(controllers.ApplicationStatisticsController,),
     jobs=(jobs,),
     timeline=(timeline.APPLICATIONS,),
+    client_of={"application": client_column(Application)},
 )

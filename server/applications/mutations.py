@@ -25,6 +25,7 @@ from server.clients.mutations import basis, municipality_area
 from server.clients.record_mutations import Service
 from server.clock import today_in_finland
 from server.reference.models import Area
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -121,7 +122,11 @@ def _state_error(ctx: MutationContext, row: Application, message: str) -> None:
 RECEIVE_FIELDS = ("client_id", "service", "received_on", "assessment_id")
 
 
-@mutation("application.receive", args=ReceiveApplication)
+@mutation(
+    "application.receive",
+    args=ReceiveApplication,
+    touches=lambda a: (auth.Client(a.client_id), auth.ClientOf("assessment", a.assessment_id)),
+)
 async def receive(ctx: MutationContext, args: ReceiveApplication) -> dict:
     """Record an application received on a date (with its handler, if known)."""
     client = await ctx.session.get(Client, args.client_id)
@@ -163,7 +168,11 @@ async def receive(ctx: MutationContext, args: ReceiveApplication) -> dict:
     return {"application_id": str(row.id), "status": row.status}
 
 
-@mutation("application.assign", args=AssignApplication)
+@mutation(
+    "application.assign",
+    args=AssignApplication,
+    touches=lambda a: (auth.ClientOf("application", a.application_id),),
+)
 async def assign(ctx: MutationContext, args: AssignApplication) -> dict:
     """Give the application to a handler (last writer wins); a received one is then in process."""
     row = await _load(ctx, args.application_id)
@@ -177,7 +186,11 @@ async def assign(ctx: MutationContext, args: AssignApplication) -> dict:
     return {"application_id": str(row.id), "handler_id": str(row.handler_id)}
 
 
-@mutation("application.decide", args=DecideApplication)
+@mutation(
+    "application.decide",
+    args=DecideApplication,
+    touches=lambda a: (auth.ClientOf("application", a.application_id),),
+)
 async def decide(ctx: MutationContext, args: DecideApplication) -> dict:
     """The decision on the application."""
     row = await _load(ctx, args.application_id)
@@ -199,7 +212,11 @@ async def decide(ctx: MutationContext, args: DecideApplication) -> dict:
     return {"application_id": str(row.id), "status": row.status}
 
 
-@mutation("application.withdraw", args=WithdrawApplication)
+@mutation(
+    "application.withdraw",
+    args=WithdrawApplication,
+    touches=lambda a: (auth.ClientOf("application", a.application_id),),
+)
 async def withdraw(ctx: MutationContext, args: WithdrawApplication) -> dict:
     """The client withdrew the application."""
     row = await _load(ctx, args.application_id)

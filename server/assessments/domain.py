@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from server.assessments import controllers, jobs, models, mutations, statistics_controllers, timeline
+from server.assessments.models import Assessment, RaiAssessment
 from server.domain import Domain
+from server.sync.authorisation import client_column
 
 DOMAIN = Domain(
     name="assessments",
@@ -14,4 +16,5 @@ DOMAIN = Domain(
     routes=(controllers.AssessmentsController, statistics_controllers.AssessmentStatisticsController),
     jobs=(jobs,),
     timeline=(timeline.ASSESSMENTS,),
+    client_of={"assessment": client_column(Assessment), "rai": client_column(RaiAssessment)},
 )

@@ -48,6 +48,7 @@ from server.clock import date_in_finland, today_in_finland
 from server.contacts.models import Contact
 from server.queue.mutations import CreateReferral, create_referral
 from server.reference.models import Area, CodeList
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -208,7 +209,11 @@ def _not_future(ctx: MutationContext, day: date, name: str) -> None:
 # --- the process ---------------------------------------------------------------------------------------
 
 
-@mutation("assessment.open", args=OpenAssessment)
+@mutation(
+    "assessment.open",
+    args=OpenAssessment,
+    touches=lambda a: (auth.Client(a.client_id), auth.ClientOf("contact", a.contact_id)),
+)
 async def open_assessment(ctx: MutationContext, args: OpenAssessment) -> dict:
     """Open a PTA process from a contact; the server computes the statutory rule and deadline."""
     client = await ctx.session.get(Client, args.client_id)
@@ -275,7 +280,11 @@ async def open_assessment(ctx: MutationContext, args: OpenAssessment) -> dict:
     }
 
 
-@mutation("assessment.assign", args=AssignAssessment)
+@mutation(
+    "assessment.assign",
+    args=AssignAssessment,
+    touches=lambda a: (auth.ClientOf("assessment", a.assessment_id),),
+)
 async def assign(ctx: MutationContext, args: AssignAssessment) -> dict:
     """Hand the process to another responsible counsellor."""
     row = await _load(ctx, args.assessment_id)
@@ -288,7 +297,11 @@ async def assign(ctx: MutationContext, args: AssignAssessment) -> dict:
     return {"assessment_id": str(row.id), "counsellor_id": str(row.counsellor_id)}
 
 
-@mutation("assessment.start", args=StartAssessment)
+@mutation(
+    "assessment.start",
+    args=StartAssessment,
+    touches=lambda a: (auth.ClientOf("assessment", a.assessment_id),),
+)
 async def start(ctx: MutationContext, args: StartAssessment) -> dict:
     """The assessment began on `started_on` (a home visit, an interview): on time if by the deadline."""
     row = await _load(ctx, args.assessment_id)
@@ -314,7 +327,7 @@ RAI_FIELDS = ("client_id", "assessment_id", "assessed_on", "instrument", "full",
 RAI_SCALES = ("iadl_ch", "chess", "drs", "scores")
 
 
-@mutation("rai.record", args=RecordRai)
+@mutation("rai.record", args=RecordRai, touches=lambda a: (auth.Client(a.client_id),))
 async def record_rai(ctx: MutationContext, args: RecordRai) -> dict:
     """Record a RAI result (a draft may be recorded again); `lock: true` locks it for good."""
     if args.assessment_id is not None:
@@ -371,7 +384,7 @@ async def _publish_rai_and_log(ctx: MutationContext, row: RaiAssessment, op: str
     )
 
 
-@mutation("rai.lock", args=LockRai)
+@mutation("rai.lock", args=LockRai, touches=lambda a: (auth.ClientOf("rai", a.rai_id),))
 async def lock_rai(ctx: MutationContext, args: LockRai) -> dict:
     """Lock a draft RAI result: from now on it never changes."""
     row = await ctx.session.get(RaiAssessment, args.rai_id, with_for_update=True)
@@ -413,7 +426,11 @@ async def _placeable(ctx: MutationContext, service_kind: str) -> bool:
     return codes is not None and service_kind in codes.active_codes()
 
 
-@mutation("assessment.decide", args=DecideAssessment)
+@mutation(
+    "assessment.decide",
+    args=DecideAssessment,
+    touches=lambda a: (auth.ClientOf("assessment", a.assessment_id),),
+)
 async def decide(ctx: MutationContext, args: DecideAssessment) -> dict:
     """Record the service decision. Regular services need a locked full RAI (`rai_required`); a granted
     placeable service refers the client to the queue (`referral.create`)."""
@@ -468,7 +485,11 @@ def _decision_result(row: Assessment) -> dict[str, Any]:
     }
 
 
-@mutation("assessment.start_service", args=StartService)
+@mutation(
+    "assessment.start_service",
+    args=StartService,
+    touches=lambda a: (auth.ClientOf("assessment", a.assessment_id),),
+)
 async def start_service(ctx: MutationContext, args: StartService) -> dict:
     """The granted service began on `started_on`: the process has moved into the service."""
     row = await _load(ctx, args.assessment_id)
@@ -485,7 +506,11 @@ async def start_service(ctx: MutationContext, args: StartService) -> dict:
     return {"assessment_id": str(row.id), "status": row.status}
 
 
-@mutation("assessment.close", args=CloseAssessment)
+@mutation(
+    "assessment.close",
+    args=CloseAssessment,
+    touches=lambda a: (auth.ClientOf("assessment", a.assessment_id),),
+)
 async def close(ctx: MutationContext, args: CloseAssessment) -> dict:
     """End an open process without (further) service: no need, declined, moved away, …"""
     row = await _load(ctx, args.assessment_id)

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import GUIDANCE_ROLES
 from server.accounts.principal import Principal
-from server.clients.models import Client, ClientArea, ClientService, ClientUnit, Consent
+from server.clients.models import BreakGlassGrant, Client, ClientArea, ClientService, ClientUnit, Consent
 from server.clock import today_in_finland
+from server.db import utcnow
 from server.reference.models import Municipality, Unit
 
 
@@ -76,7 +77,28 @@ async def basis_for_client(
         consent_id = await summary_consent(session, client.id, today)
         if consent_id is not None:
             return "counsellor", f"consent:{consent_id}"
+    grants = await glass_broken(session, principal, {client.id})
+    if client.id in grants:
+        return principal.actor().role or "unknown", grants[client.id]
     return None
+
+
+async def glass_broken(
+    session: AsyncSession, principal: Principal, client_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The author's break-the-glass grants in force (`server.clients.break_glass`), by client."""
+    if principal.user_id is None or not client_ids:
+        return {}
+    rows = await session.execute(
+        select(BreakGlassGrant.client_id, BreakGlassGrant.id)
+        .where(
+            BreakGlassGrant.client_id.in_(sorted(client_ids)),
+            BreakGlassGrant.user_id == principal.user_id,
+            BreakGlassGrant.expires_at > utcnow(),
+        )
+        .order_by(BreakGlassGrant.client_id, BreakGlassGrant.expires_at)
+    )
+    return {client_id: f"break_glass:{grant_id}" for client_id, grant_id in rows}
 
 
 async def summary_consent(session: AsyncSession, client_id: uuid.UUID, today: date) -> uuid.UUID | None:
@@ -94,3 +116,85 @@ async def summary_consent(session: AsyncSession, client_id: uuid.UUID, today: da
             .limit(1)
         )
     ).scalar()
+
+
+async def client_bases(
+    session: AsyncSession, principal: Principal, client_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, str | None]:
+    """`basis_for_client` for many clients at once (a push's declarations): every id that is a client,
+    with the author's basis on it or None. The same rules, in one query per kind of basis."""
+    ids = sorted(client_ids)
+    rows = await session.execute(
+        select(Client.id, Municipality.area_id)
+        .join(Municipality, Municipality.id == Client.municipality_id)
+        .where(Client.id.in_(ids))
+    )
+    home = dict(rows.all())
+    found: dict[uuid.UUID, str | None] = dict.fromkeys(home)
+    if not home:
+        return found
+    today = today_in_finland()
+    unit_grants = principal.grants_for("unit_staff")
+    if unit_grants:
+        serving = await session.execute(
+            select(ClientUnit.client_id, ClientUnit.unit_id, Unit.area_id)
+            .join(Unit, Unit.id == ClientUnit.unit_id)
+            .where(
+                ClientUnit.client_id.in_(list(home)),
+                or_(ClientUnit.until.is_(None), ClientUnit.until >= today),
+            )
+            .order_by(ClientUnit.client_id, ClientUnit.unit_id)
+        )
+        for client_id, unit_id, area_id in serving:
+            if found[client_id] is None and any(
+                g.region_wide or g.unit_id == unit_id or (g.unit_id is None and g.area_id == area_id)
+                for g in unit_grants
+            ):
+                found[client_id] = f"service_relationship:unit:{unit_id}"
+    guidance = principal.grants_for(*GUIDANCE_ROLES)
+    if any(g.region_wide for g in guidance):
+        return {c: basis or "guidance:region" for c, basis in found.items()}  # nobody left without one
+    areas = {g.area_id for g in guidance if g.area_id is not None}
+    if areas:
+        related = await session.execute(
+            select(ClientArea.client_id, ClientArea.area_id).where(
+                ClientArea.client_id.in_(list(home)), ClientArea.area_id.in_(sorted(areas))
+            )
+        )
+        linked: dict[uuid.UUID, uuid.UUID] = {}
+        for client_id, area_id in related:
+            linked.setdefault(client_id, area_id)
+        for client_id in found:
+            area = home[client_id] if home[client_id] in areas else linked.get(client_id)
+            if found[client_id] is None and area is not None:
+                found[client_id] = f"guidance:area:{area}"
+    if principal.has_role("counsellor") and principal.user_id is not None:
+        open_ = [c for c, basis in found.items() if basis is None]
+        if open_:
+            named = await session.execute(
+                select(ClientService.client_id, ClientService.id)
+                .where(
+                    ClientService.client_id.in_(open_),
+                    ClientService.kind == "counsellor",
+                    ClientService.counsellor_id == principal.user_id,
+                    ClientService.since <= today,
+                    or_(ClientService.until.is_(None), ClientService.until >= today),
+                )
+                .order_by(ClientService.client_id, ClientService.id)
+            )
+            for client_id, service_id in named:
+                found[client_id] = found[client_id] or f"service_relationship:counsellor:{service_id}"
+            consents = await session.execute(
+                select(Consent.client_id, Consent.id)
+                .where(
+                    Consent.client_id.in_([c for c in open_ if found[c] is None]),
+                    Consent.purpose == "cross_service_summary",
+                    Consent.given_on <= today,
+                    or_(Consent.withdrawn_on.is_(None), Consent.withdrawn_on > today),
+                )
+                .order_by(Consent.client_id, Consent.given_on.desc(), Consent.id)
+            )
+            for client_id, consent_id in consents:
+                found[client_id] = found[client_id] or f"consent:{consent_id}"
+    broken = await glass_broken(session, principal, {c for c, basis in found.items() if basis is None})
+    return {c: basis or broken.get(c) for c, basis in found.items()}

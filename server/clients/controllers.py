@@ -12,8 +12,10 @@ import msgspec
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log import service as access_log
+from server.accounts.principal import Principal
 from server.accounts.scopes import scopes_for
 from server.clients import timeline
 from server.clients.access import basis_for_client, summary_consent
@@ -22,7 +24,8 @@ from server.clients.sync import client_service_data, close_person_data, consent_
 from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.errors import Forbidden, NotFound
+from server.errors import Forbidden
+from server.sync.authorisation import NO_CLIENT
 
 
 class ClientOut(msgspec.Struct):
@@ -84,6 +87,26 @@ async def _parts(db_session: DbSession, model: type, client_id: uuid.UUID, data)
     return [data(row) for row in rows]
 
 
+async def readable(
+    session: AsyncSession, principal: Principal, client_id: uuid.UUID, record_type: str
+) -> tuple[Client, str, str]:
+    """The client with the reader's role and basis, or 403. An unknown id and a client without a basis get
+    the same answer (an id reveals nothing), and every refusal is logged as `read_refused`."""
+    principal.require_user()
+    await begin_write(session)
+    client = await session.get(Client, client_id)
+    found = await basis_for_client(session, principal, client) if client is not None else None
+    if client is None or found is None:
+        await access_log.record(
+            session,
+            principal.actor(),
+            [access_log.Access(record_type, "read_refused", "none", client_id=client_id)],
+        )
+        await session.commit()  # the refusal stays in the log although the request fails
+        raise Forbidden(NO_CLIENT)
+    return client, *found
+
+
 class ClientsController(Controller):
     path = "/api/clients"
     tags = ["clients"]
@@ -132,15 +155,7 @@ class ClientsController(Controller):
     ) -> ClientOut:
         """One client record with close persons, consents and service relationships, if the caller's role
         and unit or area (or a responsible-counsellor relationship or consent) give a basis. Logged."""
-        principal.require_user()
-        await begin_write(db_session)
-        client = await db_session.get(Client, client_id)
-        if client is None:
-            raise NotFound("No such client.")
-        found = await basis_for_client(db_session, principal, client)
-        if found is None:
-            raise Forbidden("You have no basis to see this client's data.")
-        role, basis = found
+        client, role, basis = await readable(db_session, principal, client_id, "client")
         await access_log.record(
             db_session,
             principal.actor(role),
@@ -178,21 +193,7 @@ class ClientsController(Controller):
         """The client 360 view: contacts, events, assessments, applications, queue, offers, stays,
         residencies and attendance on one timeline, newest first, as far as the caller's basis reaches.
         Logged with its basis; a refusal is logged as `read_refused` and answered 403."""
-        principal.require_user()
-        await begin_write(db_session)
-        client = await db_session.get(Client, client_id)
-        if client is None:
-            raise NotFound("No such client.")
-        found = await basis_for_client(db_session, principal, client)
-        if found is None:
-            await access_log.record(
-                db_session,
-                principal.actor(),
-                [access_log.Access("client_timeline", "read_refused", "none", client_id=client.id)],
-            )
-            await db_session.commit()  # the refusal stays in the log although the request fails
-            raise Forbidden("You have no basis to see this client's data.")
-        role, basis = found
+        client, role, basis = await readable(db_session, principal, client_id, "client_timeline")
         consent_id = await summary_consent(db_session, client.id, today_in_finland())
         if consent_id is not None:
             guidance, care = True, True

@@ -221,3 +221,21 @@ class ClientService(Base):
     since: Mapped[date]
     until: Mapped[date | None]
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class BreakGlassGrant(Base):
+    """Access to a client's record without a basis, for an emergency the author states (break the glass).
+
+    It lasts `BREAK_GLASS_HOURS`, is itself logged (`break_glass:{id}` is the basis of every access it
+    allows) and opens a review task for the supervisors of the client's area.
+    """
+
+    __tablename__ = "break_glass_grants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str] = mapped_column(String(500))
+    granted_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

@@ -34,6 +34,7 @@ from server.clients.sync import client_data, client_scopes, publish_client, reme
 from server.clock import date_in_finland
 from server.conflicts.service import Resolver, open_conflict, register_resolver
 from server.reference.models import Municipality, Unit
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 from sync_protocol.policies import recorded
 
@@ -134,7 +135,11 @@ def _write(ctx: MutationContext, client: Client, updates: dict[str, Any]) -> Non
     client.field_versions = recorded(client.field_versions or {}, updates, client.revision, ctx.writer)
 
 
-@mutation("client.create", args=CreateClient)
+@mutation(
+    "client.create",
+    args=CreateClient,
+    touches=lambda a: (auth.Client(a.client_id, new=True), auth.Unit(a.unit_id)),
+)
 async def create(ctx: MutationContext, args: CreateClient) -> dict:
     """Create a client: a counsellor in the area of the municipality, or unit staff with `unit_id`."""
     area_id = await municipality_area(ctx, args.municipality_id)
@@ -175,7 +180,7 @@ async def create(ctx: MutationContext, args: CreateClient) -> dict:
     return {"client_id": str(client.id), "created": True}
 
 
-@mutation("client.update", args=UpdateClient)
+@mutation("client.update", args=UpdateClient, touches=lambda a: (auth.Client(a.client_id),))
 async def update(ctx: MutationContext, args: UpdateClient) -> dict:
     """Change client fields; `base_version` = the `revision` seen. Stale identity changes become conflicts."""
     client = await ctx.session.get(Client, args.client_id, with_for_update=True)

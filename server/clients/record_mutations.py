@@ -34,6 +34,7 @@ from server.clients.mutations import Address, Email, Phone, allowed_scopes, basi
 from server.clients.sync import publish_client
 from server.clock import today_in_finland
 from server.reference.models import Area
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -169,7 +170,7 @@ async def _finish(
 PERSON_FIELDS = ("client_id", "name", "relation", "phone", "email", "address", "primary_contact", "note")
 
 
-@mutation("client.add_close_person", args=AddClosePerson)
+@mutation("client.add_close_person", args=AddClosePerson, touches=lambda a: (auth.Client(a.client_id),))
 async def add_close_person(ctx: MutationContext, args: AddClosePerson) -> dict:
     """Add a relative or other person close to the client, with relation and contact details."""
     client, held = await client_for_write(ctx, args.client_id)
@@ -195,7 +196,11 @@ async def _person(ctx: MutationContext, person_id: uuid.UUID) -> ClosePerson:
     return person
 
 
-@mutation("client.update_close_person", args=UpdateClosePerson)
+@mutation(
+    "client.update_close_person",
+    args=UpdateClosePerson,
+    touches=lambda a: (auth.ClientOf("close_person", a.close_person_id),),
+)
 async def update_close_person(ctx: MutationContext, args: UpdateClosePerson) -> dict:
     """Change a close person's details (last writer wins per field)."""
     person = await _person(ctx, args.close_person_id)
@@ -214,7 +219,11 @@ async def update_close_person(ctx: MutationContext, args: UpdateClosePerson) -> 
     return {"close_person_id": str(person.id), "applied": sorted(plan.updates)}
 
 
-@mutation("client.remove_close_person", args=RemoveClosePerson)
+@mutation(
+    "client.remove_close_person",
+    args=RemoveClosePerson,
+    touches=lambda a: (auth.ClientOf("close_person", a.close_person_id),),
+)
 async def remove_close_person(ctx: MutationContext, args: RemoveClosePerson) -> dict:
     """The person is no longer one of the client's close persons (the row stays, with `removed_at`)."""
     person = await _person(ctx, args.close_person_id)
@@ -230,7 +239,7 @@ async def remove_close_person(ctx: MutationContext, args: RemoveClosePerson) -> 
 CONSENT_FIELDS = ("client_id", "purpose", "given_on", "given_by", "given_by_name", "note")
 
 
-@mutation("consent.give", args=GiveConsent)
+@mutation("consent.give", args=GiveConsent, touches=lambda a: (auth.Client(a.client_id),))
 async def give_consent(ctx: MutationContext, args: GiveConsent) -> dict:
     """Record a consent the client (or their representative) gave for a purpose on a date."""
     client, held = await client_for_write(ctx, args.client_id)
@@ -255,7 +264,9 @@ async def give_consent(ctx: MutationContext, args: GiveConsent) -> dict:
     return {"consent_id": str(consent.id), "created": True}
 
 
-@mutation("consent.withdraw", args=WithdrawConsent)
+@mutation(
+    "consent.withdraw", args=WithdrawConsent, touches=lambda a: (auth.ClientOf("consent", a.consent_id),)
+)
 async def withdraw_consent(ctx: MutationContext, args: WithdrawConsent) -> dict:
     """The consent ends on `withdrawn_on`; two withdrawals keep the earlier date (`merge`)."""
     consent = await ctx.session.get(Consent, args.consent_id, with_for_update=True)
@@ -276,7 +287,7 @@ async def withdraw_consent(ctx: MutationContext, args: WithdrawConsent) -> dict:
 SERVICE_FIELDS = ("client_id", "kind", "counsellor_id", "service", "since")
 
 
-@mutation("client.add_service", args=AddService)
+@mutation("client.add_service", args=AddService, touches=lambda a: (auth.Client(a.client_id),))
 async def add_service(ctx: MutationContext, args: AddService) -> dict:
     """Name the client's responsible counsellor, or record a service the client receives."""
     client, held = await client_for_write(ctx, args.client_id)
@@ -312,7 +323,9 @@ async def add_service(ctx: MutationContext, args: AddService) -> dict:
     return {"service_id": str(row.id), "created": True}
 
 
-@mutation("client.end_service", args=EndService)
+@mutation(
+    "client.end_service", args=EndService, touches=lambda a: (auth.ClientOf("client_service", a.service_id),)
+)
 async def end_service(ctx: MutationContext, args: EndService) -> dict:
     """The relationship ends on `until` (inclusive); two ends keep the earlier date (`merge`)."""
     row = await ctx.session.get(ClientService, args.service_id, with_for_update=True)

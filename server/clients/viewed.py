@@ -34,7 +34,7 @@ class Viewed(msgspec.Struct, forbid_unknown_fields=True):
     entries: Annotated[list[ViewedEntry], msgspec.Meta(min_length=1, max_length=MAX_ENTRIES)]
 
 
-@mutation("audit.viewed", args=Viewed)
+@mutation("audit.viewed", args=Viewed, touches=lambda a: ())
 async def viewed(ctx: MutationContext, args: Viewed) -> dict:
     """Log offline views of client data (at most 500 per mutation)."""
     bases: dict[uuid.UUID, tuple[str | None, str]] = {}

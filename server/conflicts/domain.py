@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.conflicts import access as conflict_access
 from server.conflicts import models, mutations
 from server.domain import Domain
 
@@ -11,4 +12,6 @@ DOMAIN = Domain(
     kind="platform",
     models=(models,),
     mutations=(mutations,),
+    client_bases=(conflict_access.admin_bases,),
+    client_of={"conflict": conflict_access.clients_of_conflicts},
 )

@@ -19,6 +19,7 @@ import msgspec
 from server.accounts.scopes import ADMIN
 from server.conflicts.models import Conflict
 from server.conflicts.service import RESOLVERS, publish_conflict
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 
@@ -28,7 +29,9 @@ class ResolveConflict(msgspec.Struct, forbid_unknown_fields=True):
     value: Any = None
 
 
-@mutation("conflict.resolve", args=ResolveConflict)
+@mutation(
+    "conflict.resolve", args=ResolveConflict, touches=lambda a: (auth.ClientOf("conflict", a.conflict_id),)
+)
 async def resolve(ctx: MutationContext, args: ResolveConflict) -> dict:
     """Resolve a conflict with the kept value, the proposed value, or a new value."""
     row = await ctx.session.get(Conflict, args.conflict_id, with_for_update=True)

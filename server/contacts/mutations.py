@@ -31,6 +31,7 @@ from server.clock import date_in_finland
 from server.contacts.models import Contact, ContactTopic
 from server.reference.codes import require_code
 from server.reference.models import Area, ServicePoint
+from server.sync import authorisation as auth
 from server.sync.changes import to_data
 from server.sync.mutations import MutationContext, mutation
 
@@ -135,7 +136,7 @@ def _same(row: Contact, args: RecordContact, author: uuid.UUID) -> bool:
     )
 
 
-@mutation("contact.record", args=RecordContact)
+@mutation("contact.record", args=RecordContact, touches=lambda a: (auth.Client(a.client_id),))
 async def record(ctx: MutationContext, args: RecordContact) -> dict:
     """Record a contact (append-only); `client_id` null = anonymous."""
     ctx.require_scope(area_scope(args.area_id))
@@ -197,7 +198,11 @@ async def record(ctx: MutationContext, args: RecordContact) -> dict:
     return {"contact_id": str(row.id), "created": True}
 
 
-@mutation("contact.link_client", args=LinkClient)
+@mutation(
+    "contact.link_client",
+    args=LinkClient,
+    touches=lambda a: (auth.Client(a.client_id), auth.ClientOf("contact", a.contact_id)),
+)
 async def link_client(ctx: MutationContext, args: LinkClient) -> dict:
     """Link an anonymous contact to a client; the statistics fields do not change."""
     row = await ctx.session.get(Contact, args.contact_id, with_for_update=True)

@@ -23,6 +23,7 @@ from server.day_activity.models import NO_SHOW, Attendance
 from server.day_activity.mutations import absence_changed, follow_up_no_show
 from server.db import dialect_insert
 from server.reference.models import CodeList, Unit
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 from sync_protocol import policies
 
@@ -259,7 +260,13 @@ async def _apply(
     return {"attendance_id": str(row.id)}
 
 
-@mutation("attendance.check_in", args=CheckIn, savepoint=False, prepare=prepare)
+@mutation(
+    "attendance.check_in",
+    args=CheckIn,
+    savepoint=False,
+    prepare=prepare,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
+)
 async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     """Check a client in; the earliest check-in of the day is kept."""
     return await _apply(
@@ -267,7 +274,13 @@ async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     )
 
 
-@mutation("attendance.check_out", args=CheckOut, savepoint=False, prepare=prepare)
+@mutation(
+    "attendance.check_out",
+    args=CheckOut,
+    savepoint=False,
+    prepare=prepare,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
+)
 async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     """Check a client out; the latest check-out of the day is kept."""
     return await _apply(
@@ -275,7 +288,13 @@ async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     )
 
 
-@mutation("attendance.mark_absent", args=MarkAbsent, savepoint=False, prepare=prepare)
+@mutation(
+    "attendance.mark_absent",
+    args=MarkAbsent,
+    savepoint=False,
+    prepare=prepare,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
+)
 async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
     """Mark a client absent with a reason from `attendance.absent_reason`; presence wins over absence."""
     if args.reason not in await _absent_reasons(ctx):

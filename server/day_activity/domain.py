@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from server.day_activity import anomalies, attendance, controllers, jobs, models, mutations, takers, timeline
+from server.day_activity.models import Schedule
 from server.domain import Domain
+from server.sync.authorisation import client_column
 
 DOMAIN = Domain(
     name="day_activity",
@@ -15,4 +17,5 @@ DOMAIN = Domain(
     jobs=(jobs, anomalies),
     place_takers=(takers.SCHEDULES,),
     timeline=(timeline.ATTENDANCE,),
+    client_of={"schedule": client_column(Schedule)},
 )

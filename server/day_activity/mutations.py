@@ -58,6 +58,7 @@ from server.places.mutations import (
     units_of_rows,
 )
 from server.reference.models import Unit
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 from server.tasks.service import NewTask, no_show_task_id, open_task
 
@@ -157,7 +158,13 @@ async def _check_and_publish(
     publish_free_places(ctx.changes, after, today)
 
 
-@mutation("schedule.set", args=SetSchedule, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "schedule.set",
+    args=SetSchedule,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+)
 async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
     """Create or replace a client's weekly schedule in a day-activity unit; capacity-checked."""
     require_unit_or_places(ctx, args.unit_id)
@@ -187,6 +194,7 @@ async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
     args=EndSchedule,
     capacity_taking=True,
     prepare=prepare_unit_locks(units_of_rows(Schedule, "schedule_id")),
+    touches=lambda a: (auth.ClientOf("schedule", a.schedule_id),),
 )
 async def end_schedule(ctx: MutationContext, args: EndSchedule) -> dict:
     """Set the schedule's last day; a later last day than before is capacity-checked."""
@@ -244,7 +252,7 @@ async def follow_up_no_show(ctx: MutationContext, row: Attendance) -> None:
 # --- head counts ------------------------------------------------------------------------------------------
 
 
-@mutation("headcount.record", args=RecordHeadCount)
+@mutation("headcount.record", args=RecordHeadCount, touches=lambda a: (auth.Unit(a.unit_id),))
 async def record_headcount(ctx: MutationContext, args: RecordHeadCount) -> dict:
     """Record a head count of the unit for a date."""
     ctx.require_scope(unit_scope(args.unit_id))

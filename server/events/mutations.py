@@ -33,6 +33,7 @@ from server.clock import today_in_finland
 from server.events.models import EDITABLE_FIELDS, Event, EventParticipant
 from server.reference.codes import require_code
 from server.reference.models import ServicePoint
+from server.sync import authorisation as auth
 from server.sync.changes import to_data
 from server.sync.mutations import MutationContext, mutation
 
@@ -150,7 +151,7 @@ def _touch(ctx: MutationContext, row: Event) -> None:
     row.revision, row.updated_at, row.updated_by = row.revision + 1, ctx.now, ctx.user_id
 
 
-@mutation("event.record", args=RecordEvent)
+@mutation("event.record", args=RecordEvent, touches=lambda a: (auth.Area(a.area_id),))
 async def record(ctx: MutationContext, args: RecordEvent) -> dict:
     """Record a guidance event or info session of the author's area; the author organises it."""
     ctx.require_scope(area_scope(args.area_id))
@@ -177,7 +178,7 @@ async def record(ctx: MutationContext, args: RecordEvent) -> dict:
     return {"event_id": str(row.id), "created": True}
 
 
-@mutation("event.update", args=UpdateEvent)
+@mutation("event.update", args=UpdateEvent, touches=lambda a: ())
 async def update(ctx: MutationContext, args: UpdateEvent) -> dict:
     """Change an event's details (last writer wins); the area and the organiser stay."""
     row = await _event(ctx, args.event_id)
@@ -214,7 +215,7 @@ async def _log(ctx: MutationContext, row: Event, client_id: uuid.UUID, operation
     )
 
 
-@mutation("event.add_participant", args=Participant)
+@mutation("event.add_participant", args=Participant, touches=lambda a: (auth.Client(a.client_id),))
 async def add_participant(ctx: MutationContext, args: Participant) -> dict:
     """Name a client as a participant; the count rises if more are named than counted."""
     row = await _event(ctx, args.event_id)
@@ -238,7 +239,7 @@ async def add_participant(ctx: MutationContext, args: Participant) -> dict:
     return {"event_id": str(row.id), "added": True, "participant_count": row.participant_count}
 
 
-@mutation("event.remove_participant", args=Participant)
+@mutation("event.remove_participant", args=Participant, touches=lambda a: (auth.Client(a.client_id),))
 async def remove_participant(ctx: MutationContext, args: Participant) -> dict:
     """Take a client off the named participants (the count stays: they may still have been there)."""
     row = await _event(ctx, args.event_id)

@@ -14,6 +14,8 @@ from server.places import (
     series,
     timeline,
 )
+from server.places.models import Residency, Stay, StaySeries
+from server.sync.authorisation import client_column
 
 DOMAIN = Domain(
     name="places",
@@ -25,4 +27,9 @@ DOMAIN = Domain(
     jobs=(jobs, anomalies),
     snapshot_reports=reports.SNAPSHOT_REPORTS,
     timeline=(timeline.STAYS,),
+    client_of={
+        "stay": client_column(Stay),
+        "residency": client_column(Residency),
+        "series": client_column(StaySeries),
+    },
 )

@@ -79,6 +79,7 @@ from server.places.models import (
     series_stay_id,
 )
 from server.reference.models import Unit
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 MAX_PERIOD_DAYS = 366
@@ -389,7 +390,13 @@ lock_units_of_residencies = prepare_unit_locks(units_of_rows(Residency, "residen
 # --- short-term stays ---------------------------------------------------------------------------------------
 
 
-@mutation("stay.book", args=BookStay, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "stay.book",
+    args=BookStay,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+)
 async def book(ctx: MutationContext, args: BookStay) -> dict:
     """Book a short-term care period; `capacity_exhausted` with alternatives when a date is full."""
     require_unit_or_places(ctx, args.unit_id)
@@ -416,7 +423,12 @@ async def book(ctx: MutationContext, args: BookStay) -> dict:
     return {"stay_id": str(stay.id), "status": stay.status}
 
 
-@mutation("stay.cancel", args=CancelStay, prepare=lock_units_of_stays)
+@mutation(
+    "stay.cancel",
+    args=CancelStay,
+    prepare=lock_units_of_stays,
+    touches=lambda a: (auth.ClientOf("stay", a.stay_id),),
+)
 async def cancel(ctx: MutationContext, args: CancelStay) -> dict:
     """Cancel a stay; its places are free again."""
     stay, unit, before = await locked_row(ctx, Stay, args.stay_id, "stay")
@@ -429,7 +441,13 @@ async def cancel(ctx: MutationContext, args: CancelStay) -> dict:
     return {"stay_id": str(stay.id), "status": stay.status}
 
 
-@mutation("stay.change_dates", args=ChangeStayDates, capacity_taking=True, prepare=lock_units_of_stays)
+@mutation(
+    "stay.change_dates",
+    args=ChangeStayDates,
+    capacity_taking=True,
+    prepare=lock_units_of_stays,
+    touches=lambda a: (auth.ClientOf("stay", a.stay_id),),
+)
 async def change_dates(ctx: MutationContext, args: ChangeStayDates) -> dict:
     """Move or resize a booked stay; the days it adds must have a free place."""
     require_period(ctx, args.start_date, args.end_date)
@@ -450,7 +468,13 @@ async def change_dates(ctx: MutationContext, args: ChangeStayDates) -> dict:
 # --- 24h housing ----------------------------------------------------------------------------------------------
 
 
-@mutation("residency.move_in", args=MoveIn, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "residency.move_in",
+    args=MoveIn,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+)
 async def move_in(ctx: MutationContext, args: MoveIn) -> dict:
     """A resident moves in (open-ended): needs a free place on every date from `move_in` on."""
     require_unit_or_places(ctx, args.unit_id)
@@ -481,7 +505,13 @@ async def move_in(ctx: MutationContext, args: MoveIn) -> dict:
     return {"residency_id": str(residency.id)}
 
 
-@mutation("residency.move_out", args=MoveOut, capacity_taking=True, prepare=lock_units_of_residencies)
+@mutation(
+    "residency.move_out",
+    args=MoveOut,
+    capacity_taking=True,
+    prepare=lock_units_of_residencies,
+    touches=lambda a: (auth.ClientOf("residency", a.residency_id),),
+)
 async def move_out(ctx: MutationContext, args: MoveOut) -> dict:
     """Set or change the move-out date (the last day in care); a later date is capacity-checked."""
     residency, unit, before = await locked_row(ctx, Residency, args.residency_id, "residency")
@@ -498,7 +528,12 @@ async def move_out(ctx: MutationContext, args: MoveOut) -> dict:
     return {"residency_id": str(residency.id)}
 
 
-@mutation("residency.absence", args=Absence, prepare=lock_units_of_residencies)
+@mutation(
+    "residency.absence",
+    args=Absence,
+    prepare=lock_units_of_residencies,
+    touches=lambda a: (auth.ClientOf("residency", a.residency_id),),
+)
 async def absence(ctx: MutationContext, args: Absence) -> dict:
     """A temporary absence (hospital, home leave) within the residency; the place is free those days."""
     require_period(ctx, args.start_date, args.end_date)
@@ -525,7 +560,11 @@ async def absence(ctx: MutationContext, args: Absence) -> dict:
 
 
 @mutation(
-    "residency.move", args=MoveResident, capacity_taking=True, prepare=prepare_unit_locks(units_of_moves)
+    "residency.move",
+    args=MoveResident,
+    capacity_taking=True,
+    prepare=prepare_unit_locks(units_of_moves),
+    touches=lambda a: (auth.ClientOf("residency", a.residency_id), auth.Unit(a.unit_id, places=True)),
 )
 async def move(ctx: MutationContext, args: MoveResident) -> dict:
     """Move a resident to another 24h unit: the old residency ends the day before `move_date`, a new one
@@ -584,7 +623,13 @@ async def move(ctx: MutationContext, args: MoveResident) -> dict:
 # --- capacity -------------------------------------------------------------------------------------------------
 
 
-@mutation("capacity.change", args=ChangeCapacity, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "capacity.change",
+    args=ChangeCapacity,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Role("admin", "coordinator"),),
+)
 async def change_capacity(ctx: MutationContext, args: ChangeCapacity) -> dict:
     """A temporary capacity change for a period (admin or coordinator); never below the places taken."""
     ctx.require_role("admin", "coordinator")

@@ -50,6 +50,7 @@ from server.places.mutations import (
     stay_data,
     units_of_rows,
 )
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 MAX_SERIES_PERIODS = 53
@@ -128,7 +129,13 @@ def _series_result(series: StaySeries, booked: list[uuid.UUID]) -> dict[str, Any
     }
 
 
-@mutation("stay.book_series", args=BookSeries, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "stay.book_series",
+    args=BookSeries,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+)
 async def book_series(ctx: MutationContext, args: BookSeries) -> dict:
     """Book regular rotating care periods; each is a stay. Full periods are refused with alternatives."""
     require_unit_or_places(ctx, args.unit_id)
@@ -240,6 +247,7 @@ def _common(refused: list[dict[str, Any]]) -> list[dict[str, Any]]:
     "stay.cancel_series",
     args=CancelSeries,
     prepare=prepare_unit_locks(units_of_rows(StaySeries, "series_id")),
+    touches=lambda a: (auth.ClientOf("series", a.series_id),),
 )
 async def cancel_series(ctx: MutationContext, args: CancelSeries) -> dict:
     """Cancel the rest of a series: every booked period starting on or after `from_date` (default today)."""

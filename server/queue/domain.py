@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.domain import Domain
+from server.queue import access as queue_access
 from server.queue import (
     controllers,
     jobs,
@@ -13,6 +14,8 @@ from server.queue import (
     takers,
     timeline,
 )
+from server.queue.models import Offer, QueueEntry
+from server.sync.authorisation import client_column
 
 DOMAIN = Domain(
     name="queue",
@@ -29,4 +32,6 @@ DOMAIN = Domain(
     jobs=(jobs,),
     place_takers=(takers.OFFERS,),
     timeline=(timeline.QUEUE,),
+    client_bases=(queue_access.coordinator_bases,),
+    client_of={"queue_entry": client_column(QueueEntry), "offer": client_column(Offer)},
 )

@@ -57,6 +57,7 @@ from server.queue.models import Offer, QueueEntry, Referral, placement_id, queue
 from server.queue.sync import publish_offer, publish_queue, queue_scopes, referral_data
 from server.reference.codes import require_code
 from server.reference.models import Area
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 
 OFFER_HOURS = 48
@@ -116,7 +117,7 @@ def _referral_fields(args: CreateReferral) -> dict:
     }
 
 
-@mutation("referral.create", args=CreateReferral)
+@mutation("referral.create", args=CreateReferral, touches=lambda a: (auth.Client(a.client_id),))
 async def create_referral(ctx: MutationContext, args: CreateReferral) -> dict:
     """Refer a client to a service: a counsellor of the area or a coordinator. Creates the queue entry."""
     coordinator = PLACES in ctx.scopes
@@ -196,7 +197,13 @@ async def _log_placement(ctx: MutationContext, offer: Offer, operation: str) -> 
     )
 
 
-@mutation("placement.offer", args=OfferPlace, capacity_taking=True, prepare=lock_units_in_args)
+@mutation(
+    "placement.offer",
+    args=OfferPlace,
+    capacity_taking=True,
+    prepare=lock_units_in_args,
+    touches=lambda a: (auth.Role("coordinator"), auth.ClientOf("queue_entry", a.queue_entry_id)),
+)
 async def offer_place(ctx: MutationContext, args: OfferPlace) -> dict:
     """Offer a place to a waiting client; the open offer holds the place until answered or expired."""
     ctx.require_role("coordinator")
@@ -271,7 +278,13 @@ async def get_offer(ctx: MutationContext, offer_id: uuid.UUID):
     return offer, entry, unit, before
 
 
-@mutation("placement.accept", args=AcceptOffer, capacity_taking=True, prepare=lock_units_of_offers)
+@mutation(
+    "placement.accept",
+    args=AcceptOffer,
+    capacity_taking=True,
+    prepare=lock_units_of_offers,
+    touches=lambda a: (auth.Role("coordinator"), auth.ClientOf("offer", a.offer_id)),
+)
 async def accept(ctx: MutationContext, args: AcceptOffer) -> dict:
     """The client accepts: the held place becomes their stay or residency; the entry is placed."""
     offer, entry, unit, before = await get_offer(ctx, args.offer_id)
@@ -321,7 +334,12 @@ async def accept(ctx: MutationContext, args: AcceptOffer) -> dict:
     return {"offer_id": str(offer.id), "placement_id": str(offer.placement_id)}
 
 
-@mutation("placement.decline", args=DeclineOffer, prepare=lock_units_of_offers)
+@mutation(
+    "placement.decline",
+    args=DeclineOffer,
+    prepare=lock_units_of_offers,
+    touches=lambda a: (auth.Role("coordinator"), auth.ClientOf("offer", a.offer_id)),
+)
 async def decline(ctx: MutationContext, args: DeclineOffer) -> dict:
     """The client declines: the place is free again and the entry waits again."""
     offer, entry, unit, before = await get_offer(ctx, args.offer_id)

@@ -11,7 +11,7 @@ commit makes versions commit in order, which is what lets a pull never skip a ch
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -75,8 +75,13 @@ class ChangeSet:
         self._pending: list[PendingChange] = []
         self.touched_scopes: set[str] = set()
         self.last_version: int | None = None
+        # Set by the push while a mutation runs: called with each client record put, it refuses a client
+        # the mutation did not declare (`server.sync.authorisation`).
+        self.client_guard: Callable[[str], None] | None = None
 
     def put(self, record_type: str, record_id: Any, data: Any, scopes: Iterable[str]) -> None:
+        if record_type == "client" and self.client_guard is not None:
+            self.client_guard(str(record_id))
         self._pending.append(
             PendingChange(record_type, str(record_id), "put", to_data(data), tuple(sorted(set(scopes))))
         )

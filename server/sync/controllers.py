@@ -13,7 +13,7 @@ from server.deps import Context, CurrentPrincipal, DbSession
 from server.errors import KaariError
 from server.sync import health, metrics
 from server.sync.mutations import catalog
-from server.sync.pull import pull
+from server.sync.pull import log_downloads, pull
 from server.sync.push import push
 from sync_protocol import codec
 from sync_protocol.messages import PullRequest, PullResponse, PushRequest, PushResponse
@@ -89,6 +89,7 @@ class SyncController(Controller):
         with inline_reads():  # a page's queries are bounded index scans
             response, client = await pull(db_session, principal, body)
             await db_session.commit()
+        await log_downloads(db_session, principal, response)
         await health.record_pull(
             db_session, principal, body, response, client, request.headers.get("x-client-time")
         )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from server import signals
 from server.domain import Domain
-from server.sync import admin, controllers, jobs, models, stream
+from server.sync import admin, controllers, jobs, models, replicas, stream
 
 DOMAIN = Domain(
     name="sync",
@@ -12,4 +13,5 @@ DOMAIN = Domain(
     models=(models,),
     routes=(controllers.SyncController, stream.SyncStreamController, admin.SyncHealthController),
     jobs=(jobs,),
+    listeners={signals.SignedOut: replicas.record_sign_out},
 )

@@ -43,6 +43,8 @@ class Replica(Base):
     conflict_count: Mapped[int] = mapped_column(BigInteger, default=0)
     checksum_mismatches: Mapped[int] = mapped_column(BigInteger, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # The highest seq the user had queued when they signed out: all a device credential may still flush.
+    signed_out_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SyncMutation(Base):

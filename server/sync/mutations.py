@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.access_log import service as access_log
 from server.accounts.principal import Principal
 from server.settings import Settings
+from server.sync import authorisation
 from server.sync.changes import ChangeSet
 from sync_protocol.catalog import Catalog, Upcaster
 from sync_protocol.messages import MutationEnvelope
@@ -41,6 +42,7 @@ def mutation(
     capacity_taking: bool = False,
     savepoint: bool = True,
     prepare: Callable[[MutationContext, list[Any]], Awaitable[None]] | None = None,
+    touches: authorisation.Touches,
 ) -> Callable[[Handler], Handler]:
     """Register a handler in the server's catalog (published at `GET /api/sync/v1/catalog`).
 
@@ -52,6 +54,10 @@ def mutation(
     the batch, before any of them: a handler reads and locks what the whole batch needs in a few statements
     instead of a few per mutation (each statement costs far more than the work it does), and in a fixed
     order, so concurrent batches cannot deadlock. The handler still checks everything itself.
+
+    `touches(args)` declares what the mutation reads or writes and the basis it needs on each
+    (`server.sync.authorisation`): the push resolves the whole batch's declarations before any handler runs,
+    refuses what fails with `forbidden`, and logs the access to every declared client.
     """
     register = catalog.mutation(
         name, version=version, args=args, upcasters=upcasters, capacity_taking=capacity_taking
@@ -60,6 +66,7 @@ def mutation(
     def decorate(handler: Handler) -> Handler:
         handler.savepoint = savepoint  # type: ignore[attr-defined]
         handler.prepare = prepare  # type: ignore[attr-defined]
+        handler.touches = touches  # type: ignore[attr-defined]
         return register(handler)
 
     return decorate
@@ -114,6 +121,11 @@ class MutationContext:
     deferred: Deferred = field(default_factory=Deferred)
     # Locks asked for by the batch's `prepare` hooks (see `lock_together`).
     locks: dict[Any, set[Any]] = field(default_factory=dict)
+    # The batch's declarations, resolved (`server.sync.authorisation`), and the clients this mutation
+    # declared and those its handler logged itself (the push logs the rest).
+    resolved: authorisation.Resolved = field(default_factory=authorisation.Resolved)
+    declared: set[uuid.UUID] = field(default_factory=set)
+    logged: set[uuid.UUID] = field(default_factory=set)
 
     async def cached(self, key: Any, load: Callable[[], Awaitable[Any]]) -> Any:
         """`load()` once per push for `key`: for reference rows that a batch of 100 check-ins all need."""
@@ -161,7 +173,12 @@ class MutationContext:
         told = self.envelope.client_time if self.envelope else None
         return max(min(told, self.now), self.registered_at) if told is not None else self.now
 
+    def basis(self, client_id: uuid.UUID) -> str:
+        """The author's basis on a declared client, as the access log records it."""
+        return self.resolved.basis(client_id)
+
     async def log_access(self, role: str, accesses: list[access_log.Access]) -> None:
+        self.logged |= {a.client_id for a in accesses if a.client_id is not None}
         await access_log.record(self.session, self.author.actor(role), accesses)
 
     def record_conflict(self, conflict_id: uuid.UUID) -> None:

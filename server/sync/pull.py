@@ -28,6 +28,7 @@ many as the page has room for (`_batch_size`).
 from __future__ import annotations
 
 import json
+import uuid
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,9 +37,11 @@ import msgspec
 from sqlalchemy import Text, bindparam, cast, literal, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.access_log import service as access_log
+from server.access_log.service import Access
 from server.accounts.principal import Principal
 from server.accounts.scopes import scopes_for
-from server.db import utcnow
+from server.db import begin_write, utcnow
 from server.errors import Forbidden
 from server.sync.cookie import SCHEMA_VERSION, Cookie, Snapshot, decode_cookie, encode_cookie
 from server.sync.models import (
@@ -420,3 +423,20 @@ async def _summaries(session: AsyncSession, scopes: list[str], version: int) -> 
             del by_version[old]
     cached.update(summaries)
     return summaries
+
+
+async def log_downloads(session: AsyncSession, principal: Principal, response: PullResponse) -> None:
+    """One access-log entry per client record the page sends to the device (asiakastietolaki 703/2023 §11:
+    a download is a processing of client data), all in one append; the basis is the scope it came by."""
+    sent = {op.id: op.scopes for op in response.ops if isinstance(op, PutOp) and op.type == "client"}
+    if not sent:
+        return
+    accesses = [
+        Access(
+            "client", "sync_download", f"scope:{scopes[0] if scopes else 'none'}", client_id=uuid.UUID(cid)
+        )
+        for cid, scopes in sorted(sent.items())
+    ]
+    await begin_write(session)
+    await access_log.record(session, principal.actor(), accesses)
+    await session.commit()

@@ -10,6 +10,7 @@ batch again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,17 +18,22 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.principal import Principal
+from server.access_log import service as access_log
+from server.access_log.service import Access
+from server.accounts.principal import Actor, Principal
 from server.accounts.scopes import scopes_for
 from server.db import begin_write, utcnow
 from server.errors import Conflict, KaariError
 from server.settings import Settings
+from server.sync import authorisation
+from server.sync.authorisation import role_of
 from server.sync.changes import ChangeSet
 from server.sync.models import Replica, SyncMutation
 from server.sync.mutations import Deferred, MutationContext, Rejected, catalog
 from server.sync.replicas import author_of, bind_replica
 from sync_protocol import PROTOCOL_VERSION
-from sync_protocol.catalog import InvalidArgs, UnknownMutation
+from sync_protocol.catalog import InvalidArgs, MutationSpec, UnknownMutation
+from sync_protocol.errors import SIGN_IN_REQUIRED
 from sync_protocol.messages import (
     MAX_PUSH_MUTATIONS,
     MutationEnvelope,
@@ -101,9 +107,17 @@ async def push(
         deferred=batch.deferred,
         locks=batch.locks,
     )
-    prepared = await _prepare(base, [m for m in request.mutations if m.seq > replica.last_seq])
+    fresh_envelopes = [m for m in request.mutations if m.seq > replica.last_seq]
+    prepared = _convert(fresh_envelopes)
+    # Every declaration of the batch, resolved at once, before any handler runs.
+    base.resolved = await authorisation.resolve(
+        session, author, (spec.handler.touches(args) for spec, args in prepared.values())
+    )
+    await _prepare(base, fresh_envelopes, prepared)
     results: list[MutationResult] = []
     error: PushError | None = None
+    # A device credential flushes what its signed-out user had queued, and nothing after (protocol §2).
+    bound = (replica.signed_out_seq or replica.last_seq) if principal.user_id is None else None
     for envelope in request.mutations:
         if envelope.seq <= batch.last_seq:
             stored = batch.find(envelope.seq)
@@ -122,11 +136,15 @@ async def push(
         if envelope.seq > batch.last_seq + 1:
             error = PushError(code="seq_gap", expected_seq=batch.last_seq + 1)
             break
-        ctx = replace(base, envelope=envelope, conflict_ids=[])
+        if bound is not None and envelope.seq > bound:
+            error = PushError(code=SIGN_IN_REQUIRED, expected_seq=envelope.seq)
+            break
+        ctx = replace(base, envelope=envelope, conflict_ids=[], declared=set(), logged=set())
         results.append(await _run(ctx, batch, prepared.get(envelope.seq)))
         batch.last_seq = envelope.seq
     await batch.deferred.run()
     await batch.write(session)
+    await access_log.record_each(session, batch.accesses, now)
     await changes.flush(session)
     replica.last_push_at = now
     replica.app_build = request.app_build or replica.app_build
@@ -156,6 +174,8 @@ class Batch:
         self.locks: dict[Any, set[Any]] = {}
         # Mutation ids already stored for another (replica, seq): unique forever, so such a mutation is refused.
         self.used_ids: set[uuid.UUID] = set()
+        # Access-log entries of the declared clients, written together at the end (one head lock).
+        self.accesses: list[tuple[Actor, Access]] = []
 
     def find(self, seq: int) -> MutationResult | None:
         return self.by_seq.get(seq)
@@ -176,29 +196,32 @@ class Batch:
         replica.conflict_count += self.counts["conflict"]
 
 
-async def _prepare(ctx: MutationContext, envelopes: list[MutationEnvelope]) -> dict[int, Any]:
-    """Give each mutation's `prepare` hook the whole batch's args of its name, once, before any runs.
-
-    Returns the converted args by `seq`, so that a prepared mutation's args are not converted twice.
-    """
-    grouped: dict[str, list[Any]] = {}
-    converted: dict[int, Any] = {}
+def _convert(envelopes: list[MutationEnvelope]) -> dict[int, tuple[MutationSpec, Any]]:
+    """Each mutation's spec and converted args by `seq`; those that do not convert are left out (they are
+    rejected when their turn comes, with the reason)."""
+    converted: dict[int, tuple[MutationSpec, Any]] = {}
     for envelope in envelopes:
-        spec = catalog.get(envelope.name)
-        if spec is None or getattr(spec.handler, "prepare", None) is None:
-            continue
         try:
-            args = catalog.lookup(envelope.name, envelope.version, envelope.args)[1]
+            converted[envelope.seq] = catalog.lookup(envelope.name, envelope.version, envelope.args)
         except (UnknownMutation, InvalidArgs):
-            continue  # rejected when its turn comes
-        grouped.setdefault(envelope.name, []).append(args)
-        converted[envelope.seq] = args
+            continue
+    return converted
+
+
+async def _prepare(
+    ctx: MutationContext, envelopes: list[MutationEnvelope], converted: dict[int, tuple[MutationSpec, Any]]
+) -> None:
+    """Give each mutation's `prepare` hook the whole batch's args of its name, once, before any runs."""
+    grouped: dict[str, list[Any]] = {}
+    for envelope in envelopes:
+        found = converted.get(envelope.seq)
+        if found is not None and getattr(found[0].handler, "prepare", None) is not None:
+            grouped.setdefault(envelope.name, []).append(found[1])
     for name, batch in grouped.items():
         await catalog.get(name).handler.prepare(ctx, batch)
     # Each kind of lock once for the whole batch, the kinds always in the same order.
     for lock, keys in sorted(ctx.locks.items(), key=lambda item: item[0].__qualname__):
         await lock(ctx.session, keys)
-    return converted
 
 
 class _Refused(Exception):
@@ -207,16 +230,21 @@ class _Refused(Exception):
         self.code, self.message = code, message
 
 
-async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> MutationResult:
+async def _run(
+    ctx: MutationContext, batch: Batch, prepared: tuple[MutationSpec, Any] | None = None
+) -> MutationResult:
     envelope, session = ctx.envelope, ctx.session
     status, result, code, message, details = "applied", None, None, None, None
     try:
         if envelope.id in batch.used_ids or envelope.id in batch.by_id:
             raise _Refused("duplicate_id", "This mutation id was already used by another mutation.")
-        if prepared is not None:
-            spec, args = catalog.get(envelope.name), prepared
-        else:
-            spec, args = catalog.lookup(envelope.name, envelope.version, envelope.args)
+        spec, args = prepared or catalog.lookup(envelope.name, envelope.version, envelope.args)
+        touches = list(spec.handler.touches(args))
+        refused = authorisation.refusal(touches, ctx.author, ctx.scopes, ctx.resolved)
+        ctx.declared = {c for c in ctx.resolved.client_ids(touches) if c is not None}
+        if refused is not None:
+            _log(ctx, batch, "write_refused", ctx.declared)
+            raise _Refused("forbidden", refused)
     except _Refused as exc:
         status, code, message = "rejected", exc.code, exc.message
     except UnknownMutation as exc:
@@ -227,6 +255,7 @@ async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> Muta
         # Writes put off by a run of mutations of another kind land before this one reads anything.
         await batch.deferred.run(unless=spec.handler)
         mark = ctx.changes.mark()
+        ctx.changes.client_guard = _guard(ctx, envelope.name)
         try:
             if getattr(spec.handler, "savepoint", True):
                 async with session.begin_nested():
@@ -243,10 +272,14 @@ async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> Muta
             status, code = "rejected", "duplicate"
             message = "A record with this id already exists with other content."
         else:
+            ctx.resolved.created |= {t.id for t in touches if isinstance(t, authorisation.Client) and t.new}
+            _log(ctx, batch, envelope.name, ctx.declared - ctx.logged)
             if ctx.conflict_ids:
                 status = "conflict"
                 if len(ctx.conflict_ids) > 1:
                     details = {"conflict_ids": [str(c) for c in ctx.conflict_ids]}
+        finally:
+            ctx.changes.client_guard = None
     conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
     outcome = MutationResult(
         id=envelope.id,
@@ -278,3 +311,22 @@ async def _run(ctx: MutationContext, batch: Batch, prepared: Any = None) -> Muta
         outcome,
     )
     return outcome
+
+
+def _guard(ctx: MutationContext, name: str) -> Callable[[str], None]:
+    declared = {str(c) for c in ctx.declared}
+
+    def check(client_id: str) -> None:
+        if client_id not in declared:
+            raise authorisation.UndeclaredClient(f"{name} publishes client {client_id} without declaring it.")
+
+    return check
+
+
+def _log(ctx: MutationContext, batch: Batch, operation: str, clients: set[uuid.UUID]) -> None:
+    """An access-log entry per client the mutation declared (and its handler did not log itself)."""
+    record_type = ctx.envelope.name.split(".")[0] if ctx.envelope else "mutation"
+    for client_id in sorted(clients, key=str):
+        basis = ctx.basis(client_id) if operation != "write_refused" else "none"
+        actor = ctx.author.actor(role_of(basis, ctx.author))
+        batch.accesses.append((actor, Access(record_type, operation, basis, client_id=client_id)))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
-from server.accounts.principal import Principal, grants_of
+from server.accounts.principal import Principal, grants_of, on_device
 from server.errors import Forbidden
+from server.signals import SignedOut
 from server.sync.models import Replica
 
 
@@ -50,5 +52,23 @@ async def author_of(session: AsyncSession, principal: Principal, client: Replica
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
-        grants=grants_of(user.roles) if user.active else (),
+        grants=on_device(grants_of(user.roles), principal.device_kind, principal.device_unit_id)
+        if user.active
+        else (),
     )
+
+
+async def record_sign_out(session: AsyncSession, signal: SignedOut, now: datetime) -> None:
+    """The sign-out's bound on each of the user's replicas on the device (protocol §2): the device
+    credential may push their mutations up to it and no further. Never below what was already pushed."""
+    if not signal.queued:
+        return
+    rows = await session.execute(
+        select(Replica).where(
+            Replica.id.in_(sorted(signal.queued)),
+            Replica.device_id == signal.device_id,
+            Replica.user_id == signal.user_id,
+        )
+    )
+    for replica in rows.scalars():
+        replica.signed_out_seq = max(signal.queued[replica.id], replica.last_seq)

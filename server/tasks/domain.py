@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from server.domain import Domain
+from server.sync.authorisation import client_column
 from server.tasks import controllers, models, mutations
+from server.tasks.models import Task
 
 DOMAIN = Domain(
     name="tasks",
@@ -12,4 +14,5 @@ DOMAIN = Domain(
     models=(models,),
     mutations=(mutations,),
     routes=(controllers.TasksController,),
+    client_of={"task": client_column(Task)},
 )

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import msgspec
 
+from server.sync import authorisation as auth
 from server.sync.mutations import MutationContext, mutation
 from server.tasks.models import Task
 from server.tasks.service import publish_task
@@ -28,8 +29,8 @@ class CompleteTask(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Outcome
 
 
-@mutation("task.close", args=CompleteTask)
-@mutation("task.complete", args=CompleteTask)
+@mutation("task.close", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),))
+@mutation("task.complete", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),))
 async def complete_task(ctx: MutationContext, args: CompleteTask) -> dict:
     """Complete a task with its outcome; a task already done stays as it was."""
     # Locked: two devices completing it at once run one after the other, and the first outcome stays.

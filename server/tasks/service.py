@@ -43,7 +43,7 @@ def scope_for(
     """The one scope a task for `role` is published in: only that role's devices receive it."""
     if role == "unit_staff" and unit_id is not None:
         return unit_scope(unit_id)
-    if role == "counsellor" and assignee_id is not None:
+    if role in ("counsellor", "supervisor") and assignee_id is not None:
         return user_scope(assignee_id)
     if role == "counsellor" and area_id is not None:
         return area_scope(area_id)

@@ -56,7 +56,7 @@ from sync_protocol.client.errors import (
 from sync_protocol.client.store import HeldOutcome, PendingMutation, Store
 from sync_protocol.client.transport import RetryPolicy, Transport
 from sync_protocol.client.view import Mutator, OptimisticView
-from sync_protocol.errors import SEQ_GAP, SEQ_REUSED
+from sync_protocol.errors import SEQ_GAP, SEQ_REUSED, SIGN_IN_REQUIRED
 from sync_protocol.messages import (
     MAX_PUSH_BYTES,
     MAX_PUSH_MUTATIONS,
@@ -284,6 +284,11 @@ class Replica:
                 self.store.requeue_from(response.error.expected_seq)
                 self.store.set_last_error(SEQ_GAP)
                 continue
+            if response.error is not None and response.error.code == SIGN_IN_REQUIRED:
+                # What the device credential may send is sent; the rest waits for its user's sign-in.
+                self.store.set_last_error(SIGN_IN_REQUIRED)
+                report.stopped = SIGN_IN_REQUIRED
+                return report
             if response.error is not None:
                 raise ProtocolViolation(f"unknown push error {response.error.code!r}")
             if not response.results:

@@ -105,18 +105,96 @@ async def _tablet_replica(client) -> tuple[Replica, dict, dict]:
     return replica, tablet, admin
 
 
-async def test_device_credential_flushes_a_signed_out_users_outbox(client, db):
+def queued(replica: Replica) -> dict:
+    """The sign-out body the app sends: its replica and the highest seq it has queued."""
+    last = max((m.seq for m in replica.store.outbox()), default=replica.store.state().last_seq)
+    return {"replicas": [{"client_id": str(replica.client_id), "last_seq": last}]}
+
+
+async def sign_out(client, replica: Replica, body: dict | None) -> None:
+    out = await client.post("/api/auth/logout", headers=bearer(replica.credentials.access_token), json=body)
+    assert out.status_code == 204, out.text
+    replica.credentials.access_token = None  # signed out: only the tablet's credential is left
+
+
+async def stored(db, replica: Replica) -> dict[int, SyncMutation]:
+    await db.rollback()
+    rows = await db.execute(select(SyncMutation).where(SyncMutation.replica_id == replica.client_id))
+    return {row.seq: row for row in rows.scalars()}
+
+
+async def test_device_credential_flushes_what_the_user_queued_before_signing_out(client, db):
     replica, _, _ = await _tablet_replica(client)
     await replica.mutate("attendance.check_in", check_in(1)["args"])
-    out = await client.post("/api/auth/logout", headers=bearer(replica.credentials.access_token))
-    assert out.status_code == 204
-    replica.credentials.access_token = None  # signed out: only the tablet's credential is left
+    await sign_out(client, replica, queued(replica))
     report = await replica.push()
     assert report.applied == 1
-    row = (
-        await db.execute(select(SyncMutation).where(SyncMutation.replica_id == replica.client_id))
-    ).scalar_one()
+    row = (await stored(db, replica))[1]
     assert row.status == "applied" and row.user_id == PAIVA
+
+
+async def test_device_credential_cannot_send_what_was_queued_after_the_sign_out(client, db):
+    replica, _, _ = await _tablet_replica(client)
+    await replica.mutate("attendance.check_in", check_in(1)["args"])
+    await sign_out(client, replica, queued(replica))
+    # Whoever holds the tablet now queues in the signed-out user's name: never sent, never applied.
+    await replica.mutate("attendance.check_in", check_in(2)["args"])
+    report = await replica.push()
+    assert (report.applied, report.stopped) == (1, "sign_in_required")
+    assert sorted(await stored(db, replica)) == [1]
+    assert 2 in [m.seq for m in replica.store.outbox()], "kept for the user's next sign-in"
+
+
+async def test_a_sign_out_that_named_nothing_lets_the_device_send_nothing(client, db):
+    replica, _, _ = await _tablet_replica(client)
+    await replica.mutate("attendance.check_in", check_in(1)["args"])
+    await sign_out(client, replica, None)
+    report = await replica.push()
+    assert (report.applied, report.stopped) == (0, "sign_in_required")
+    assert await stored(db, replica) == {}
+
+
+async def test_the_sign_out_bound_cannot_reach_another_users_replica(client, db):
+    replica, _, _ = await _tablet_replica(client)
+    await replica.mutate("attendance.check_in", check_in(1)["args"])
+    other = await sign_in(client, "hoiva")
+    out = await client.post("/api/auth/logout", headers=bearer(other["access_token"]), json=queued(replica))
+    assert out.status_code == 204
+    await sign_out(client, replica, None)
+    assert (await replica.push()).applied == 0
+
+
+@pytest.mark.parametrize("username", ["admin", "kotas"])
+async def test_wider_roles_never_act_through_a_shared_tablet(client, db, username):
+    # An admin or coordinator signed in on a unit's tablet acts there as nothing: not with their own token,
+    # and not through the tablet's credential after they sign out.
+    admin = await sign_in(client, "admin")
+    device = (await enrol_tablet(client, admin["access_token"]))["device_credential"]
+    tokens = (
+        await client.post(
+            "/api/auth/login", headers=bearer(device), json={"username": username, "password": "demo"}
+        )
+    ).json()
+    credentials = Credentials(
+        access_token=tokens["access_token"], refresh_token=tokens["refresh_token"], device_token=device
+    )
+    replica = Replica(MemoryStore(), credentials, http=client)
+    change = {
+        "change_id": str(uuid.uuid4()),
+        "unit_id": DAY_UNIT,
+        "start_date": "2027-01-04",
+        "end_date": "2027-01-08",
+        "places": -3,
+        "reason": "other",
+    }
+    await replica.mutate("capacity.change", change)
+    report = await replica.push()
+    assert (report.applied, report.rejected) == (0, 1)
+    await replica.mutate("capacity.change", {**change, "change_id": str(uuid.uuid4())})
+    await sign_out(client, replica, queued(replica))
+    report = await replica.push()
+    assert (report.applied, report.rejected) == (0, 1)
+    assert {row.code for row in (await stored(db, replica)).values()} == {"forbidden"}
 
 
 async def test_revoked_device_wipes_the_store_outbox_included(client):

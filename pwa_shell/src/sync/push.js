@@ -78,6 +78,11 @@ export async function pushOutbox(db, { auth = 'user', appBuild }) {
       await replica.patchState(db, { last_error: 'seq_gap' });
       continue;
     }
+    if (response.error?.code === 'sign_in_required') {
+      // The device credential sent what its signed-out user had queued; the rest waits for their sign-in.
+      await replica.patchState(db, { last_error: 'sign_in_required' });
+      return { ...report, stopped: 'sign_in_required' };
+    }
     if (response.error) throw new SyncError({ status: 200, code: 'protocol_violation', message: response.error.code });
     if (!response.results.length) throw new SyncError({ status: 200, code: 'protocol_violation', message: 'no results' });
   }
