@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.applications import access as application_access
 from server.applications import controllers, jobs, models, mutations, timeline
 from server.applications.models import Application
 from server.domain import Domain
@@ -17,4 +18,5 @@ DOMAIN = Domain(
     jobs=(jobs,),
     timeline=(timeline.APPLICATIONS,),
     client_of={"application": client_column(Application)},
+    client_bases=(application_access.handler_bases,),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.assessments import access as assessment_access
 from server.assessments import controllers, jobs, models, mutations, statistics_controllers, timeline
 from server.assessments.models import Assessment, RaiAssessment
 from server.domain import Domain
@@ -17,4 +18,5 @@ DOMAIN = Domain(
     jobs=(jobs,),
     timeline=(timeline.ASSESSMENTS,),
     client_of={"assessment": client_column(Assessment), "rai": client_column(RaiAssessment)},
+    client_bases=(assessment_access.counsellor_bases,),
 )

@@ -199,6 +199,8 @@ _ROLES = {
     "service_relationship:unit": "unit_staff",
     "service_relationship:counsellor": "counsellor",
     "consent": "counsellor",
+    "application_handler": "counsellor",
+    "assessment_counsellor": "counsellor",
     "coordinator": "coordinator",
 }
 

@@ -325,8 +325,10 @@ def _guard(ctx: MutationContext, name: str) -> Callable[[str], None]:
 
 def _log(ctx: MutationContext, batch: Batch, operation: str, clients: set[uuid.UUID]) -> None:
     """An access-log entry per client the mutation declared (and its handler did not log itself)."""
-    record_type = ctx.envelope.name.split(".")[0] if ctx.envelope else "mutation"
+    name = ctx.envelope.name if ctx.envelope else None
     for client_id in sorted(clients, key=str):
         basis = ctx.basis(client_id) if operation != "write_refused" else "none"
         actor = ctx.author.actor(role_of(basis, ctx.author))
-        batch.accesses.append((actor, Access(record_type, operation, basis, client_id=client_id)))
+        batch.accesses.append(
+            (actor, Access("mutation", operation, basis, client_id=client_id, record_id=name))
+        )

@@ -45,7 +45,7 @@ async def test_reading_a_client_is_logged_with_who_what_and_basis(client, db):
     assert [e["username"] for e in extract if e["operation"] == "read"] == ["paiva"]
 
 
-async def test_no_basis_no_data_and_nothing_logged(client, db):
+async def test_no_basis_no_data_and_the_refusal_logged(client, db):
     client_id = await day_unit_client(db)
     for username in ("hoiva", "kotas", "admin"):
         session = await sign_in(client, username)
@@ -56,7 +56,9 @@ async def test_no_basis_no_data_and_nothing_logged(client, db):
         .scalars()
         .all()
     )
-    assert logged == []
+    assert [(e.username, e.operation, e.basis, str(e.client_id)) for e in logged] == [
+        (username, "read_refused", "none", str(client_id)) for username in ("hoiva", "kotas", "admin")
+    ]
 
 
 async def test_chain_verifies_and_catches_an_edited_entry(client, db, backend):
