@@ -260,13 +260,7 @@ async def _apply(
     return {"attendance_id": str(row.id)}
 
 
-@mutation(
-    "attendance.check_in",
-    args=CheckIn,
-    savepoint=False,
-    prepare=prepare,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
-)
+@mutation("attendance.check_in", args=CheckIn, savepoint=False, prepare=prepare, touches=auth.in_unit)
 async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     """Check a client in; the earliest check-in of the day is kept."""
     return await _apply(
@@ -274,13 +268,7 @@ async def check_in(ctx: MutationContext, args: CheckIn) -> dict:
     )
 
 
-@mutation(
-    "attendance.check_out",
-    args=CheckOut,
-    savepoint=False,
-    prepare=prepare,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
-)
+@mutation("attendance.check_out", args=CheckOut, savepoint=False, prepare=prepare, touches=auth.in_unit)
 async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     """Check a client out; the latest check-out of the day is kept."""
     return await _apply(
@@ -288,13 +276,7 @@ async def check_out(ctx: MutationContext, args: CheckOut) -> dict:
     )
 
 
-@mutation(
-    "attendance.mark_absent",
-    args=MarkAbsent,
-    savepoint=False,
-    prepare=prepare,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id)),
-)
+@mutation("attendance.mark_absent", args=MarkAbsent, savepoint=False, prepare=prepare, touches=auth.in_unit)
 async def mark_absent(ctx: MutationContext, args: MarkAbsent) -> dict:
     """Mark a client absent with a reason from `attendance.absent_reason`; presence wins over absence."""
     if args.reason not in await _absent_reasons(ctx):

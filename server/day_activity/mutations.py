@@ -163,7 +163,7 @@ async def _check_and_publish(
     args=SetSchedule,
     capacity_taking=True,
     prepare=lock_units_in_args,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+    touches=auth.placing,
 )
 async def set_schedule(ctx: MutationContext, args: SetSchedule) -> dict:
     """Create or replace a client's weekly schedule in a day-activity unit; capacity-checked."""

@@ -390,13 +390,7 @@ lock_units_of_residencies = prepare_unit_locks(units_of_rows(Residency, "residen
 # --- short-term stays ---------------------------------------------------------------------------------------
 
 
-@mutation(
-    "stay.book",
-    args=BookStay,
-    capacity_taking=True,
-    prepare=lock_units_in_args,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
-)
+@mutation("stay.book", args=BookStay, capacity_taking=True, prepare=lock_units_in_args, touches=auth.placing)
 async def book(ctx: MutationContext, args: BookStay) -> dict:
     """Book a short-term care period; `capacity_exhausted` with alternatives when a date is full."""
     require_unit_or_places(ctx, args.unit_id)
@@ -473,7 +467,7 @@ async def change_dates(ctx: MutationContext, args: ChangeStayDates) -> dict:
     args=MoveIn,
     capacity_taking=True,
     prepare=lock_units_in_args,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+    touches=auth.placing,
 )
 async def move_in(ctx: MutationContext, args: MoveIn) -> dict:
     """A resident moves in (open-ended): needs a free place on every date from `move_in` on."""

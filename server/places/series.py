@@ -134,7 +134,7 @@ def _series_result(series: StaySeries, booked: list[uuid.UUID]) -> dict[str, Any
     args=BookSeries,
     capacity_taking=True,
     prepare=lock_units_in_args,
-    touches=lambda a: (auth.Client(a.client_id), auth.Unit(a.unit_id, places=True)),
+    touches=auth.placing,
 )
 async def book_series(ctx: MutationContext, args: BookSeries) -> dict:
     """Book regular rotating care periods; each is a stay. Full periods are refused with alternatives."""

@@ -81,6 +81,17 @@ class Role:
 Touch = Client | AnyClient | ClientOf | Unit | Area | Role
 Touches = Callable[[Any], Iterable[Touch]]
 
+
+def in_unit(args: Any) -> tuple[Touch, ...]:
+    """The unit's own work on its client (`client_id`, `unit_id`): attendance and the like."""
+    return (Client(args.client_id), Unit(args.unit_id))
+
+
+def placing(args: Any) -> tuple[Touch, ...]:
+    """Placing a client in a unit (`client_id`, `unit_id`): its staff, or a coordinator (`places`)."""
+    return (Client(args.client_id), Unit(args.unit_id, places=True))
+
+
 # Resolvers the domains declare (`Domain.client_bases`, `Domain.client_of`), installed by the composition root.
 # A basis resolver answers for every id that is a client: its basis, or None when the author has none.
 ClientBases = Callable[[AsyncSession, "Principal", set[uuid.UUID]], Awaitable[dict[uuid.UUID, str | None]]]
