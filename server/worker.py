@@ -21,6 +21,7 @@ from arq.connections import RedisSettings
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from notifications import runtime as push_runtime
+from server import domains
 from server.clock import FINLAND
 from server.db import create_engine, utcnow
 from server.jobs import outbox, registry
@@ -35,9 +36,6 @@ SHUTDOWN_GRACE_SECONDS = 25
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    from server import domains
-
-    domains.load()
     settings: Settings = ctx["settings"]
     engine = create_engine(settings)
     # Pokes go through Redis pub/sub, so devices connected to any web process hear them.
@@ -76,6 +74,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         raise RuntimeError(
             "The job worker needs REDIS_URL. Without Redis, `kaari serve` runs the jobs itself."
         )
+    domains.load()  # the domains' declared job modules fill the registry
     jobs = registry.registered()
     longest = max(spec.timeout for spec in jobs.values()) + 2 * outbox.LEASE_MARGIN_SECONDS
     queue = settings.jobs_queue
