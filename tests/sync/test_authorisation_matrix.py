@@ -17,7 +17,7 @@ REST reads follow the same basis: `GET /api/clients/{id}` answers 200 for `own` 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -31,7 +31,6 @@ from server.queue.models import ACTIVE_ENTRY_STATUSES, QueueEntry
 from server.reference.models import reference_id
 from server.sync import authorisation
 from server.sync.mutations import catalog
-from tests.conftest import bearer
 from tests.sync.test_protocol import PUSH, push_body, staff
 
 DA, STC = reference_id("unit", DEMO_DAY_UNIT), reference_id("unit", DEMO_SHORT_TERM_UNIT)
@@ -344,4 +343,14 @@ async def test_rest_reads_follow_the_same_basis(client, db, author):
     assert len(refused) == 1 and next(iter(refused))[0] == 403, answers
 
 
-_ = (bearer, date)
+def test_a_handler_cannot_publish_a_client_it_did_not_declare():
+    from server.sync.changes import ChangeSet
+    from server.sync.push import _guard
+
+    declared, other = uuid.uuid4(), uuid.uuid4()
+    changes = ChangeSet()
+    changes.client_guard = _guard(SimpleNamespace(declared={declared}), "x.touch")
+    changes.put("client", declared, {"id": str(declared)}, ["unit:x"])
+    with pytest.raises(authorisation.UndeclaredClient, match=r"x\.touch publishes client"):
+        changes.put("client", other, {"id": str(other)}, ["unit:x"])
+    changes.put("attendance", uuid.uuid4(), {}, ["unit:x"])  # other records are the handler's own
