@@ -198,7 +198,7 @@ async def in_care(session: AsyncSession, day: date, units_query: Select[tuple[uu
 
     for source in sources():  # open place offers hold places (declared by the queue)
         if source.holds:
-            for unit_id in ids:
+            for unit_id in found:  # every unit of the list
                 found[unit_id].held += sum(t.occupies(day) for t in await source.of_unit(session, unit_id))
     return list(found.values())
 
