@@ -1,7 +1,7 @@
 """The hot mutations of `python -m bench push`: who pushes each, and `count` valid args for it.
 
 Every workload signs in as the demo user who would do the work (`paiva` in the day-activity unit
-`oulu-da-1`, `ohjaaja` a counsellor of area Oulu, `kotas` the coordinator for short-term bookings) and makes
+`oulu-da-1`, `ohjaaja` a counsellor of area Oulu, `hoiva` staff of the short-term unit Lepola, booking for its clients) and makes
 args that must all be `applied`: distinct attendance days, bookings only where the unit has a place,
 tasks that exist (made before the server starts, as the no-show follow-up makes them).
 """
@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from server.demo import DEMO_DAY_UNIT
+from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT
 from server.reference.models import reference_id
 
 UNIT_ID = str(reference_id("unit", DEMO_DAY_UNIT))
@@ -35,7 +35,8 @@ class Facts:
     unit_clients: list[str]
     area_clients: list[str]
     codes: dict[str, list[str]]
-    short_term: list[tuple[str, int]]  # (unit id, capacity)
+    short_term: list[tuple[str, int]]  # (unit id, capacity): the demo's short-term unit (Lepola)
+    stay_clients: list[str]  # the clients it serves (the staff's basis to book for them)
     free: dict[tuple[str, str], int]  # (unit id, ISO date) → free places, within the 60-day horizon
     booked: dict[tuple[str, str], int]  # (unit id, ISO date) → stays that day, after the horizon
     tasks: list[str]
@@ -54,8 +55,8 @@ def read_facts(db: Path) -> Facts:
     area_clients = [
         _uuid(r[0])
         for r in conn.execute(
-            "SELECT c.id FROM clients c JOIN municipalities m ON m.id = c.municipality_id"
-            " WHERE m.area_id = ? ORDER BY c.id",
+            # Clients the area's counsellors have a guidance relationship with (a basis, as authorisation asks).
+            "SELECT client_id FROM client_areas WHERE area_id = ? ORDER BY client_id",
             (uuid.UUID(AREA_ID).hex,),
         )
     ]
@@ -65,8 +66,13 @@ def read_facts(db: Path) -> Facts:
     }
     short_term = [
         (_uuid(i), cap)
-        for i, cap in conn.execute(
-            "SELECT id, capacity FROM units WHERE kind = 'short_term_care' ORDER BY code"
+        for i, cap in conn.execute("SELECT id, capacity FROM units WHERE code = ?", (DEMO_SHORT_TERM_UNIT,))
+    ]
+    stay_clients = [
+        _uuid(r[0])
+        for r in conn.execute(
+            "SELECT client_id FROM client_units WHERE unit_id = ? ORDER BY client_id",
+            (uuid.UUID(short_term[0][0]).hex,),
         )
     ]
     free = {}
@@ -85,7 +91,7 @@ def read_facts(db: Path) -> Facts:
     tasks = [_uuid(r[0]) for r in conn.execute("SELECT id FROM tasks WHERE kind = 'bench' ORDER BY id")]
     conn.close()
     today = min(date.fromisoformat(d) for _, d in free) if free else date.today()
-    return Facts(unit_clients, area_clients, codes, short_term, free, booked, tasks, today)
+    return Facts(unit_clients, area_clients, codes, short_term, stay_clients, free, booked, tasks, today)
 
 
 def make_tasks(db: Path, count: int) -> None:
@@ -240,7 +246,7 @@ def stay_book(facts: Facts, count: int) -> list[dict]:
         day += timedelta(days=1)
     if len(slots) < count:
         raise RuntimeError(f"only {len(slots)} free short-term places for {count} bookings")
-    clients = facts.area_clients
+    clients = facts.stay_clients
     return [
         {
             "stay_id": str(uuid.uuid4()),
@@ -258,6 +264,7 @@ class Workload:
     mutation: str
     user: str
     make: Callable[[Facts, int], list[dict[str, Any]]]
+    slow: bool = False  # tens of ms each: one device, fewer batches, so that a run stays short
 
 
 WORKLOADS = [
@@ -265,8 +272,8 @@ WORKLOADS = [
     Workload("attendance.check_in", "paiva", check_in),
     Workload("attendance.check_out", "paiva", check_out),
     Workload("attendance.mark_absent", "paiva", mark_absent),
-    Workload("stay.book", "kotas", stay_book),
-    Workload("client.update", "ohjaaja", client_update),
+    Workload("stay.book", "hoiva", stay_book, slow=True),
+    Workload("client.update", "ohjaaja", client_update, slow=True),
     Workload("event.record", "ohjaaja", event_record),
     Workload("audit.viewed", "paiva", audit_viewed),
     Workload("task.complete", "paiva", task_complete),
