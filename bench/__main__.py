@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import empty_pull, first_sync, guidance_stats, notify, push, server
+from bench import empty_pull, first_sync, guidance_stats, notify, peer, push, server
 from bench.server import Workspace
 
 BENCHMARKS = {
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "first_sync": first_sync.run,
     "guidance_stats": guidance_stats.run,
     "notify": notify.run,
+    "peer": peer.run,
 }
 ALIASES = {"empty_pull": "pull", "first-sync": "first_sync", "empty-pull": "pull"}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="run the servers under cProfile, write DIR/<bench>.prof"
     )
+    parser.add_argument(
+        "--only", metavar="NAMES", help="push: only these mutations (comma-separated, e.g. contact.record)"
+    )
+    parser.add_argument("--docs", type=int, metavar="N", help="peer: documents per direction (default 3000)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data directories")
     args = parser.parse_args(argv)
     names = [ALIASES.get(n, n) for n in args.names] or list(BENCHMARKS)
@@ -58,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     if args.profile is not None:
         server.PROFILE_DIR = args.profile.resolve()
+    if args.only:
+        push.ONLY = args.only.split(",")
+    if args.docs:
+        peer.DOCS = args.docs
     ws = Workspace()
     rows: list[tuple[Any, ...]] = []
     failed = False

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.access_log.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
@@ -64,6 +64,17 @@ async def record_each(
     head lock and one flush for them all."""
     if not accesses:
         return []
+    at = at or utcnow()
+    return await record_entries(session, [(actor, access, at) for actor, access in accesses])
+
+
+async def record_entries(
+    session: AsyncSession, entries: Sequence[tuple[Actor, Access, datetime]]
+) -> list[AccessLogEntry]:
+    """Append entries, each with its own actor and time, in one head lock and one executemany (a push's
+    entries together; a Core insert, no ORM objects in the session: a hundred cost less than one flush)."""
+    if not entries:
+        return []
     if not session.in_transaction():
         await begin_write(session)
     head = await _locked_head(session)
@@ -77,9 +88,8 @@ async def record_each(
         )
         head = await _locked_head(session)
         assert head is not None
-    at = at or utcnow()
-    entries = []
-    for actor, access in accesses:
+    out = []
+    for actor, access, at in entries:
         entry = AccessLogEntry(
             id=head.last_id + 1,
             at=at,
@@ -96,10 +106,18 @@ async def record_each(
         )
         entry.hash = entry_hash(head.last_hash, entry)
         head.last_id, head.last_hash = entry.id, entry.hash
-        entries.append(entry)
-    session.add_all(entries)
-    await session.flush()
-    return entries
+        out.append(entry)
+    await (await session.connection()).execute(insert(ENTRIES), [_values(e) for e in out])
+    await session.flush()  # the head
+    return out
+
+
+ENTRIES = AccessLogEntry.__table__
+_COLUMNS = [c.key for c in ENTRIES.columns]
+
+
+def _values(entry: AccessLogEntry) -> dict:
+    return {name: getattr(entry, name) for name in _COLUMNS}
 
 
 async def _locked_head(session: AsyncSession) -> AccessLogHead | None:

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import msgspec
 
-from server.access_log.service import Access, record
+from server.access_log.service import Access
 from server.clients.access import basis_for_client
 from server.clients.models import Client
 from server.sync.mutations import MutationContext, mutation
@@ -34,7 +34,7 @@ class Viewed(msgspec.Struct, forbid_unknown_fields=True):
     entries: Annotated[list[ViewedEntry], msgspec.Meta(min_length=1, max_length=MAX_ENTRIES)]
 
 
-@mutation("audit.viewed", args=Viewed, touches=lambda a: ())
+@mutation("audit.viewed", args=Viewed, touches=lambda a: (), savepoint=False)  # it rejects nothing
 async def viewed(ctx: MutationContext, args: Viewed) -> dict:
     """Log offline views of client data (at most 500 per mutation)."""
     bases: dict[uuid.UUID, tuple[str | None, str]] = {}
@@ -48,10 +48,9 @@ async def viewed(ctx: MutationContext, args: Viewed) -> dict:
                 without_basis.append(str(entry.client_id))
         role, basis = bases[entry.client_id]
         at = max(min(entry.at, ctx.now), ctx.registered_at)
-        # `ctx.log_access` stamps the server time; the device's (clamped) time is the truth here.
-        await record(
-            ctx.session,
-            ctx.author.actor(role),  # role None: the author's first role
+        # The device's (clamped) time is the truth here, not the server's.
+        await ctx.log_access(
+            role,  # None: the author's first role
             [
                 Access(
                     entry.view,

@@ -136,7 +136,14 @@ def _same(row: Contact, args: RecordContact, author: uuid.UUID) -> bool:
     )
 
 
-@mutation("contact.record", args=RecordContact, touches=lambda a: (auth.Client(a.client_id),))
+# Every check comes before the first write, and the rows are appended with the batch's (`ctx.append`).
+@mutation(
+    "contact.record",
+    args=RecordContact,
+    touches=lambda a: (auth.Client(a.client_id),),
+    savepoint=False,
+    loads={"contact_id": Contact, "client_id": Client},
+)
 async def record(ctx: MutationContext, args: RecordContact) -> dict:
     """Record a contact (append-only); `client_id` null = anonymous."""
     ctx.require_scope(area_scope(args.area_id))
@@ -163,10 +170,10 @@ async def record(ctx: MutationContext, args: RecordContact) -> dict:
                 "No such service point in this area.",
                 {"service_point_id": str(args.service_point_id)},
             )
-    if args.client_id is not None and await ctx.session.get(Client, args.client_id) is None:
+    if args.client_id is not None and await ctx.get(Client, args.client_id) is None:
         ctx.reject("unknown_entity", "No such client.", {"client_id": str(args.client_id)})
 
-    existing = await ctx.session.get(Contact, args.contact_id)
+    existing = await ctx.get(Contact, args.contact_id)
     if existing is not None:
         if _same(existing, args, ctx.user_id):
             return {"contact_id": str(existing.id), "created": False}
@@ -189,9 +196,7 @@ async def record(ctx: MutationContext, args: RecordContact) -> dict:
         duration_minutes=args.duration_minutes,
         created_at=ctx.now,
     )
-    ctx.session.add(row)
-    await ctx.session.flush()
-    ctx.session.add_all(topic_rows(row))
+    ctx.append(row, *topic_rows(row))
     ctx.changes.put("contact", row.id, contact_data(row), contact_scopes(row))
     if row.client_id is not None:
         await _attach_client(ctx, row, "create")

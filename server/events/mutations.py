@@ -151,13 +151,20 @@ def _touch(ctx: MutationContext, row: Event) -> None:
     row.revision, row.updated_at, row.updated_by = row.revision + 1, ctx.now, ctx.user_id
 
 
-@mutation("event.record", args=RecordEvent, touches=lambda a: (auth.Area(a.area_id),))
+# Every check comes before the first write, and the row is appended with the batch's (`ctx.append`).
+@mutation(
+    "event.record",
+    args=RecordEvent,
+    touches=lambda a: (auth.Area(a.area_id),),
+    savepoint=False,
+    loads={"event_id": Event},
+)
 async def record(ctx: MutationContext, args: RecordEvent) -> dict:
     """Record a guidance event or info session of the author's area; the author organises it."""
     ctx.require_scope(area_scope(args.area_id))
     fields = {name: getattr(args, name) for name in EDITABLE_FIELDS}
     await _check_fields(ctx, args.area_id, fields)
-    existing = await ctx.session.get(Event, args.event_id)
+    existing = await ctx.get(Event, args.event_id)
     if existing is not None:
         ctx.require_replay(existing, args, (*EDITABLE_FIELDS, "area_id"), "An event")
         return {"event_id": str(existing.id), "created": False}
@@ -172,8 +179,7 @@ async def record(ctx: MutationContext, args: RecordEvent) -> dict:
         updated_by=ctx.user_id,
         **{**fields, "topics": list(args.topics)},
     )
-    ctx.session.add(row)
-    await ctx.session.flush()
+    ctx.append(row)
     ctx.changes.put("event", row.id, event_data(row, []), event_scopes(row))
     return {"event_id": str(row.id), "created": True}
 

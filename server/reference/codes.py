@@ -12,8 +12,7 @@ if TYPE_CHECKING:  # the sync engine sits above reference data and hands its con
 
 
 async def require_code(ctx: MutationContext, list_id: str, *codes: str | Iterable[str]) -> None:
-    code_list = await ctx.session.get(CodeList, list_id)
-    active = code_list.active_codes() if code_list else set()
+    active = await ctx.cached(("active_codes", list_id), lambda: _active_codes(ctx, list_id))
     for value in codes:
         for code in [value] if isinstance(value, str) else value:
             if code not in active:
@@ -22,3 +21,9 @@ async def require_code(ctx: MutationContext, list_id: str, *codes: str | Iterabl
                     f"{code!r} is not an active code of {list_id}.",
                     {"list": list_id, "code": code},
                 )
+
+
+async def _active_codes(ctx: MutationContext, list_id: str) -> set[str]:
+    """Once per push and list: a batch of contacts checks the same five lists a hundred times."""
+    code_list = await ctx.session.get(CodeList, list_id)
+    return code_list.active_codes() if code_list else set()

@@ -14,22 +14,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.access_log import service as access_log
 from server.access_log.service import Access
 from server.accounts.principal import Actor, Principal
 from server.accounts.scopes import scopes_for
 from server.db import begin_write, utcnow
 from server.errors import Conflict, KaariError
+from server.reference.models import Area, CodeList, Municipality, ServicePoint, Unit
 from server.settings import Settings
 from server.sync import authorisation
 from server.sync.authorisation import role_of
 from server.sync.changes import ChangeSet
 from server.sync.models import Replica, SyncMutation
-from server.sync.mutations import Deferred, MutationContext, Rejected, catalog
+from server.sync.mutations import AccessBuffer, Deferred, MutationContext, Rejected, catalog, preload
 from server.sync.replicas import author_of, bind_replica
 from sync_protocol import PROTOCOL_VERSION
 from sync_protocol.catalog import InvalidArgs, MutationSpec, UnknownMutation
@@ -82,6 +82,16 @@ async def push(
             details={"max_mutations": MAX_PUSH_MUTATIONS},
         )
     await begin_write(session)
+    unpin = pin_reference_rows(session)
+    try:
+        return await _push(session, settings, principal, request)
+    finally:
+        unpin()
+
+
+async def _push(
+    session: AsyncSession, settings: Settings, principal: Principal, request: PushRequest
+) -> tuple[PushResponse, ChangeSet]:
     replica = await bind_replica(session, principal, request.client_id, create=True)
     assert replica is not None
     author = await author_of(session, principal, replica)
@@ -106,6 +116,7 @@ async def push(
         cache=batch.cache,
         deferred=batch.deferred,
         locks=batch.locks,
+        accesses=batch.logged,
     )
     fresh_envelopes = [m for m in request.mutations if m.seq > replica.last_seq]
     prepared = _convert(fresh_envelopes)
@@ -144,7 +155,9 @@ async def push(
         batch.last_seq = envelope.seq
     await batch.deferred.run()
     await batch.write(session)
-    await access_log.record_each(session, batch.accesses, now)
+    # What the handlers logged, then the declared clients: one head lock and one executemany for the push.
+    batch.logged.entries += [(actor, access, now) for actor, access in batch.accesses]
+    await batch.logged.write(session)
     await changes.flush(session)
     replica.last_push_at = now
     replica.app_build = request.app_build or replica.app_build
@@ -172,6 +185,8 @@ class Batch:
         self.deferred: Deferred = Deferred()
         # Locks that `prepare` hooks ask for, taken together (see `MutationContext.lock_together`).
         self.locks: dict[Any, set[Any]] = {}
+        # Access-log entries that the batch's handlers logged, appended with the declared ones at the end.
+        self.logged = AccessBuffer()
         # Mutation ids already stored for another (replica, seq): unique forever, so such a mutation is refused.
         self.used_ids: set[uuid.UUID] = set()
         # Access-log entries of the declared clients, written together at the end (one head lock).
@@ -215,10 +230,14 @@ async def _prepare(
     grouped: dict[str, list[Any]] = {}
     for envelope in envelopes:
         found = converted.get(envelope.seq)
-        if found is not None and getattr(found[0].handler, "prepare", None) is not None:
+        handler = found[0].handler if found is not None else None
+        if getattr(handler, "prepare", None) is not None or getattr(handler, "loads", None):
             grouped.setdefault(envelope.name, []).append(found[1])
     for name, batch in grouped.items():
-        await catalog.get(name).handler.prepare(ctx, batch)
+        handler = catalog.get(name).handler
+        await preload(ctx, handler, batch)
+        if handler.prepare is not None:
+            await handler.prepare(ctx, batch)
     # Each kind of lock once for the whole batch, the kinds always in the same order.
     for lock, keys in sorted(ctx.locks.items(), key=lambda item: item[0].__qualname__):
         await lock(ctx.session, keys)
@@ -254,7 +273,7 @@ async def _run(
     else:
         # Writes put off by a run of mutations of another kind land before this one reads anything.
         await batch.deferred.run(unless=spec.handler)
-        mark = ctx.changes.mark()
+        mark = _mark(ctx)
         ctx.changes.client_guard = _guard(ctx, envelope.name)
         try:
             if getattr(spec.handler, "savepoint", True):
@@ -263,12 +282,10 @@ async def _run(
             else:
                 result = await spec.handler(ctx, args)
         except Rejected as exc:
-            ctx.changes.rollback_to(mark)
-            ctx.conflict_ids.clear()
+            _rollback(ctx, mark)
             status, code, message, details = "rejected", exc.code, exc.message, exc.details or None
         except IntegrityError:
-            ctx.changes.rollback_to(mark)
-            ctx.conflict_ids.clear()
+            _rollback(ctx, mark)
             status, code = "rejected", "duplicate"
             message = "A record with this id already exists with other content."
         else:
@@ -332,3 +349,36 @@ def _log(ctx: MutationContext, batch: Batch, operation: str, clients: set[uuid.U
         batch.accesses.append(
             (actor, Access("mutation", operation, basis, client_id=client_id, record_id=name))
         )
+
+
+def _mark(ctx: MutationContext) -> tuple[int, int, int]:
+    return ctx.changes.mark(), ctx.deferred.mark(), ctx.accesses.mark()
+
+
+def _rollback(ctx: MutationContext, mark: tuple[int, int, int]) -> None:
+    """A rejected mutation takes back what it put in the batch's memory (the savepoint, its SQL)."""
+    changes, rows, accesses = mark
+    ctx.changes.rollback_to(changes)
+    for row in ctx.deferred.rollback_to(rows):
+        ctx.cache.pop(("row", type(row), getattr(row, "id", None)), None)
+    ctx.accesses.rollback_to(accesses)
+    ctx.conflict_ids.clear()
+
+
+# Reference rows (areas, units, code lists…) do not change within a push, and the session's identity map
+# holds its rows only while something else does: a hundred mutations each asking for the same five code
+# lists would read them five hundred times. Held here for the push, `session.get` finds them in memory.
+PINNED = (Area, CodeList, Municipality, ServicePoint, Unit)
+
+
+def pin_reference_rows(session: AsyncSession) -> Callable[[], None]:
+    """Keep the reference rows the push loads until it ends; returns the function that lets them go."""
+    pinned: list[Any] = []
+    sync_session = session.sync_session
+
+    def keep(_session: Any, instance: Any) -> None:
+        if isinstance(instance, PINNED):
+            pinned.append(instance)
+
+    event.listen(sync_session, "loaded_as_persistent", keep)
+    return lambda: event.remove(sync_session, "loaded_as_persistent", keep)

@@ -29,8 +29,13 @@ class CompleteTask(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Outcome
 
 
-@mutation("task.close", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),))
-@mutation("task.complete", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),))
+# The only check (the scope) comes before the only write.
+@mutation(
+    "task.close", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),), savepoint=False
+)
+@mutation(
+    "task.complete", args=CompleteTask, touches=lambda a: (auth.ClientOf("task", a.task_id),), savepoint=False
+)
 async def complete_task(ctx: MutationContext, args: CompleteTask) -> dict:
     """Complete a task with its outcome; a task already done stays as it was."""
     # Locked: two devices completing it at once run one after the other, and the first outcome stays.
