@@ -32,6 +32,7 @@ DOMAIN_MODULES = (
     "server.contacts.domain",
     "server.assessments.domain",
     "server.applications.domain",
+    "server.sbm_import.domain",
     "notifications.domain",
 )
 
