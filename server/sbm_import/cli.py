@@ -31,8 +31,8 @@ def count_lines(paths: list[Path]) -> int:
 
 
 def import_folder(settings: Settings, system: str, directory: Path, *, dry_run: bool) -> Report:
-    from server.db import begin_write, create_engine
     from server import domains
+    from server.db import begin_write, create_engine
     from server.sbm_import.importer import run_import
 
     domains.load()

@@ -10,7 +10,7 @@ real run would do and writes nothing.
 What may not be guessed is refused: an unknown label, a client missing from `asiakkaat.csv`, an identity
 code whose check character is wrong. The same identity code in several systems is one client, and its
 fields that differ open conflicts for a person to decide; the same name key and birth date without an
-identity code to tell them apart is a possible duplicate (`names.py`), never merged here.
+identity code to tell them apart is a possible duplicate (`server.clients.names`), never merged here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import identity_code
 from server.accounts.models import User
-from server.clients.models import Client
+from server.accounts.scopes import ADMIN, user_scope
+from server.clients.models import Client, ClientIdentity
+from server.clients.names import name_key
 from server.clock import FINLAND, today_in_finland, utc_now
 from server.conflicts.models import Conflict
 from server.conflicts.service import conflict_data, conflict_id_for
@@ -37,11 +39,9 @@ from server.reference.loader import load_units
 from server.reference.models import Unit
 from server.sbm_import.csv_reader import CellError, ExportReader, Row, parse_date, parse_time
 from server.sbm_import.mapping import SYSTEM_NAMES, UnknownLabel, Vocabulary, load_vocabulary
-from server.sbm_import.models import ClientIdentity, ImportedRecord, PossibleDuplicate
-from server.sbm_import.names import name_key
+from server.sbm_import.models import ImportedRecord, PossibleDuplicate
 from server.sbm_import.report import Report
 from server.sync.changes import ChangeSet
-from server.accounts.scopes import ADMIN, user_scope
 
 IMPORT_NAMESPACE = uuid.UUID("0b6f3c52-9d0e-5a57-8f0e-5f1d3c2a9b10")
 BATCH_ROWS = 2000
@@ -552,7 +552,9 @@ async def run_import(
 
     report = Report(system, directory, dry_run)
     if await session.scalar(select(Unit.id).limit(1)) is None:
-        await load_units(session)  # the county's units and service points (reference data), as the demo has
+        await load_units(
+            session, ChangeSet()
+        )  # the county's units and service points (reference data), as the demo has
     vocabulary = await load_vocabulary(session, system)
     importer = Importer(session, system, directory, vocabulary, report, progress or (lambda rows: None))
     await importer.ensure_import_user()

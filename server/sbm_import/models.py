@@ -2,18 +2,17 @@
 
 - `ImportedRecord` — one source row (system, kind, source id) and the Kaari record it became. A re-run
   finds its rows here and changes nothing; a merge moves a merged client's source ids to the survivor.
-- `ClientIdentity` — per client, what recognises the same person again: the identity code, and the
-  normalised name key with the birth date for clients without one (`server.sbm_import.names`).
 - `PossibleDuplicate` — two clients with the same name key and birth date where no identity code tells
-  them apart; listed for admins, never merged automatically.
+  them apart; listed for admins (`GET /api/admin/duplicates`), never merged automatically. The identity
+  code itself belongs to the client record (`server.clients.models.ClientIdentity`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
@@ -26,18 +25,6 @@ class ImportedRecord(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     source_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(index=True)
-
-
-class ClientIdentity(Base):
-    __tablename__ = "client_identities"
-    __table_args__ = (Index("ix_client_identities_name_key_birth", "name_key", "birth_date"),)
-
-    client_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
-    )
-    identity_code: Mapped[str | None] = mapped_column(String(11), unique=True)
-    name_key: Mapped[str] = mapped_column(String(200))
-    birth_date: Mapped[date | None]
 
 
 class PossibleDuplicate(Base):

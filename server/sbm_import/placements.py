@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.accounts.scopes import unit_scope
 from server.clients.models import Client, ClientUnit
 from server.clients.sync import client_data
 from server.clock import FINLAND
@@ -39,7 +40,6 @@ from server.sbm_import.importer import (
     text,
 )
 from server.sbm_import.models import ImportedRecord
-from server.accounts.scopes import unit_scope
 
 WEEKDAYS = {
     "ma": "mon", "ti": "tue", "ke": "wed", "to": "thu", "pe": "fri", "la": "sat", "su": "sun",

@@ -1,4 +1,4 @@
-"""sbm import: source rows, client identities, possible duplicates (server.sbm_import)
+"""sbm import: source rows, client identities, possible duplicates, client merges
 
 Revision ID: 0017_sbm_import
 Revises: 0016_sign_out_and_break_glass
@@ -64,15 +64,33 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_possible_duplicates")),
-        sa.UniqueConstraint("client_id", "other_client_id", name=op.f("uq_possible_duplicates_client_id")),
+        sa.UniqueConstraint(
+            "client_id", "other_client_id", name=op.f("uq_possible_duplicates_client_id_other_client_id")
+        ),
     )
     op.create_index(op.f("ix_possible_duplicates_client_id"), "possible_duplicates", ["client_id"])
+    op.create_table(
+        "client_merges",
+        sa.Column("merged_client_id", sa.Uuid(), nullable=False),
+        sa.Column("survivor_id", sa.Uuid(), nullable=False),
+        sa.Column("merged_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("merged_by", sa.Uuid(), nullable=False),
+        sa.Column("mutation_id", sa.Uuid(), nullable=True),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["survivor_id"], ["clients.id"], name=op.f("fk_client_merges_survivor_id_clients")
+        ),
+        sa.ForeignKeyConstraint(["merged_by"], ["users.id"], name=op.f("fk_client_merges_merged_by_users")),
+        sa.PrimaryKeyConstraint("merged_client_id", name=op.f("pk_client_merges")),
+    )
+    op.create_index(op.f("ix_client_merges_survivor_id"), "client_merges", ["survivor_id"])
     op.create_index(
         op.f("ix_possible_duplicates_other_client_id"), "possible_duplicates", ["other_client_id"]
     )
 
 
 def downgrade() -> None:
+    op.drop_table("client_merges")
     op.drop_table("possible_duplicates")
     op.drop_table("client_identities")
     op.drop_table("imported_records")
