@@ -171,18 +171,25 @@ def import_() -> None:
     help="The regional system the export comes from (its label mapping is used).",
 )
 @click.option("--dry-run", is_flag=True, help="Check everything and print the report; write nothing.")
+@click.option(
+    "--language",
+    type=click.Choice(["fi", "sv", "en"]),
+    default="fi",
+    show_default=True,
+    help="The report's language (printed and written).",
+)
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.pass_obj
-def import_sbm(settings: Settings, system: str, directory: Path, dry_run: bool) -> None:
+def import_sbm(settings: Settings, system: str, directory: Path, dry_run: bool, language: str) -> None:
     """Import one regional system's export folder; the report is also written beside it as CSV."""
     from server.sbm_import.cli import import_folder
 
     try:
-        report = import_folder(settings, system, directory, dry_run=dry_run)
+        report = import_folder(settings, system, directory, dry_run=dry_run, language=language)  # type: ignore[arg-type]
     except (OSError, ValueError) as error:  # no database, an unreadable file, a broken mapping file
         raise click.ClickException(str(error)) from error
     click.echo(report.text())
-    click.echo(f"Report: {report.directory / report.file_name}")
+    click.echo(f"{report.say('report_file')}: {report.directory / report.file_name}")
 
 
 @main.group()

@@ -9,6 +9,7 @@ import click
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from server.sbm_import.report import Report
+from server.sbm_import.texts import Language
 from server.settings import Settings
 
 FILES = (
@@ -30,7 +31,9 @@ def count_lines(paths: list[Path]) -> int:
     return total
 
 
-def import_folder(settings: Settings, system: str, directory: Path, *, dry_run: bool) -> Report:
+def import_folder(
+    settings: Settings, system: str, directory: Path, *, dry_run: bool, language: Language = "fi"
+) -> Report:
     from server import domains
     from server.db import begin_write, create_engine
     from server.sbm_import.importer import run_import
@@ -47,7 +50,7 @@ def import_folder(settings: Settings, system: str, directory: Path, *, dry_run: 
                     length=lines, label=f"{system}", file=click.get_text_stream("stderr")
                 ) as bar:
                     report = await run_import(
-                        session, system, directory, dry_run=dry_run, progress=bar.update
+                        session, system, directory, dry_run=dry_run, progress=bar.update, language=language
                     )
                 if dry_run:
                     await session.rollback()

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 
+from server.sbm_import.texts import Text, t
+
 _CHUNK = 1 << 20
 
 
@@ -23,7 +25,11 @@ class ExportFileError(Exception):
 
 
 class CellError(ValueError):
-    """One cell's value is not what its column needs; the row is refused with this message."""
+    """One cell's value is not what its column needs; the row is refused with this message (a `Text`)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def detect_encoding(path: Path) -> str:
@@ -121,18 +127,18 @@ def parse_date(value: str) -> date:
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(part) for part in match.groups())
     else:
-        raise CellError(f"{value!r} is not a date (d.m.yyyy or yyyy-mm-dd)")
+        raise CellError(t("not_a_date", value=value))
     try:
         return date(year, month, day)
     except ValueError:
-        raise CellError(f"{value!r} is not a date") from None
+        raise CellError(t("no_such_date", value=value)) from None
 
 
 def parse_time(value: str) -> time:
     """`h.mm` or `hh:mm`."""
     if not (match := _TIME.fullmatch(value)):
-        raise CellError(f"{value!r} is not a time (h.mm or hh:mm)")
+        raise CellError(t("not_a_time", value=value))
     hour, minute = (int(part) for part in match.groups())
     if hour > 23 or minute > 59:
-        raise CellError(f"{value!r} is not a time")
+        raise CellError(t("no_such_time", value=value))
     return time(hour, minute)

@@ -41,6 +41,7 @@ from server.sbm_import.csv_reader import CellError, ExportReader, Row, parse_dat
 from server.sbm_import.mapping import SYSTEM_NAMES, UnknownLabel, Vocabulary, load_vocabulary
 from server.sbm_import.models import ImportedRecord, PossibleDuplicate
 from server.sbm_import.report import Report
+from server.sbm_import.texts import Language, Text, t
 from server.sync.changes import ChangeSet
 
 IMPORT_NAMESPACE = uuid.UUID("0b6f3c52-9d0e-5a57-8f0e-5f1d3c2a9b10")
@@ -82,7 +83,11 @@ COMPARED_FIELDS = ("first_name", "last_name", "birth_date", "municipality_id", "
 
 
 class RowRefused(Exception):
-    """This row is not imported; the message is the reason in the report."""
+    """This row is not imported; `text` is the reason in the report (`server.sbm_import.texts`)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def record_id(system: str, kind: str, source_id: str) -> uuid.UUID:
@@ -105,10 +110,10 @@ def text(row: Row, column: str, *, required: bool = False, max_length: int | Non
     value = row.cells.get(column.casefold())
     if value is None:
         if required:
-            raise RowRefused(f"{column}: no value")
+            raise RowRefused(t("no_value", column=column))
         return None
     if max_length is not None and len(value) > max_length:
-        raise RowRefused(f"{column}: longer than {max_length} characters")
+        raise RowRefused(t("too_long", column=column, limit=max_length))
     return value
 
 
@@ -119,7 +124,7 @@ def cell(row: Row, column: str, parse: Callable[[str], Any], *, required: bool =
     try:
         return parse(value)
     except CellError as error:
-        raise RowRefused(f"{column}: {error}") from None
+        raise RowRefused(t("cell", column=column, error=error.text)) from None
 
 
 def code(vocabulary: Vocabulary, kind: str, row: Row, column: str, *, required: bool = True) -> Any:
@@ -129,13 +134,13 @@ def code(vocabulary: Vocabulary, kind: str, row: Row, column: str, *, required: 
     try:
         return vocabulary.resolve(kind, value)
     except UnknownLabel as error:
-        raise RowRefused(f"{column}: {error}") from None
+        raise RowRefused(t("cell", column=column, error=error.text)) from None
 
 
 def integer(low: int, high: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         if not value.isdigit() or not low <= int(value) <= high:
-            raise CellError(f"{value!r} is not a whole number from {low} to {high}")
+            raise CellError(t("not_a_number", value=value, low=low, high=high))
         return int(value)
 
     return parse
@@ -238,9 +243,9 @@ class Importer:
             try:
                 parsed = identity_code.parse(code_text)
             except identity_code.InvalidIdentityCode as error:
-                raise RowRefused(f"Henkilötunnus: {error}") from None
+                raise RowRefused(t("identity_code", reason=t(f"identity.{error.reason}"))) from None
             if birth is not None and birth != parsed.birth_date:
-                raise RowRefused("Syntymäaika differs from the date of the identity code")
+                raise RowRefused(t("birth_date_differs"))
             code_value, birth = parsed.code, parsed.birth_date
         first = text(row, "Etunimet", required=True, max_length=100)
         last = text(row, "Sukunimi", required=True, max_length=100)
@@ -248,9 +253,7 @@ class Importer:
         place = " ".join(part for part in (postcode, town) if part)
         address = ", ".join(part for part in (street, place) if part) or None
         if address is not None and len(address) > 200:
-            raise RowRefused(
-                "Lähiosoite, Postinumero and Postitoimipaikka: longer than 200 characters together"
-            )
+            raise RowRefused(t("address_too_long"))
         language = code(self.vocabulary, "language", row, "Asiointikieli", required=False) or None
         return {
             "line": row.line,
@@ -280,14 +283,14 @@ class Importer:
                 counts.read += 1
                 try:
                     if not row.complete:
-                        raise RowRefused("the line is cut short (fewer cells than the header)")
+                        raise RowRefused(t("cut_short"))
                     client = self.parse_client(row)
                     if client["source_id"] in seen:
-                        raise RowRefused(f"Asiakasnumero {client['source_id']} is repeated in the file")
+                        raise RowRefused(t("repeated", column="Asiakasnumero", source_id=client["source_id"]))
                     seen.add(client["source_id"])
                     parsed.append(client)
                 except RowRefused as refusal:
-                    self.report.refuse(CLIENTS_FILE, row.line, str(refusal))
+                    self.report.refuse(CLIENTS_FILE, row.line, refusal.text)
             await self.client_batch(parsed)
             self.progress(len(batch))
 
@@ -432,7 +435,7 @@ class Importer:
         if client_source is not None:
             client_id = clients.get(client_source)
             if client_id is None:
-                raise RowRefused(f"Asiakasnumero {client_source} is not an imported client of {self.system}")
+                raise RowRefused(t("unknown_client", source_id=client_source, system=self.system))
         day = cell(row, "Päivämäärä", parse_date, required=True)
         at = cell(row, "Kellonaika", parse_time) or NOON
         topics_text = text(row, "Aiheet", required=True)
@@ -443,11 +446,11 @@ class Importer:
             try:
                 topic = v.resolve("contact.topics", label.strip())
             except UnknownLabel as error:
-                raise RowRefused(f"Aiheet: {error}") from None
+                raise RowRefused(t("cell", column="Aiheet", error=error.text)) from None
             if topic not in topics:
                 topics.append(topic)
         if not topics:
-            raise RowRefused("Aiheet: no topic")
+            raise RowRefused(t("no_topic"))
         return {
             "id": record_id(self.system, "contact", source_id),
             "source_id": source_id,
@@ -494,15 +497,17 @@ class Importer:
                 counts.read += 1
                 try:
                     if not row.complete:
-                        raise RowRefused("the line is cut short (fewer cells than the header)")
+                        raise RowRefused(t("cut_short"))
                     contact = await self.parse_contact(row, clients)
                 except RowRefused as refusal:
-                    self.report.refuse(CONTACTS_FILE, row.line, str(refusal))
+                    self.report.refuse(CONTACTS_FILE, row.line, refusal.text)
                     continue
                 source_id = contact.pop("source_id")
                 if source_id in seen:
                     self.report.refuse(
-                        CONTACTS_FILE, row.line, f"Yhteydenottonumero {source_id} is repeated in the file"
+                        CONTACTS_FILE,
+                        row.line,
+                        t("repeated", column="Yhteydenottonumero", source_id=source_id),
                     )
                     continue
                 seen.add(source_id)
@@ -546,11 +551,12 @@ async def run_import(
     *,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    language: Language = "en",
 ) -> Report:
     """Import `directory` (one system's export) in the session's transaction; the caller commits or not."""
     from server.sbm_import.placements import import_placements
 
-    report = Report(system, directory, dry_run)
+    report = Report(system, directory, dry_run, language)
     if await session.scalar(select(Unit.id).limit(1)) is None:
         await load_units(
             session, ChangeSet()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.reference.models import Area, CodeList, Municipality, ServicePoint, Unit
+from server.sbm_import.texts import t
 
 SYSTEMS = ("kallio", "raahe", "oulu", "kuusamo", "selanne")
 SYSTEM_NAMES = {
@@ -53,7 +54,8 @@ LANGUAGES = {
 
 class UnknownLabel(ValueError):
     def __init__(self, kind: str, label: str) -> None:
-        super().__init__(f"unknown {kind} label {label!r} (not a Kaari code, label or mapped label)")
+        self.text = t("unknown_label", kind=kind, label=label)
+        super().__init__(str(self.text))
         self.kind = kind
         self.label = label
 

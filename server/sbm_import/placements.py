@@ -40,6 +40,7 @@ from server.sbm_import.importer import (
     text,
 )
 from server.sbm_import.models import ImportedRecord
+from server.sbm_import.texts import t
 
 WEEKDAYS = {
     "ma": "mon", "ti": "tue", "ke": "wed", "to": "thu", "pe": "fri", "la": "sat", "su": "sun",
@@ -88,19 +89,17 @@ class _Placements:
                 counts.read += 1
                 try:
                     if not row.complete:
-                        raise RowRefused("the line is cut short (fewer cells than the header)")
+                        raise RowRefused(t("cut_short"))
                     source_id = text(row, columns[0], required=True, max_length=64)
                     if source_id in seen:
-                        raise RowRefused(f"{columns[0]} {source_id} is repeated in the file")
+                        raise RowRefused(t("repeated", column=columns[0], source_id=source_id))
                     client_source = text(row, "Asiakasnumero", required=True)
                     client_id = clients.get(client_source)  # type: ignore[arg-type]
                     if client_id is None:
-                        raise RowRefused(
-                            f"Asiakasnumero {client_source} is not an imported client of {importer.system}"
-                        )
+                        raise RowRefused(t("unknown_client", source_id=client_source, system=importer.system))
                     made = parse(row, record_id(importer.system, kind, source_id), client_id)  # type: ignore[arg-type]
                 except RowRefused as refusal:
-                    importer.report.refuse(name, row.line, str(refusal))
+                    importer.report.refuse(name, row.line, refusal.text)
                     continue
                 seen.add(source_id)  # type: ignore[arg-type]
                 if source_id in done:
@@ -122,7 +121,7 @@ class _Placements:
         unit_id = code(self.importer.vocabulary, "unit", row, "Yksikkö")
         unit = self.units[unit_id]
         if unit.kind != kind:
-            raise RowRefused(f"Yksikkö: {unit.labels['fi']} is not a {kind} unit")
+            raise RowRefused(t("wrong_unit_kind", unit=unit.labels["fi"], kind=kind))
         return unit
 
     def serves(self, client_id: uuid.UUID, unit: Unit, since: date, until: date | None) -> None:
@@ -173,7 +172,7 @@ class _Placements:
         start = cell(row, "Alkupäivä", parse_date, required=True)
         end = cell(row, "Loppupäivä", parse_date, required=True)
         if end < start:
-            raise RowRefused("Loppupäivä is before Alkupäivä")
+            raise RowRefused(t("before", end="Loppupäivä", start="Alkupäivä"))
         self.serves(client_id, unit, start, end)
         return [
             Stay(
@@ -191,7 +190,7 @@ class _Placements:
         move_in = cell(row, "Muuttopäivä", parse_date, required=True)
         move_out = cell(row, "Poismuuttopäivä", parse_date)
         if move_out is not None and move_out < move_in:
-            raise RowRefused("Poismuuttopäivä is before Muuttopäivä")
+            raise RowRefused(t("before", end="Poismuuttopäivä", start="Muuttopäivä"))
         self.serves(client_id, unit, move_in, move_out)
         return [
             Residency(id=new_id, client_id=client_id, unit_id=unit.id, move_in=move_in, move_out=move_out)
@@ -203,17 +202,15 @@ class _Placements:
         for label in (text(row, "Viikonpäivät", required=True) or "").replace(",", "|").split("|"):
             day = WEEKDAYS.get(label.strip().casefold())
             if day is None:
-                raise RowRefused(
-                    f"Viikonpäivät: {label.strip()!r} is not a weekday (ma, ti, ke, to, pe, la, su)"
-                )
+                raise RowRefused(t("not_a_weekday", label=label.strip()))
             if day not in (unit.opening_days or []):
-                raise RowRefused(f"Viikonpäivät: {unit.labels['fi']} is closed on {label.strip()}")
+                raise RowRefused(t("closed_on", unit=unit.labels["fi"], label=label.strip()))
             if day not in days:
                 days.append(day)
         since = cell(row, "Alkaen", parse_date, required=True)
         until = cell(row, "Päättyen", parse_date)
         if until is not None and until < since:
-            raise RowRefused("Päättyen is before Alkaen")
+            raise RowRefused(t("before", end="Päättyen", start="Alkaen"))
         self.serves(client_id, unit, since, until)
         return [
             Schedule(
@@ -278,6 +275,11 @@ class _Placements:
             for day, places in day_places(unit_state, horizon(today)).items():
                 if places.free < 0:
                     importer.report.overbookings.append(
-                        f"{unit.labels['fi']} {day.day}.{day.month}.{day.year}: "
-                        f"{places.occupied} taken of {places.capacity} places"
+                        t(
+                            "overbooked",
+                            unit=unit.labels["fi"],
+                            day=f"{day.day}.{day.month}.{day.year}",
+                            occupied=places.occupied,
+                            capacity=places.capacity,
+                        )
                     )

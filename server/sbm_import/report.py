@@ -2,7 +2,8 @@
 
 Refused rows are streamed to a temporary file as they are found (a broken export may refuse every row),
 and the report CSV beside the input is written at the end: the summary first, then each refusal with its
-file, line and reason.
+file, line and reason. Every word of it is in the report's language (`texts.py`: Finnish, Swedish or
+English); the counts' column names in the CSV's summary rows stay machine-readable keys.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from server.sbm_import.texts import Language, Text, say
 
 REPORT_NAME = "kaari-tuontiraportti.csv"
 DRY_RUN_REPORT_NAME = "kaari-tuontiraportti-koeajo.csv"
@@ -33,10 +36,11 @@ class Report:
     system: str
     directory: Path
     dry_run: bool
+    language: Language = "en"
     files: dict[str, FileCounts] = field(default_factory=dict)
     possible_duplicates: int = 0
     conflicts: int = 0
-    overbookings: list[str] = field(default_factory=list)
+    overbookings: list[Text] = field(default_factory=list)
     first_refusals: list[tuple[str, int, str]] = field(default_factory=list)
     _spool: IO[str] = field(
         default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8", newline=""),  # noqa: SIM115 (closed by write_csv)
@@ -45,11 +49,18 @@ class Report:
     def counts(self, name: str) -> FileCounts:
         return self.files.setdefault(name, FileCounts())
 
-    def refuse(self, name: str, line: int, reason: str) -> None:
+    def refuse(self, name: str, line: int, text: Text) -> None:
+        reason = text.render(self.language)
         self.counts(name).refused += 1
         if len(self.first_refusals) < SHOWN_REFUSALS:
             self.first_refusals.append((name, line, reason))
-        csv.writer(self._spool, delimiter=";").writerow([name, line, "refused", reason])
+        csv.writer(self._spool, delimiter=";").writerow([name, line, self.say("refused"), reason])
+
+    def say(self, key: str, **values: object) -> str:
+        return say(key, self.language, **values)
+
+    def overbooked(self) -> list[str]:
+        return [text.render(self.language) for text in self.overbookings]
 
     @property
     def refused(self) -> int:
@@ -63,7 +74,7 @@ class Report:
         ]
         rows.append(["", "", "possible_duplicates", str(self.possible_duplicates)])
         rows.append(["", "", "conflicts", str(self.conflicts)])
-        rows.extend(["", "", "overbooked", text] for text in self.overbookings)
+        rows.extend(["", "", "overbooked", text] for text in self.overbooked())
         return rows
 
     @property
@@ -74,7 +85,7 @@ class Report:
         path = self.directory / self.file_name
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             writer = csv.writer(out, delimiter=";")
-            writer.writerow(["file", "line", "status", "detail"])
+            writer.writerow([self.say(k) for k in ("file", "line", "status", "detail")])
             writer.writerows(self.summary_rows())
             self._spool.seek(0)
             for line in self._spool:
@@ -84,19 +95,18 @@ class Report:
 
     def text(self) -> str:
         """What the command prints (the operator's words; the CSV has every refusal)."""
-        head = f"{'file':<22}{'read':>9}{'created':>9}{'matched':>9}{'unchanged':>10}{'refused':>9}"
-        lines = [
-            f"Kaari import, system {self.system}{' (dry run: nothing written)' if self.dry_run else ''}",
-            head,
-        ]
+        say = self.say
+        head = f"{say('file'):<22}" + "".join(f"{say(k):>12}" for k in COUNTS)
+        title = say("title", system=self.system) + (say("dry_run") if self.dry_run else "")
+        lines = [title, head]
         for name, c in self.files.items():
-            lines.append(f"{name:<22}{c.read:>9}{c.created:>9}{c.matched:>9}{c.unchanged:>10}{c.refused:>9}")
+            lines.append(f"{name:<22}" + "".join(f"{getattr(c, k):>12}" for k in COUNTS))
         lines.append(
-            f"possible duplicates: {self.possible_duplicates}   conflicts to decide: {self.conflicts}"
+            f"{say('possible_duplicates')}: {self.possible_duplicates}   {say('conflicts')}: {self.conflicts}"
         )
-        lines.extend(f"overbooked: {text}" for text in self.overbookings)
+        lines.extend(f"{say('overbooked_label')}: {text}" for text in self.overbooked())
         for name, line, reason in self.first_refusals:
-            lines.append(f"refused {name}:{line}: {reason}")
+            lines.append(f"{say('refused')} {name}:{line}: {reason}")
         if self.refused > len(self.first_refusals):
-            lines.append(f"… {self.refused - len(self.first_refusals)} more refused rows in the report file")
+            lines.append(say("more_refused", count=self.refused - len(self.first_refusals)))
         return "\n".join(lines)

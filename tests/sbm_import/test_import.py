@@ -215,7 +215,7 @@ async def test_places_count_and_an_overbooking_is_reported(db: AsyncSession, tmp
     report = await run(db, "kuusamo", folder)
 
     assert report.files["asukkaat.csv"].created == 37 and report.files["asukkaat.csv"].refused == 1
-    assert any("Hoivakoti Vaarala" in text and "37 taken of 36" in text for text in report.overbookings)
+    assert any("Hoivakoti Vaarala" in text and "37 taken of 36" in text for text in report.overbooked())
     assert await count(db, Residency) == 37
     assert (report.files["hoitojaksot.csv"].created, report.files["hoitojaksot.csv"].refused) == (1, 1)
     assert await count(db, Stay) == 1
@@ -242,3 +242,28 @@ async def test_the_generated_county_at_a_reduced_size(db: AsyncSession, tmp_path
     assert sum(r.files["asiakkaat.csv"].matched for r in reports.values()) > 0  # people in several systems
     total_clients = sum(r.files["asiakkaat.csv"].created for r in reports.values())
     assert await count(db, Client) == total_clients
+
+
+def test_the_report_in_finnish_swedish_and_english(tmp_path: Path) -> None:
+    from server.sbm_import.report import Report
+    from server.sbm_import.texts import LANGUAGES, MESSAGES, t
+
+    # Every message has all three languages, with the same values in each.
+    for key, texts in MESSAGES.items():
+        assert set(texts) == set(LANGUAGES), key
+    words = {
+        "fi": ("hylätty", "rivi on katkennut", "Kotikunta: tuntematon", "tiedosto;rivi;tila;tieto"),
+        "sv": ("avvisade", "raden är avbruten", "Kotikunta: okänt", "fil;rad;status;uppgift"),
+        "en": ("refused", "the line is cut short", "Kotikunta: unknown", "file;line;status;detail"),
+    }
+    for language, (refused, cut, unknown, header) in words.items():
+        report = Report("oulu", tmp_path, False, language)
+        report.refuse("asiakkaat.csv", 3, t("cut_short"))
+        label = t("cell", column="Kotikunta", error=t("unknown_label", kind="municipality", label="Atlantis"))
+        report.refuse("asiakkaat.csv", 4, label)
+        printed = report.text()
+        assert (
+            f"{refused} asiakkaat.csv:3: {cut}" in printed and unknown in printed and "'Atlantis'" in printed
+        )
+        written = report.write_csv().read_text(encoding="utf-8-sig").splitlines()
+        assert written[0] == header
