@@ -68,8 +68,11 @@ async def admin_bases(
 
 def _may_merge(ctx: MutationContext, client_id: uuid.UUID) -> bool:
     basis = ctx.resolved.basis(client_id)
-    return basis.startswith("guidance:") or (
-        ctx.author.has_role("admin") and basis.startswith("admin:possible_duplicate:")
+    # A client created earlier in the same push is the author's own (they created it in their area).
+    return (
+        basis.startswith("guidance:")
+        or basis == "created_in_batch"
+        or (ctx.author.has_role("admin") and basis.startswith("admin:possible_duplicate:"))
     )
 
 
