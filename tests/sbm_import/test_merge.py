@@ -49,6 +49,8 @@ async def test_merge_while_two_devices_hold_both_and_one_queued_an_edit_offline(
     await laptop.pull()
     await other.pull()
     assert other.view.get("client", gone["client_id"]) is not None
+    statistics = "/api/guidance/statistics/contacts?from=2026-11&to=2026-11"
+    before = (await client.get(statistics, headers=laptop.credentials.headers())).json()
     # Offline on the second laptop: an edit of the record that is about to be merged away.
     await other.mutate("client.update", {"client_id": gone["client_id"], "changes": {"phone": "040 2"}})
 
@@ -72,6 +74,7 @@ async def test_merge_while_two_devices_hold_both_and_one_queued_an_edit_offline(
     assert other.view.get("client", gone["client_id"]) is None
     assert other.view.get("client", kept["client_id"]).data["phone"] == "040 2"
 
+    assert (await client.get(statistics, headers=laptop.credentials.headers())).json() == before
     db = await fresh(db)
     assert await db.get(Client, uuid.UUID(gone["client_id"])) is None
     assert (await db.get(Contact, uuid.UUID(contact["contact_id"]))).client_id == uuid.UUID(kept["client_id"])
