@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import empty_pull, first_sync, guidance_stats, notify, peer, push, server
+from bench import empty_pull, first_sync, guidance_stats, import_sbm, notify, peer, push, server
 from bench.server import Workspace
 
 BENCHMARKS = {
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "guidance_stats": guidance_stats.run,
     "notify": notify.run,
     "peer": peer.run,
+    "import_sbm": import_sbm.run,
 }
 ALIASES = {"empty_pull": "pull", "first-sync": "first_sync", "empty-pull": "pull"}
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -155,6 +156,58 @@ def _parse_role(value: str) -> dict[str, Any]:
     if kind not in {"area", "unit"} or not code:
         raise click.BadParameter(f"{value!r}: use ROLE, ROLE:area:CODE or ROLE:unit:CODE")
     return {"role": role, f"{kind}_id": reference_id(kind, code)}
+
+
+@main.group("import")
+def import_() -> None:
+    """Take data over from other systems (docs/import.md)."""
+
+
+@import_.command("sbm")
+@click.option(
+    "--system",
+    required=True,
+    type=click.Choice(["kallio", "raahe", "oulu", "kuusamo", "selanne"]),
+    help="The regional system the export comes from (its label mapping is used).",
+)
+@click.option("--dry-run", is_flag=True, help="Check everything and print the report; write nothing.")
+@click.option(
+    "--language",
+    type=click.Choice(["fi", "sv", "en"]),
+    default="fi",
+    show_default=True,
+    help="The report's language (printed and written).",
+)
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.pass_obj
+def import_sbm(settings: Settings, system: str, directory: Path, dry_run: bool, language: str) -> None:
+    """Import one regional system's export folder; the report is also written beside it as CSV."""
+    from server.sbm_import.cli import import_folder
+
+    try:
+        report = import_folder(settings, system, directory, dry_run=dry_run, language=language)  # type: ignore[arg-type]
+    except (OSError, ValueError) as error:  # no database, an unreadable file, a broken mapping file
+        raise click.ClickException(str(error)) from error
+    click.echo(report.text())
+    click.echo(f"{report.say('report_file')}: {report.directory / report.file_name}")
+
+
+@main.group()
+def demo() -> None:
+    """Data to try Kaari on."""
+
+
+@demo.command("sbm-exports")
+@click.option("--scale", default=1.0, show_default=True, help="1 = the county (about 60,000 clients).")
+@click.option("--seed", "seed_value", default=2026, show_default=True)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def demo_sbm_exports(directory: Path, scale: float, seed_value: int) -> None:
+    """Write the five regional systems' exports, with the faults real exports have."""
+    from server.sbm_import.demo_exports import write_exports
+
+    counts = write_exports(directory, scale=scale, seed=seed_value)
+    for system, files in counts.items():
+        click.echo(f"{system}: " + ", ".join(f"{name} {rows}" for name, rows in files.items()))
 
 
 @main.group()

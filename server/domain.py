@@ -12,7 +12,8 @@ and adding it to the one list in `server.domains`:
 - hooks into shared machinery, each a plain value the composition root installs: `snapshot_reports` (the
   nightly statistics snapshots), `change_observers` (told of every record change before commit),
   `place_takers` (what else takes a place in a unit), `timeline` (its part of the client 360 view),
-  `client_bases` (who has a basis on a client), `client_of` (the client of its rows, by kind), `listeners` (signal → listener, `server.signals`).
+  `client_bases` (who has a basis on a client), `client_of` (the client of its rows, by kind),
+  `client_aliases` (the survivor of a merged client id), `listeners` (signal → listener, `server.signals`).
 
 `kind` is `platform` for the layers every domain may build on (reference data, accounts, the access log,
 jobs, sync, statistics, tasks, conflicts, devices) and `domain` for the rest; the contract lets a domain use
@@ -42,6 +43,7 @@ class Domain:
     place_takers: Sequence[Any] = ()
     timeline: Sequence[Any] = ()
     client_bases: Sequence[Any] = ()
+    client_aliases: Sequence[Any] = ()
     client_of: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     listeners: Mapping[type, Callable[..., Any]] = field(default_factory=dict)
 

@@ -32,6 +32,7 @@ DOMAIN_MODULES = (
     "server.contacts.domain",
     "server.assessments.domain",
     "server.applications.domain",
+    "server.sbm_import.domain",
     "notifications.domain",
 )
 
@@ -57,6 +58,8 @@ def load() -> tuple[Domain, ...]:
             timeline.declare(source)
         for resolver in domain.client_bases:
             authorisation.declare_bases(resolver)
+        for resolver in domain.client_aliases:
+            authorisation.declare_aliases(resolver)
         for kind, resolver in domain.client_of.items():
             authorisation.declare_client_of(kind, resolver)
         for kind, listener in domain.listeners.items():

@@ -14,17 +14,18 @@ from litestar.params import FromPath, QueryParameter
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import identity_code
 from server.access_log import service as access_log
 from server.accounts.principal import Principal
 from server.accounts.scopes import scopes_for
-from server.clients import timeline
+from server.clients import identity, timeline
 from server.clients.access import basis_for_client, summary_consent
-from server.clients.models import Client, ClientService, ClosePerson, Consent, search_name
+from server.clients.models import Client, ClientIdentity, ClientService, ClosePerson, Consent, search_name
 from server.clients.sync import client_service_data, close_person_data, consent_data
 from server.clock import today_in_finland
 from server.db import begin_write
 from server.deps import CurrentPrincipal, DbSession
-from server.errors import Forbidden
+from server.errors import Forbidden, KaariError
 from server.sync.authorisation import NO_CLIENT
 
 
@@ -42,6 +43,8 @@ class ClientOut(msgspec.Struct):
     close_persons: list[dict] = []
     consents: list[dict] = []
     services: list[dict] = []
+    identity_code: str | None = None
+    """Whole for counsellors and supervisors, masked (`010150-****`) for other readers."""
 
 
 class ClientHit(msgspec.Struct):
@@ -149,6 +152,53 @@ class ClientsController(Controller):
             await access_log.record(db_session, principal.actor(role), entries)
         return hits
 
+    @get("/by-identity-code", operation_id="findClientByIdentityCode")
+    async def by_identity_code(
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        code: Annotated[str, QueryParameter(min_length=1, max_length=20)],
+    ) -> list[ClientHit]:
+        """The client with exactly this identity code: for counsellors and supervisors if they have a basis,
+        for admins (who resolve duplicates) always. Every search is logged (`client_identity_search`),
+        the one that finds nobody too, so the client can be told who looked for them."""
+        principal.require_user()
+        admin = principal.has_role("admin")
+        if not admin and not principal.has_role("counsellor", "supervisor"):
+            raise Forbidden("Searching by identity code is for counsellors, supervisors and admins.")
+        try:
+            wanted = identity_code.parse(code).code
+        except identity_code.InvalidIdentityCode as error:
+            raise KaariError(
+                str(error), code="invalid_identity_code", status_code=400, details={"reason": error.reason}
+            ) from None
+        await begin_write(db_session)
+        client = await db_session.scalar(
+            select(Client).join(ClientIdentity).where(ClientIdentity.identity_code == wanted)
+        )
+        found = await basis_for_client(db_session, principal, client) if client is not None else None
+        if client is not None and found is None and admin:
+            found = ("admin", "admin:identity_search")
+        if client is None or found is None:
+            await access_log.record(
+                db_session, principal.actor(), [access_log.Access("client_identity_search", "search", "none")]
+            )
+            return []
+        role, basis = found
+        await access_log.record(
+            db_session,
+            principal.actor(role),
+            [
+                access_log.Access(
+                    "client_identity_search", "read", basis, client_id=client.id, record_id=str(client.id)
+                )
+            ],
+        )
+        year = client.birth_date.year if client.birth_date else None
+        return [
+            ClientHit(client.id, client.first_name, client.last_name, year, client.municipality_id, basis)
+        ]
+
     @get("/{client_id:uuid}", operation_id="getClient")
     async def get_client(
         self, client_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
@@ -179,6 +229,7 @@ class ClientsController(Controller):
             ],
             await _parts(db_session, Consent, client.id, consent_data),
             await _parts(db_session, ClientService, client.id, client_service_data),
+            identity.shown(await identity.code_of(db_session, client.id), role, basis),
         )
 
     @get("/{client_id:uuid}/timeline", operation_id="getClientTimeline")

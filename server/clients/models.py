@@ -6,6 +6,11 @@
 - `ClientService` — a named service relationship: a responsible counsellor (*vastuutyöntekijä*, a basis
   for that counsellor wherever they work) or a service the client receives (home care, meals, …).
 - `ClosePerson` — a relative or other person close to the client (*läheinen*), with relation and contact info.
+- `ClientIdentity` — the personal identity code (*henkilötunnus*, optional, unique) and what recognises
+  the same person again without one: the normalised name key with the birth date. Its own table, so the
+  code never travels with the client record to unit tablets (`server.clients.identity`).
+- `ClientMerge` — a client merged into another (`client.merge`): the merged id keeps naming the survivor
+  for mutations queued offline and for the access log's history.
 - `Consent` — a consent (*suostumus*) for a purpose, given on a date by the client or their representative,
   withdrawn on a date. `cross_service_summary` lets professionals see the client's summary across services
   (the 360 view, `server.clients.timeline`).
@@ -239,3 +244,28 @@ class BreakGlassGrant(Base):
     reason: Mapped[str] = mapped_column(String(500))
     granted_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class ClientIdentity(Base):
+    __tablename__ = "client_identities"
+    __table_args__ = (Index("ix_client_identities_name_key_birth", "name_key", "birth_date"),)
+
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_code: Mapped[str | None] = mapped_column(String(11), unique=True)
+    name_key: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None]
+
+
+class ClientMerge(Base):
+    __tablename__ = "client_merges"
+
+    # No foreign key: the merged client's row is gone, its id lives on here.
+    merged_client_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    survivor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("clients.id"), index=True)
+    merged_at: Mapped[datetime]
+    merged_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    mutation_id: Mapped[uuid.UUID | None]
+    # What moved: {table: rows} and the merged record's fields, for the listing and an audit.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)

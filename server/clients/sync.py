@@ -4,7 +4,9 @@ Unit staff get the clients their unit serves (`unit:{id}` for every current serv
 counsellors get the clients of their area they work with (`area:{id}` for every `client_areas` row, written
 once guidance has touched them: a contact linked to them, a creation by a counsellor); a responsible
 counsellor (`client_services`, kind `counsellor`) gets the client in `user:{id}` wherever they work. Close
-persons, consents and service relationships are published with the client, into the same scopes.
+persons, consents and service relationships are published with the client, into the same scopes; the
+identity code (`client_identity`) into the same scopes without the `unit:` ones, so that no unit tablet ever
+holds it (`server.clients.identity`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.scopes import area_scope, unit_scope, user_scope
-from server.clients.models import Client, ClientArea, ClientService, ClientUnit, ClosePerson, Consent
+from server.clients.models import (
+    Client,
+    ClientArea,
+    ClientIdentity,
+    ClientService,
+    ClientUnit,
+    ClosePerson,
+    Consent,
+)
 from server.clock import today_in_finland
 from server.sync.changes import ChangeSet
 
@@ -76,6 +86,22 @@ async def publish_client(
     scopes = await client_scopes(session, client, extra)
     changes.put("client", client.id, client_data(client), scopes)
     await publish_parts(session, changes, client.id, scopes)
+    code = await session.scalar(
+        select(ClientIdentity.identity_code).where(ClientIdentity.client_id == client.id)
+    )
+    if code is not None:
+        changes.put("client_identity", client.id, identity_data(client.id, code), identity_scopes(scopes))
+    else:
+        changes.delete("client_identity", client.id)
+
+
+def identity_scopes(scopes: set[str]) -> set[str]:
+    """Where the identity code goes: the client's scopes, never a unit's (a shared tablet's)."""
+    return {s for s in scopes if not s.startswith("unit:")}
+
+
+def identity_data(client_id: uuid.UUID, code: str) -> dict:
+    return {"id": str(client_id), "client_id": str(client_id), "identity_code": code}
 
 
 async def publish_parts(

@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,13 +97,52 @@ def placing(args: Any) -> tuple[Touch, ...]:
 # A basis resolver answers for every id that is a client: its basis, or None when the author has none.
 ClientBases = Callable[[AsyncSession, "Principal", set[uuid.UUID]], Awaitable[dict[uuid.UUID, str | None]]]
 ClientsOf = Callable[[AsyncSession, set[uuid.UUID]], Awaitable[dict[uuid.UUID, uuid.UUID]]]
+# An alias resolver answers, for the ids that name a merged client, the client that survived the merge.
+ClientAliases = Callable[[AsyncSession, set[uuid.UUID]], Awaitable[dict[uuid.UUID, uuid.UUID]]]
 _bases: list[ClientBases] = []
+_aliases: list[ClientAliases] = []
 _clients_of: dict[str, ClientsOf] = {}
 
 
 def declare_bases(resolver: ClientBases) -> None:
     if resolver not in _bases:
         _bases.append(resolver)
+
+
+def declare_aliases(resolver: ClientAliases) -> None:
+    if resolver not in _aliases:
+        _aliases.append(resolver)
+
+
+async def redirect_merged(
+    session: AsyncSession, converted: dict[int, tuple[Any, Any]]
+) -> dict[int, tuple[Any, Any]]:
+    """A mutation queued offline against a client merged since names the survivor: every `client_id` and
+    `…_client_id` argument naming a merged client is replaced before the declarations are resolved, so the
+    mutation is checked, applied and logged as the survivor's (the envelope keeps what the device sent).
+    One query per push that names clients."""
+    named = {v for _, a in converted.values() for v in _client_ids(a).values()}
+    if not named or not _aliases:
+        return converted
+    found: dict[uuid.UUID, uuid.UUID] = {}
+    for resolver in _aliases:
+        found.update(await resolver(session, named))
+    if not found:
+        return converted
+    redirected = {}
+    for seq, (spec, a) in converted.items():
+        fields = {k: found[v] for k, v in _client_ids(a).items() if v in found}
+        redirected[seq] = (spec, msgspec.structs.replace(a, **fields) if fields else a)
+    return redirected
+
+
+def _client_ids(args: Any) -> dict[str, uuid.UUID]:
+    fields = getattr(args, "__struct_fields__", ())
+    return {
+        f: getattr(args, f)
+        for f in fields
+        if (f == "client_id" or f.endswith("_client_id")) and isinstance(getattr(args, f), uuid.UUID)
+    }
 
 
 def declare_client_of(kind: str, resolver: ClientsOf) -> None:

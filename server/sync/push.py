@@ -119,7 +119,7 @@ async def _push(
         accesses=batch.logged,
     )
     fresh_envelopes = [m for m in request.mutations if m.seq > replica.last_seq]
-    prepared = _convert(fresh_envelopes)
+    prepared = await authorisation.redirect_merged(session, _convert(fresh_envelopes))
     # Every declaration of the batch, resolved at once, before any handler runs.
     base.resolved = await authorisation.resolve(
         session, author, (spec.handler.touches(args) for spec, args in prepared.values())

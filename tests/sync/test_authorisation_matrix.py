@@ -27,6 +27,7 @@ from sqlalchemy import select
 from server.clients.models import Client
 from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, DEMO_SHORT_TERM_UNIT, demo_id
+from server.identity_code import make as make_code
 from server.queue.models import ACTIVE_ENTRY_STATUSES, QueueEntry
 from server.reference.models import reference_id
 from server.sync import authorisation
@@ -118,6 +119,11 @@ EXAMPLES: dict[str, tuple[str, Any]] = {
         lambda c: {"residency_id": _id(), "client_id": c, "unit_id": str(STC), "move_in": _today(220)},
     ),
     "client.update": ("paiva", lambda c: {"client_id": c, "changes": {"phone": "+358401234567"}}),
+    "client.set_identity_code": (
+        "ohjaaja",
+        lambda c: {"client_id": c, "identity_code": make_code(date(1950, 1, 1), 900)},
+    ),
+    "client.merge": ("ohjaaja", "merge"),
     "client.add_close_person": (
         "paiva",
         lambda c: {"close_person_id": _id(), "client_id": c, "name": "Liisa Esimerkki", "relation": "child"},
@@ -272,6 +278,10 @@ def batch_for(name: str, author: str, client_id: str, relation: str) -> list[dic
         anonymous = contact(None)
         first.append(("contact.record", anonymous))
         args = {"contact_id": anonymous["contact_id"], "client_id": client_id}
+    elif make == "merge":  # into the client, another the counsellor just created
+        other = _id()
+        first.append(("client.create", create(author, other)))
+        args = {"client_id": client_id, "merged_client_id": other}
     elif make == "event":
         event_id = _id()
         first.append(

@@ -1,5 +1,5 @@
-// The admin's screen (/admin): sync health of every device, conflicts to resolve, devices (enrol,
-// revoke), users and roles, and the access-log search. Conflicts come from the admin's replica and work
+// The admin's screen (/admin): sync health of every device, conflicts to resolve, possible duplicates
+// to merge, devices (enrol, revoke), users and roles, and the access-log search. Conflicts come from the admin's replica and work
 // offline; the rest are the server's own figures and lists, shown when online. The open section is in
 // the query string (/admin?tab=devices), and so is a device picked out on the sync-health tab
 // (/admin?device_id=…, where the stale-device notification opens).
@@ -16,10 +16,11 @@ import { tabList, tabPanel, tabStyles } from '../../ui/tabs.js';
 import './kaari-access-log.js';
 import './kaari-admin-conflicts.js';
 import './kaari-admin-devices.js';
+import './kaari-admin-duplicates.js';
 import './kaari-admin-users.js';
 import './kaari-sync-health.js';
 
-const TABS = ['health', 'conflicts', 'devices', 'users', 'log'];
+const TABS = ['health', 'conflicts', 'duplicates', 'devices', 'users', 'log'];
 
 addScreen({ path: '/admin', tag: 'kaari-admin', roles: ['admin'], titleKey: 'admin.title' });
 
@@ -50,6 +51,8 @@ class KaariAdmin extends LitElement {
     switch (this.query.tab) {
       case 'conflicts':
         return html`<kaari-admin-conflicts .users=${new Map(users.map((u) => [u.id, u]))}></kaari-admin-conflicts>`;
+      case 'duplicates':
+        return html`<kaari-admin-duplicates></kaari-admin-duplicates>`;
       case 'devices':
         return html`<kaari-admin-devices .session=${this.session}></kaari-admin-devices>`;
       case 'users':
