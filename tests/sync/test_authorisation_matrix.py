@@ -17,7 +17,7 @@ REST reads follow the same basis: `GET /api/clients/{id}` answers 200 for `own` 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
