@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import empty_pull, first_sync, guidance_stats, notify, push, server
+from bench import empty_pull, first_sync, fleet, guidance_stats, notify, push, server
 from bench.server import Workspace
 
 BENCHMARKS = {
@@ -22,6 +22,7 @@ BENCHMARKS = {
     "first_sync": first_sync.run,
     "guidance_stats": guidance_stats.run,
     "notify": notify.run,
+    "fleet": fleet.run,
 }
 ALIASES = {"empty_pull": "pull", "first-sync": "first_sync", "empty-pull": "pull"}
 RESULTS = Path(__file__).resolve().parent / "results"
