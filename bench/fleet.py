@@ -146,6 +146,7 @@ class Tally:
     rejected: int = 0
     conflicts: int = 0
     sync_errors: int = 0
+    unfinished: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -164,6 +165,9 @@ async def _on_schedule(
         try:
             await sync()
             tally.syncs += 1
+        except asyncio.CancelledError:
+            tally.unfinished += 1
+            raise
         except (SyncError, httpx.HTTPError) as exc:
             tally.sync_errors += 1
             if len(tally.errors) < 5:
@@ -185,7 +189,8 @@ def _tablet_sync(role: str, client: SyncClient, pushes: bool, rng: random.Random
     return sync
 
 
-COUNTS = ("syncs", "late", "applied", "rejected", "conflicts", "sync_errors")
+COUNTS = ("syncs", "late", "unfinished", "applied", "rejected", "conflicts", "sync_errors")
+END_GRACE_S = 10.0
 
 
 async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, trivial: bool) -> dict[str, Any]:
@@ -207,7 +212,10 @@ async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, triv
         transport.failures = 0
         before = asdict(tally)
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        await running
+        # A sync still under way this long after the end is stuck in retries: cancelled, and counted.
+        if not (await asyncio.wait({running}, timeout=plan.duration + END_GRACE_S))[0]:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     counts = {k: getattr(tally, k) - before[k] for k in COUNTS}
     return {
@@ -354,6 +362,12 @@ def drive(base_url: str, plan: FleetPlan, server_pids: list[int], *, trivial: bo
         ready.wait()
     except threading.BrokenBarrierError:
         raise RuntimeError(f"load generator failed: {out.get(timeout=10)}") from None
+    print(
+        f"[fleet] {plan.tablets:,} tablets ready against {'the trivial route' if trivial else 'Kaari'}; "
+        f"{plan.warmup:g} s warm-up, {plan.duration:g} s measured",
+        file=sys.stderr,
+        flush=True,
+    )
     time.sleep(plan.warmup)
     server_cpu0, busy0 = cpu_seconds(server_pids), machine_busy()
     results = dict(out.get(timeout=plan.duration + 600) for _ in procs)
@@ -375,10 +389,7 @@ def summarise(
     wall = max(part["wall_s"] for part in parts)
     rtt = [s[1] * 1000 for s in samples]
     server = [s[2] for s in samples if s[2] is not None]
-    tally = {
-        k: sum(part["tally"][k] for part in parts)
-        for k in ("syncs", "late", "applied", "rejected", "conflicts", "sync_errors")
-    }
+    tally = {k: sum(part["tally"][k] for part in parts) for k in COUNTS}
     bad = sum(1 for s in samples if s[3] >= 500 or s[3] == 429) + sum(part["failures"] for part in parts)
     return {
         "requests": len(samples),
@@ -390,7 +401,7 @@ def summarise(
         "by_path": {
             path: _path_figures([s for s in samples if s[0] == path]) for path in {s[0] for s in samples}
         },
-        "errors": bad + tally["sync_errors"],
+        "errors": bad + tally["sync_errors"] + tally["unfinished"],
         "http_errors": bad,
         "tally": tally,
         "error_examples": [e for part in parts for e in part["tally"]["errors"]][:5],
