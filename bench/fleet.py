@@ -37,23 +37,24 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.fleet_users import FLEET_PASSWORD
 from bench.server import REPO, ServerProcess, Workspace, bench_env, free_port
 from bench.wire import TimingTransport, percentile
-from server.reference.models import reference_id
 from sync_protocol.client import MemoryStore, SyncClient, SyncError, login
 from sync_protocol.simulate import plan_attendance
 
-ROLES = ("paiva", "hoiva", "ohjaaja")
-OULU_ID = str(reference_id("area", "oulu"))  # the counsellor's area
-# Of every 20 tablets: 16 in day-activity units, 2 in short-term care, 2 counsellors' laptops.
-ROLE_CYCLE = ("paiva",) * 16 + ("hoiva",) * 2 + ("ohjaaja",) * 2
+# The demo's counsellors, one or two per area (password `demo`); unit staff come from bench.fleet_users.
+COUNSELLORS = ("ohjaaja", "ohjaaja2", "ohjaaja-koillismaa", "ohjaaja-lakeus", "ohjaaja-oulunkaari")
+COUNSELLORS += ("ohjaaja-rannikko", "ohjaaja-etela")
+# Of every 20 tablets: 16 in day-activity and 24-hour housing units, 2 in short-term care, 2 counsellors'.
+SLOTS = ("unit",) * 16 + ("short_term_care",) * 2 + ("counsellor",) * 2
 POSTGRES_ADMIN_URL = os.environ.get("KAARI_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("KAARI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -65,10 +66,19 @@ class FleetPlan:
     jitter: float = 0.2
     push_share: float = 0.05
     duration: float = 60.0
-    warmup: float = 10.0
+    # Not measured: the first interval, in which every forked replica's first pull registers it (a write
+    # once in a tablet's life, which a fleet in service does not repeat every 30 s).
+    warmup: float | None = None
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)
-    pool: int = 64  # HTTP connections per generator process, reused
+    # (username, kind, password) of the users the tablets sign in as; `kind` is the unit's kind or
+    # "counsellor". Filled in by `measure` from the installation under test.
+    users: list[tuple[str, str, str]] = field(default_factory=list)
+    pool: int = 16  # HTTP connections per generator process, reused (httpcore scans its pool per event)
     seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.warmup is None:
+            self.warmup = self.interval * 1.1
 
     @property
     def target_rps(self) -> float:
@@ -79,62 +89,49 @@ class FleetPlan:
 
 
 class CountingTransport(TimingTransport):
-    """Times each request (bench.wire) and counts the ones that never got an answer."""
+    """Times each request (bench.wire) and counts the ones that never got an answer.
+
+    At most `pool` requests are handed to httpx at once: httpcore's pool scans every queued request
+    for every connection event, so thousands of tablets queued on 64 connections made the generator
+    quadratic (most of its CPU, in a profile) and it measured itself. The wait here is outside the timing.
+    """
 
     failures: int = 0
+    gate: asyncio.Semaphore | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await super().handle_async_request(request)
-        except httpx.HTTPError:
-            self.failures += 1
-            raise
+        assert self.gate is not None
+        async with self.gate:
+            try:
+                return await super().handle_async_request(request)
+            except httpx.HTTPError:
+                self.failures += 1
+                raise
 
 
-def _mix(role: str, tablet: SyncClient, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+def _mix(kind: str, tablet: SyncClient, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+    """One pushing sync's mutations for a tablet of this kind (the module docstring)."""
     now = datetime.now(UTC)
     clients = list(tablet.view.records("client"))
-    if role == "paiva":
+    scopes = list(tablet.store.scope_checksums())
+    work: list[tuple[str, dict[str, Any]]] = []
+    if kind == "day_activity":
         work = plan_attendance(tablet, rng, 1)
-    elif role == "hoiva":
-        unit = next(s for c in clients for s in c.scopes if s.startswith("unit:"))
+    elif kind == "short_term_care" and clients:
+        unit = next(s for s in scopes if s.startswith("unit:"))
         start = date.today() + timedelta(days=rng.randint(1, 60))
-        work = [
-            (
-                "stay.book",
-                {
-                    "stay_id": str(uuid.uuid4()),
-                    "client_id": rng.choice([c.id for c in clients if unit in c.scopes]),
-                    "unit_id": unit.removeprefix("unit:"),
-                    "start_date": start.isoformat(),
-                    "end_date": (start + timedelta(days=1)).isoformat(),
-                },
-            )
-        ]
-    else:
-        work = [
-            (
-                "contact.record",
-                {
-                    "contact_id": str(uuid.uuid4()),
-                    "occurred_at": now.isoformat(),
-                    "channel": "phone",
-                    "caller_type": "relative",
-                    "contact_type": "to_service",
-                    "topics": ["home_care"],
-                    "resolution": "advice_given",
-                    "area_id": OULU_ID,
-                    "service_point_id": None,
-                    "client_id": None,
-                    "note": None,
-                },
-            )
-        ]
+        stay = {"stay_id": str(uuid.uuid4()), "client_id": rng.choice(clients).id}
+        stay |= {"unit_id": unit.removeprefix("unit:"), "start_date": start.isoformat()}
+        work = [("stay.book", stay | {"end_date": (start + timedelta(days=1)).isoformat()})]
+    elif kind == "counsellor":
+        area = next(s for s in scopes if s.startswith("area:")).removeprefix("area:")
+        contact = {"contact_id": str(uuid.uuid4()), "occurred_at": now.isoformat(), "area_id": area}
+        contact |= {"channel": "phone", "caller_type": "relative", "contact_type": "to_service"}
+        contact |= {"topics": ["home_care"], "resolution": "advice_given", "service_point_id": None}
+        work = [("contact.record", contact | {"client_id": None, "note": None})]
     if clients:
-        seen = rng.choice(clients).id
-        work.append(
-            ("audit.viewed", {"entries": [{"client_id": seen, "at": now.isoformat(), "view": "client"}]})
-        )
+        seen = {"client_id": rng.choice(clients).id, "at": now.isoformat(), "view": "client"}
+        work.append(("audit.viewed", {"entries": [seen]}))
     return work
 
 
@@ -175,10 +172,10 @@ async def _on_schedule(
         due += plan.interval * (1 + rng.uniform(-plan.jitter, plan.jitter))
 
 
-def _tablet_sync(role: str, client: SyncClient, pushes: bool, rng: random.Random, tally: Tally) -> Any:
+def _tablet_sync(kind: str, client: SyncClient, pushes: bool, rng: random.Random, tally: Tally) -> Any:
     async def sync() -> None:
         if pushes:
-            for name, args in _mix(role, client, rng):
+            for name, args in _mix(kind, client, rng):
                 await client.mutate(name, args)
             report = await client.push()
             tally.applied += report.applied
@@ -197,6 +194,7 @@ async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, triv
     rng = random.Random(plan.seed * 1000 + index)
     mine = list(range(index, plan.tablets, plan.processes))
     transport = CountingTransport(inner=httpx.AsyncHTTPTransport(limits=_limits(plan)))
+    transport.gate = asyncio.Semaphore(plan.pool)
     tally = Tally()
     async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60.0) as http:
         if trivial:
@@ -230,30 +228,37 @@ async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, triv
 async def _tablet_loops(
     http: httpx.AsyncClient, mine: list[int], plan: FleetPlan, rng: random.Random, tally: Tally
 ) -> Any:
-    """Sign in once per role, do one first sync per role, fork a replica per tablet of this process."""
+    """Sign in once per user, do one first sync per user, fork a replica per tablet of this process."""
     seeds = {}
-    for role in ROLES:
-        credentials = await login(http, role, "demo")
+    for username, kind, password in plan.users:
+        credentials = await login(http, username, password)
         first = SyncClient(MemoryStore(), credentials, http=http)
         await first.pull()
-        seeds[role] = (credentials, first.store)
-    every = round(1 / plan.push_share) if plan.push_share else 0
+        seeds[username] = (kind, credentials, first.store)
+    by_slot = {
+        "unit": [u for u, kind, _ in plan.users if kind in ("day_activity", "housing_24h")],
+        "short_term_care": [u for u, kind, _ in plan.users if kind == "short_term_care"],
+        "counsellor": [u for u, kind, _ in plan.users if kind == "counsellor"],
+    }
+    pushers = pushing_tablets(plan)
     tablets = []
     for n in mine:
-        role = ROLE_CYCLE[n % len(ROLE_CYCLE)]
-        credentials, store = seeds[role]
+        users = by_slot[SLOTS[n % len(SLOTS)]]
+        kind, credentials, store = seeds[users[(n // len(SLOTS)) % len(users)]]
         client = SyncClient(store.fork(), credentials, http=http)
-        tablets.append((role, client, bool(every) and n % every == 0, random.Random(rng.random())))
+        tablets.append((kind, client, n in pushers, random.Random(rng.random())))
 
     async def run(end: float) -> None:
         await asyncio.gather(
-            *(
-                _on_schedule(plan, r, end, tally, _tablet_sync(role, c, p, r, tally))
-                for role, c, p, r in tablets
-            )
+            *(_on_schedule(plan, r, end, tally, _tablet_sync(k, c, p, r, tally)) for k, c, p, r in tablets)
         )
 
     return run
+
+
+def pushing_tablets(plan: FleetPlan) -> set[int]:
+    """The same `push_share` of the tablets in every generator process, spread over every kind."""
+    return set(random.Random(plan.seed).sample(range(plan.tablets), round(plan.tablets * plan.push_share)))
 
 
 def _limits(plan: FleetPlan) -> httpx.Limits:
@@ -266,7 +271,7 @@ def _trivial_loops(
     """The bound: the same schedule, each sync one POST to the trivial route (pushing tablets: two),
     with a body the size of an incremental pull request."""
     body = b'{"protocol":1,"client_id":"%s","cookie":"%s"}' % (str(uuid.uuid4()).encode(), b"x" * 120)
-    every = round(1 / plan.push_share) if plan.push_share else 0
+    pushers = pushing_tablets(plan)
 
     headers = {"content-type": "application/json"}
 
@@ -280,9 +285,7 @@ def _trivial_loops(
     async def run(end: float) -> None:
         await asyncio.gather(
             *(
-                _on_schedule(
-                    plan, random.Random(rng.random()), end, tally, ping(2 if every and n % every == 0 else 1)
-                )
+                _on_schedule(plan, random.Random(rng.random()), end, tally, ping(2 if n in pushers else 1))
                 for n in mine
             )
         )
@@ -430,6 +433,7 @@ class Servers:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.database: str | None = None
         self.server: ServerProcess | None = None
+        self.users: list[tuple[str, str, str]] = []
 
     def __enter__(self) -> Servers:
         data = self.ws.fresh_data_dir(f"fleet-{self.target}-{self.web}-{time.monotonic_ns()}")
@@ -455,6 +459,18 @@ class Servers:
                 stderr=(data / "worker.log").open("ab"),
             )
             self.procs.append(worker)
+        made = subprocess.run(
+            [sys.executable, "-m", "bench.fleet_users"],
+            cwd=REPO,
+            env={**bench_env(data), **env},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.users = [
+            (u, kind, FLEET_PASSWORD) for u, kind in (line.split() for line in made.stdout.splitlines())
+        ]
+        self.users += [(u, "counsellor", "demo") for u in COUNSELLORS]
         self.server = ServerProcess(data, env=env, workers=self.web).start()
         return self
 
@@ -526,9 +542,12 @@ class TrivialServer:
 def measure(ws: Workspace, target: str, web: int, plan: FleetPlan) -> dict[str, Any]:
     """Kaari at this configuration, then the bound at the same rate: one result with both."""
     with Servers(ws, target, web) as servers:
+        plan = replace(plan, users=servers.users)
         kaari = drive(servers.server.base_url, plan, servers.pids)  # type: ignore[union-attr]
     with TrivialServer(web) as trivial:
-        bound = drive(trivial.base_url, plan, [trivial.proc.pid], trivial=True)  # type: ignore[union-attr]
+        # Nothing to register on the trivial route: a short warm-up is enough.
+        bound_plan = replace(plan, warmup=min(plan.warmup or 0, 5.0))
+        bound = drive(trivial.base_url, bound_plan, [trivial.proc.pid], trivial=True)  # type: ignore[union-attr]
     return {"target": target, "web": web, "plan": asdict(plan), "kaari": kaari, "bound": bound}
 
 
@@ -589,7 +608,7 @@ SIZES = {
 def run(ws: Workspace, quick: bool) -> dict[str, Any]:
     """`python -m bench fleet`: SQLite single node at the default size (the full target: bench.fleet)."""
     tablets, interval, duration = SIZES["quick" if quick else "default"]
-    plan = FleetPlan(tablets=tablets, interval=interval, duration=duration, warmup=1.0 if quick else 10.0)
+    plan = FleetPlan(tablets=tablets, interval=interval, duration=duration)
     result = measure(ws, "sqlite", 1, plan)
     return {"rows": rows(result, check_target=False), "results": [result]}
 
@@ -604,7 +623,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=30.0)
     parser.add_argument("--push-share", type=float, default=0.05)
     parser.add_argument("--duration", type=float, default=600.0, help="measured seconds (after --warmup)")
-    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="unmeasured seconds (default 1.1 intervals)"
+    )
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="generator processes")
     args = parser.parse_args(argv)
     if args.target == "sqlite" and args.web != [1]:
