@@ -3,10 +3,9 @@ connections.
 
 Each chunk read from one side is delivered to the other `latency ± jitter` seconds later (in order: a
 chunk never overtakes the one before it), through a token bucket per direction shared by every
-connection (one slow link, not a fast link per connection). Every `reset_every`-th connection is cut with
-a TCP reset once a random number of bytes (up to `reset_within`) has crossed it in the direction chosen
-for it, alternately upload and download: a request lost on the way, or a response lost after the server
-committed.
+connection (one slow link, not a fast link per connection). Connections are cut with a TCP reset once a
+random number of bytes (up to `reset_within`) has crossed them in the direction chosen for them (`Shape`):
+a request lost on the way up, or an answer lost on the way down after the server committed.
 """
 
 from __future__ import annotations
@@ -24,6 +23,10 @@ class Shape:
     latency: float = 2.0
     jitter: float = 1.5
     bytes_per_second: float = 8 * 1024
+    # The client keeps its connection alive, so cuts go by connection: each of the first `first_resets`
+    # is cut (alternately up and down: odd ones while the request goes up, even ones while the answer
+    # comes down), then every `reset_every`-th.
+    first_resets: int = 4
     reset_every: int = 3
     reset_within: int = 16 * 1024
     seed: int = 19
@@ -71,9 +74,10 @@ class ShapedProxy:
         self.connections += 1
         number = self.connections
         cut: tuple[str, int] | None = None
-        if self.shape.reset_every and number % self.shape.reset_every == 0:
-            direction = "up" if (number // self.shape.reset_every) % 2 else "down"
-            cut = (direction, self._rng.randint(1, self.shape.reset_within))
+        if number <= self.shape.first_resets or (
+            self.shape.reset_every and number % self.shape.reset_every == 0
+        ):
+            cut = ("up" if number % 2 else "down", self._rng.randint(1, self.shape.reset_within))
         try:
             server_r, server_w = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         except OSError:

@@ -2,16 +2,17 @@
 
 QUALITY.md: 2 s ± 1.5 s latency, 8 KB/s and connection resets; a 500-mutation backlog drains within
 5 minutes. The tablet (the reference client, as the app) syncs the day in a unit, goes offline, records
-a backlog of check-ins, then syncs through `ShapedProxy` on loopback to a real `kaari serve`: every third
-connection is reset, alternately while the request is going up (lost before the server saw it all) and
-while the response comes down (the server committed; the tablet does not know). The tablet only retries
-as it would; the test waits for its outbox to empty.
+a backlog of check-ins, then syncs through `ShapedProxy` on loopback to a real `kaari serve`: its first
+four connections and every third after are reset, alternately while the request is going up (lost before
+the server saw it all) and while the answer comes down (the server committed; the tablet does not know).
+The tablet only retries as it would; the test waits for its outbox to empty.
 
 Then on the server: one outcome per mutation, all applied; exactly one change-log entry per mutation
 (a mutation run twice would have written a second); the replica's checksums equal the server's.
 
-CI: 150 mutations (about a minute; the drain time is mostly the latency of each exchange and the upload
-at 8 KB/s, so it grows with the backlog). `pytest --long`: the full 500 against the 5-minute target.
+CI runs the full 500 against the 5-minute target (about a minute here: mostly the latency of each
+exchange and the upload at 8 KB/s; the test is idle most of the time). `pytest --long` runs it again
+with three more seeds, so the cuts fall elsewhere.
 """
 
 from __future__ import annotations
@@ -51,15 +52,23 @@ def backlog(clients: list[str], count: int) -> list[dict[str, str]]:
     return out
 
 
+COUNT, LIMIT_S = 500, 300.0
+
+
 async def test_backlog_drains_over_a_rural_network(tmp_path, long_run):
-    count, limit_s = (500, 300.0) if long_run else (150, 150.0)
+    for seed in (19, 20, 21, 22) if long_run else (19,):
+        await _drain_backlog(tmp_path / f"seed-{seed}", seed)
+
+
+async def _drain_backlog(tmp_path, seed: int) -> None:
+    count = COUNT
     data = tmp_path / "var"
     env = server_env(data, KAARI_RUN_JOBS="0")
     kaari(env, "db", "upgrade")
     kaari(env, "seed", "demo")
     server = ServerProcess(env, log=tmp_path / "server.log")
     server.start()
-    proxy = ShapedProxy(server.port, Shape())
+    proxy = ShapedProxy(server.port, Shape(seed=seed))
     port = await proxy.start()
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT) as office:
@@ -76,13 +85,13 @@ async def test_backlog_drains_over_a_rural_network(tmp_path, long_run):
         started = time.monotonic()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as rural:
             tablet = SyncClient(tablet.store, credentials, http=rural, retry=RETRY)
-            syncs = await asyncio.wait_for(_drain(tablet), timeout=limit_s)
+            syncs = await asyncio.wait_for(_drain(tablet), timeout=LIMIT_S)
         drained_s = time.monotonic() - started
         print(
             f"\n{count} mutations drained in {drained_s:.0f} s ({syncs} syncs, {proxy.connections} "
             f"connections, resets up/down {proxy.resets}, bytes {proxy.bytes})"
         )
-        assert proxy.resets["up"] >= 1 and proxy.resets["down"] >= 1, proxy.resets
+        assert proxy.resets["up"] >= 2 and proxy.resets["down"] >= 2, proxy.resets
     finally:
         await proxy.close()
         server.stop()
