@@ -580,7 +580,9 @@ def rows(result: dict[str, Any], check_target: bool) -> list[tuple[Any, ...]]:
         (
             "fleet",
             f"{label}: req/s (target {k['target_rps']:.0f}), errors, late",
-            f"{k['rps']:.0f} req/s, {k['errors']} errors, {k['tally']['late']} late",
+            f"{k['rps']:.0f} req/s, {k['errors']} errors ({k['http_errors']} HTTP, "
+            f"{k['tally']['sync_errors']} failed, {k['tally']['unfinished']} unfinished syncs), "
+            f"{k['tally']['late']} late",
             f"trivial {b['rps']:.0f} req/s, {b['errors']} errors",
             "",
             "",
