@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import random
@@ -73,7 +74,10 @@ class FleetPlan:
     # (username, kind, password) of the users the tablets sign in as; `kind` is the unit's kind or
     # "counsellor". Filled in by `measure` from the installation under test.
     users: list[tuple[str, str, str]] = field(default_factory=list)
-    pool: int = 16  # HTTP connections per generator process, reused (httpcore scans its pool per event)
+    # HTTP connections per pool, reused, and pools per generator process: httpcore scans a whole pool at
+    # each connection event, so many small pools rather than one large one.
+    pool: int = 16
+    pools: int = 8
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -193,21 +197,29 @@ END_GRACE_S = 10.0
 async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, trivial: bool) -> dict[str, Any]:
     rng = random.Random(plan.seed * 1000 + index)
     mine = list(range(index, plan.tablets, plan.processes))
-    transport = CountingTransport(inner=httpx.AsyncHTTPTransport(limits=_limits(plan)))
-    transport.gate = asyncio.Semaphore(plan.pool)
+    transports = [
+        CountingTransport(inner=httpx.AsyncHTTPTransport(limits=_limits(plan))) for _ in range(plan.pools)
+    ]
+    for transport in transports:
+        transport.gate = asyncio.Semaphore(plan.pool)
     tally = Tally()
-    async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60.0) as http:
+    async with contextlib.AsyncExitStack() as stack:
+        https = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, transport=t, timeout=60.0))
+            for t in transports
+        ]
         if trivial:
-            loops = _trivial_loops(http, mine, plan, rng, tally)
+            loops = _trivial_loops(https, mine, plan, rng, tally)
         else:
-            loops = await _tablet_loops(http, mine, plan, rng, tally)
+            loops = await _tablet_loops(https, mine, plan, rng, tally)
         # Every process starts the schedule at the same moment, once everybody's setup is done.
         await asyncio.get_running_loop().run_in_executor(None, ready.wait)
         end = asyncio.get_running_loop().time() + plan.warmup + plan.duration
         running = asyncio.create_task(loops(end))
         await asyncio.sleep(plan.warmup)
-        transport.samples.clear()
-        transport.failures = 0
+        for transport in transports:
+            transport.samples.clear()
+            transport.failures = 0
         before = asdict(tally)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         # A sync still under way this long after the end is stuck in retries: cancelled, and counted.
@@ -217,8 +229,8 @@ async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, triv
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     counts = {k: getattr(tally, k) - before[k] for k in COUNTS}
     return {
-        "samples": [(s.path, s.seconds, s.server_ms, s.status) for s in transport.samples],
-        "failures": transport.failures,
+        "samples": [(s.path, s.seconds, s.server_ms, s.status) for t in transports for s in t.samples],
+        "failures": sum(t.failures for t in transports),
         "tally": {**counts, "errors": tally.errors},
         "cpu_s": cpu,
         "wall_s": wall,
@@ -226,10 +238,11 @@ async def _generate(index: int, base_url: str, plan: FleetPlan, ready: Any, triv
 
 
 async def _tablet_loops(
-    http: httpx.AsyncClient, mine: list[int], plan: FleetPlan, rng: random.Random, tally: Tally
+    https: list[httpx.AsyncClient], mine: list[int], plan: FleetPlan, rng: random.Random, tally: Tally
 ) -> Any:
     """Sign in once per user, do one first sync per user, fork a replica per tablet of this process."""
     seeds = {}
+    http = https[0]
     for username, kind, password in plan.users:
         credentials = await login(http, username, password)
         first = SyncClient(MemoryStore(), credentials, http=http)
@@ -245,7 +258,7 @@ async def _tablet_loops(
     for n in mine:
         users = by_slot[SLOTS[n % len(SLOTS)]]
         kind, credentials, store = seeds[users[(n // len(SLOTS)) % len(users)]]
-        client = SyncClient(store.fork(), credentials, http=http)
+        client = SyncClient(store.fork(), credentials, http=https[n % len(https)])
         tablets.append((kind, client, n in pushers, random.Random(rng.random())))
 
     async def run(end: float) -> None:
@@ -266,7 +279,7 @@ def _limits(plan: FleetPlan) -> httpx.Limits:
 
 
 def _trivial_loops(
-    http: httpx.AsyncClient, mine: list[int], plan: FleetPlan, rng: random.Random, tally: Tally
+    https: list[httpx.AsyncClient], mine: list[int], plan: FleetPlan, rng: random.Random, tally: Tally
 ) -> Any:
     """The bound: the same schedule, each sync one POST to the trivial route (pushing tablets: two),
     with a body the size of an incremental pull request."""
@@ -275,7 +288,7 @@ def _trivial_loops(
 
     headers = {"content-type": "application/json"}
 
-    def ping(requests: int) -> Callable[[], Awaitable[None]]:
+    def ping(http: httpx.AsyncClient, requests: int) -> Callable[[], Awaitable[None]]:
         async def sync() -> None:
             for _ in range(requests):
                 (await http.post("/ping", content=body, headers=headers)).raise_for_status()
@@ -285,7 +298,13 @@ def _trivial_loops(
     async def run(end: float) -> None:
         await asyncio.gather(
             *(
-                _on_schedule(plan, random.Random(rng.random()), end, tally, ping(2 if n in pushers else 1))
+                _on_schedule(
+                    plan,
+                    random.Random(rng.random()),
+                    end,
+                    tally,
+                    ping(https[n % len(https)], 2 if n in pushers else 1),
+                )
                 for n in mine
             )
         )
