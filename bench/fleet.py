@@ -5,7 +5,7 @@
     python -m bench.fleet --target sqlite --tablets 10000 --interval 30 --duration 600
     python -m bench.fleet --target postgres --web 4 --tablets 2000 --interval 30 --duration 60
 
-Every tablet is a reference client (`sync_protocol.client.SyncClient`) with its own replica, cookie and
+Every tablet is a reference client (`sync_protocol.client.Replica`) with its own replica, cookie and
 outbox (a `MemoryStore` forked from one first sync per role and process, so ten thousand tablets do not
 each download their unit first). Its sync loop: wait a random part of the interval, then every interval
 ± `jitter` pull; a pushing tablet (every `1 / push_share`-th) first queues the day's mix for its role
@@ -48,7 +48,7 @@ import httpx
 from bench.fleet_users import FLEET_PASSWORD
 from bench.server import REPO, ServerProcess, Workspace, bench_env, free_port
 from bench.wire import TimingTransport, percentile
-from sync_protocol.client import MemoryStore, SyncClient, SyncError, login
+from sync_protocol.client import MemoryStore, Replica, SyncError, login
 from sync_protocol.simulate import plan_attendance
 
 # The demo's counsellors, one or two per area (password `demo`); unit staff come from bench.fleet_users.
@@ -113,7 +113,7 @@ class CountingTransport(TimingTransport):
                 raise
 
 
-def _mix(kind: str, tablet: SyncClient, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
+def _mix(kind: str, tablet: Replica, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     """One pushing sync's mutations for a tablet of this kind (the module docstring)."""
     now = datetime.now(UTC)
     clients = list(tablet.view.records("client"))
@@ -176,7 +176,7 @@ async def _on_schedule(
         due += plan.interval * (1 + rng.uniform(-plan.jitter, plan.jitter))
 
 
-def _tablet_sync(kind: str, client: SyncClient, pushes: bool, rng: random.Random, tally: Tally) -> Any:
+def _tablet_sync(kind: str, client: Replica, pushes: bool, rng: random.Random, tally: Tally) -> Any:
     async def sync() -> None:
         if pushes:
             for name, args in _mix(kind, client, rng):
@@ -245,7 +245,7 @@ async def _tablet_loops(
     http = https[0]
     for username, kind, password in plan.users:
         credentials = await login(http, username, password)
-        first = SyncClient(MemoryStore(), credentials, http=http)
+        first = Replica(MemoryStore(), credentials, http=http)
         await first.pull()
         seeds[username] = (kind, credentials, first.store)
     by_slot = {
@@ -258,7 +258,7 @@ async def _tablet_loops(
     for n in mine:
         users = by_slot[SLOTS[n % len(SLOTS)]]
         kind, credentials, store = seeds[users[(n // len(SLOTS)) % len(users)]]
-        client = SyncClient(store.fork(), credentials, http=https[n % len(https)])
+        client = Replica(store.fork(), credentials, http=https[n % len(https)])
         tablets.append((kind, client, n in pushers, random.Random(rng.random())))
 
     async def run(end: float) -> None:

@@ -29,7 +29,7 @@ import httpx
 from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
-from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, SyncError, login
+from sync_protocol.client import MemoryStore, Replica, RetryPolicy, SyncError, login
 from tests.integration.servers import ServerProcess, kaari, server_env
 from tests.integration.shaped_network import Shape, ShapedProxy
 
@@ -73,7 +73,7 @@ async def _drain_backlog(tmp_path, seed: int) -> None:
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT) as office:
             credentials = await login(office, "paiva", "demo")
-            tablet = SyncClient(MemoryStore(), credentials, http=office)
+            tablet = Replica(MemoryStore(), credentials, http=office)
             await tablet.pull()  # the morning's sync, on the unit's good network
         clients = sorted(r.id for r in tablet.view.records("client"))
         work = backlog(clients, count)
@@ -84,7 +84,7 @@ async def _drain_backlog(tmp_path, seed: int) -> None:
 
         started = time.monotonic()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT) as rural:
-            tablet = SyncClient(tablet.store, credentials, http=rural, retry=RETRY)
+            tablet = Replica(tablet.store, credentials, http=rural, retry=RETRY)
             syncs = await asyncio.wait_for(_drain(tablet), timeout=LIMIT_S)
         drained_s = time.monotonic() - started
         print(
@@ -113,7 +113,7 @@ async def _drain_backlog(tmp_path, seed: int) -> None:
     assert len({row[0] for row in changes}) == count
 
 
-async def _drain(tablet: SyncClient) -> int:
+async def _drain(tablet: Replica) -> int:
     """Sync as the app does (push, then pull) until the outbox is empty and the replica checks out."""
     syncs = 0
     while True:

@@ -28,7 +28,7 @@ from server.db import create_engine
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from server.settings import Settings
-from sync_protocol.client import MemoryStore, RetryPolicy, SyncClient, login
+from sync_protocol.client import MemoryStore, Replica, RetryPolicy, login
 from tests.integration.servers import ServerProcess, kaari, server_env
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
@@ -83,7 +83,7 @@ async def test_a_stopping_process_finishes_the_request_it_started_and_exits_in_t
     try:
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             credentials = await login(http, "paiva", "demo")
-            tablet = SyncClient(MemoryStore(), credentials, http=http)
+            tablet = Replica(MemoryStore(), credentials, http=http)
             await tablet.pull()
         client = sorted(r.id for r in tablet.view.records("client"))[0]
         mutation_id = str(uuid.uuid4())
@@ -138,7 +138,7 @@ async def test_a_stopping_process_finishes_the_request_it_started_and_exits_in_t
     server.start()
     try:
         async with httpx.AsyncClient(base_url=server.base_url) as http:
-            tablet = SyncClient(tablet.store, credentials, http=http)
+            tablet = Replica(tablet.store, credentials, http=http)
             report = await tablet.pull()
             assert report.mismatched == []
             assert tablet.store.state().last_seq == 1
@@ -200,7 +200,7 @@ async def test_a_process_killed_mid_push_loses_nothing_acknowledged(demo: Settin
             base_url=first.base_url, transport=balancer, event_hooks={"response": [on_response]}, timeout=30
         ) as http:
             credentials = await login(http, "paiva", "demo")
-            tablet = SyncClient(MemoryStore(), credentials, http=http, retry=RETRY)
+            tablet = Replica(MemoryStore(), credentials, http=http, retry=RETRY)
             await tablet.pull()
             clients = sorted(r.id for r in tablet.view.records("client"))
             work = [_check_in(c, d) for d in range(1, 9) for c in clients]
