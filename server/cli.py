@@ -63,6 +63,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A new worker imports the whole app before it is ready: several seconds on a loaded 2-core
+        # machine, so uvicorn's 5 s made every SIGHUP restart give up (tests/integration/test_shutdown.py).
+        timeout_worker_healthcheck=30,
     )
 
 

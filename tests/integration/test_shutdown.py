@@ -3,6 +3,8 @@
 - A stopping `kaari serve` (SIGTERM: a rolling restart) stops accepting, finishes the request it had
   started (the answer arrives and is what was committed), and exits within its bound (uvicorn's
   `timeout_graceful_shutdown`, 10 s) even when a client never finishes its request.
+- `kaari serve --workers 2` on SIGHUP (a rolling restart) replaces its workers one by one while tablets
+  keep pulling: no sync fails.
 - Two `kaari serve` processes on one PostgreSQL database, as behind a load balancer: one is killed with
   SIGKILL while a tablet pushes through it. The tablet's retries move on to the other process (the
   transport below plays the load balancer: a process that refused or dropped a connection is out). At
@@ -18,6 +20,7 @@ import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -243,3 +246,65 @@ async def test_a_process_killed_mid_push_loses_nothing_acknowledged(demo: Settin
     assert len(outcomes) == len(work), "every mutation has one outcome"
     assert acknowledged <= set(outcomes)
     assert set(outcomes.values()) == {"applied"}
+
+
+def _children(pid: int) -> set[int]:
+    """The supervisor's worker processes (uvicorn spawns them; a resource tracker may sit beside them)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    workers = set()
+    for child in found:
+        try:
+            if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.add(child)
+        except OSError:
+            pass  # gone in between
+    return workers
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+async def test_a_rolling_restart_keeps_every_sync_going(demo: Settings, tmp_path) -> None:
+    """`kaari serve --workers 2` and SIGHUP (`systemctl reload`, docs/deployment.md): every worker is
+    replaced, one at a time, while tablets pull; none of their syncs fails."""
+    env = server_env(tmp_path / "var", demo.database_url, KAARI_RUN_JOBS="0")
+    server = ServerProcess(env, workers=2, log=tmp_path / "server.log")
+    server.start()
+    assert server.proc is not None
+    try:
+        _wait_until(lambda: len(_children(server.proc.pid)) == 2, 30, "two workers")
+        before = _children(server.proc.pid)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            credentials = await login(http, "paiva", "demo")
+            tablets = [Replica(MemoryStore(), credentials, http=http, retry=RETRY) for _ in range(4)]
+            for tablet in tablets:
+                await tablet.pull()
+            restarted = asyncio.Event()
+            pulls = 0
+
+            async def keep_pulling(tablet: Replica) -> None:
+                nonlocal pulls
+                while not restarted.is_set():
+                    await tablet.pull()  # raises if a sync fails despite the client's retries
+                    pulls += 1
+
+            pulling = [asyncio.create_task(keep_pulling(t)) for t in tablets]
+            server.proc.send_signal(signal.SIGHUP)
+            await asyncio.to_thread(
+                _wait_until,
+                lambda: len(after := _children(server.proc.pid)) == 2 and not after & before,  # type: ignore[union-attr]
+                90,
+                "both workers replaced",
+            )
+            at_restart = pulls
+
+            async def served_after_restart() -> None:
+                while pulls < at_restart + len(tablets):  # noqa: ASYNC110 - a counter the pullers bump
+                    await asyncio.sleep(0.01)
+
+            await asyncio.wait_for(served_after_restart(), timeout=30)
+            restarted.set()
+            await asyncio.gather(*pulling)
+        assert pulls > at_restart > 0
+    finally:
+        server.stop()
