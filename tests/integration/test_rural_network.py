@@ -30,7 +30,7 @@ from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from sync_protocol.client import MemoryStore, Replica, RetryPolicy, SyncError, login
-from tests.integration.servers import ServerProcess, kaari, server_env
+from tests.integration.servers import demo_server
 from tests.integration.shaped_network import Shape, ShapedProxy
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
@@ -63,11 +63,7 @@ async def test_backlog_drains_over_a_rural_network(tmp_path, long_run):
 async def _drain_backlog(tmp_path, seed: int) -> None:
     count = COUNT
     data = tmp_path / "var"
-    env = server_env(data, KAARI_RUN_JOBS="0")
-    kaari(env, "db", "upgrade")
-    kaari(env, "seed", "demo")
-    server = ServerProcess(env, log=tmp_path / "server.log")
-    server.start()
+    server = demo_server(tmp_path, KAARI_RUN_JOBS="0")
     proxy = ShapedProxy(server.port, Shape(seed=seed))
     port = await proxy.start()
     try:

@@ -32,7 +32,7 @@ from server.demo import DEMO_DAY_UNIT
 from server.reference.models import reference_id
 from server.settings import Settings
 from sync_protocol.client import MemoryStore, Replica, RetryPolicy, login
-from tests.integration.servers import ServerProcess, kaari, server_env
+from tests.integration.servers import ServerProcess, demo_server, server_env
 
 DAY_UNIT = str(reference_id("unit", DEMO_DAY_UNIT))
 GRACE_S = 10.0  # `kaari serve`'s timeout_graceful_shutdown
@@ -77,12 +77,7 @@ def _read_response(sock: socket.socket) -> tuple[int, dict]:
 
 
 async def test_a_stopping_process_finishes_the_request_it_started_and_exits_in_time(tmp_path) -> None:
-    data = tmp_path / "var"
-    env = server_env(data, KAARI_RUN_JOBS="0")
-    kaari(env, "db", "upgrade")
-    kaari(env, "seed", "demo")
-    server = ServerProcess(env, log=tmp_path / "server.log")
-    server.start()
+    server = demo_server(tmp_path, KAARI_RUN_JOBS="0")
     try:
         async with httpx.AsyncClient(base_url=server.base_url) as http:
             credentials = await login(http, "paiva", "demo")
