@@ -87,6 +87,7 @@ def backup(settings: Settings, target: Path) -> Manifest:
         # A migration between the two would leave the manifest naming the wrong schema.
         if asyncio.run(_postgres_revision(settings)) != revision:
             raise BackupError("The database was migrated while the backup ran; run the backup again.")
+    os.chmod(database, 0o600)  # client data: readable by the operator only, like the secrets
     files = [database]
     for name in GENERATED_SECRETS:
         source = settings.data_dir / name

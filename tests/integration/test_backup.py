@@ -79,6 +79,7 @@ def test_backup_of_a_live_database_restores_everything_with_its_secrets(
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
     assert manifest["engine"] == ("sqlite" if backend == "sqlite" else "postgresql")
     assert {f"secrets/{n}" for n in GENERATED_SECRETS} <= set(manifest["files"])
+    assert all((tmp_path / "backup" / f).stat().st_mode & 0o777 == 0o600 for f in manifest["files"])
 
     target = _empty_target(backend, tmp_path, request)
     restored = kaari(_env(target), "restore", str(tmp_path / "backup"), timeout=120)
