@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import empty_pull, first_sync, guidance_stats, import_sbm, notify, peer, push, server
+from bench import empty_pull, first_sync, fleet, guidance_stats, import_sbm, notify, peer, push, server
 from bench.server import Workspace
 
 BENCHMARKS = {
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "notify": notify.run,
     "peer": peer.run,
     "import_sbm": import_sbm.run,
+    "fleet": fleet.run,
 }
 ALIASES = {"empty_pull": "pull", "first-sync": "first_sync", "empty-pull": "pull"}
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -91,8 +91,11 @@ PROFILE_DIR: Path | None = None
 class ServerProcess:
     """`python -m server.cli serve --port <free>`; `start()` waits for /healthz with a deadline."""
 
-    def __init__(self, data_dir: Path, *, deadline: float = 60.0, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, deadline: float = 60.0, env: dict[str, str] | None = None, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.extra_env = env or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -111,7 +114,8 @@ class ServerProcess:
             PROFILE_DIR.mkdir(parents=True, exist_ok=True)
             profile = ["-m", "cProfile", "-o", str(PROFILE_DIR / f"{self.data_dir.name}.prof")]
         self.proc = subprocess.Popen(
-            [sys.executable, *profile, "-m", "server.cli", "serve", "--port", str(self.port)],
+            [sys.executable, *profile, "-m", "server.cli", "serve", "--port", str(self.port)]
+            + (["--workers", str(self.workers)] if self.workers > 1 else []),
             cwd=REPO,
             env={**bench_env(self.data_dir), **self.extra_env},
             stdout=log,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install the Debian packages Kaari needs when they are missing. `base`: what `make run` needs;
 # `test`: also what the test suite needs (Chromium for the browser tests; libfaketime to run the
-# date-sensitive tests just after midnight in Finland).
+# date-sensitive tests just after midnight in Finland); `postgres`: pg_dump/pg_restore for
+# `kaari backup`/`kaari restore` on PostgreSQL (the tests need them too). They must be of the server's major
+# version or newer: PG_MAJOR=16 picks postgresql-client-16; unset, Debian's own (its server's version).
 set -euo pipefail
 
 want=()
@@ -12,6 +14,9 @@ command -v npm >/dev/null 2>&1 || need npm
 if [ "${1:-base}" = "test" ]; then
   [ -x /usr/bin/chromium ] || need chromium
   need libfaketime
+fi
+if [ "${1:-base}" = "test" ] || [ "${1:-base}" = "postgres" ]; then
+  command -v pg_dump >/dev/null 2>&1 || need "postgresql-client${PG_MAJOR:+-$PG_MAJOR}"
 fi
 
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -63,6 +63,9 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         log_config=None,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        # A new worker imports the whole app before it is ready: several seconds on a loaded 2-core
+        # machine, so uvicorn's 5 s made every SIGHUP restart give up (tests/integration/test_shutdown.py).
+        timeout_worker_healthcheck=30,
     )
 
 
@@ -128,6 +131,44 @@ def db_upgrade(settings: Settings, revision: str) -> None:
     upgrade(settings, revision)
     _with_session(settings, lambda session: load_region(session, ChangeSet()))
     click.echo(f"Database is at {revision}: {settings.database_url.split('@')[-1]}")
+
+
+@main.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def backup_command(settings: Settings, directory: Path) -> None:
+    """Back up the database and the generated secrets into DIRECTORY (new or empty); safe while Kaari runs."""
+    from server.backup import BackupError, backup
+
+    try:
+        manifest = backup(settings, directory)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Backup of the {manifest.engine} database at revision {manifest.alembic_revision} in {directory}."
+    )
+    for name in manifest.secrets_in_environment:
+        click.echo(f"{name} is set in the environment and is not in the backup: keep it with the backup.")
+
+
+@main.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite a database and secrets that are already there.")
+@click.pass_obj
+def restore_command(settings: Settings, directory: Path, replace: bool) -> None:
+    """Restore a backup made by `kaari backup` (stop Kaari first); checks it before touching anything."""
+    from server.backup import BackupError, restore
+
+    try:
+        manifest = restore(settings, directory, replace=replace)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored the backup of {manifest.created_at:%Y-%m-%d %H:%M} UTC (revision {manifest.alembic_revision}). "
+        "Run `kaari db upgrade` before starting this release."
+    )
+    for name in manifest.secrets_in_environment:
+        click.echo(f"Set {name} to the value kept with this backup.")
 
 
 @main.group()

@@ -10,6 +10,12 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 
+# Every secret Kaari generates into the data directory (`kaari backup` copies them): the access-token
+# signing key (server.app) and the Web Push VAPID key (notifications.vapid).
+GENERATED_SECRETS = ("token-secret", "vapid-private-key")
+# The settings that replace them; when set, the operator keeps the value (a backup only names them).
+SECRET_SETTINGS = {"token-secret": "KAARI_TOKEN_SECRET", "vapid-private-key": "KAARI_VAPID_PRIVATE_KEY"}
+
 
 def ensure_data_dir(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -61,7 +61,7 @@ def _absent_reasons(tablet: Replica) -> list[str]:
     return list(ABSENT_REASONS_FALLBACK)
 
 
-def _plan(tablet: Replica, rng: _random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:
+def plan_attendance(tablet: Replica, rng: _random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:
     """A few realistic attendance events for today, for clients of the tablet's unit."""
     clients = [(c.id, u) for c in tablet.view.records("client") if (u := _unit_of(c))]
     if not clients:
@@ -123,7 +123,7 @@ async def run_tablet(
         for round_ in range(rounds):
             if round_:
                 await asyncio.sleep(interval * (0.5 + rng.random()))
-            for mutation_name, args in _plan(tablet, rng, per_round):
+            for mutation_name, args in plan_attendance(tablet, rng, per_round):
                 await tablet.mutate(mutation_name, args)
                 stats.mutations += 1
             await _sync(tablet, stats)

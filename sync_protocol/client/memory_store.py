@@ -34,6 +34,19 @@ class MemoryStore(Store):
         self._outbox: dict[int, PendingMutation] = {}
         self._outcomes: dict[uuid.UUID, HeldOutcome] = {}
 
+    def fork(self) -> MemoryStore:
+        """A new replica with this one's records, checksums and cursor, but its own ``client_id`` and an
+        empty outbox: how the load generator makes thousands of tablets of one unit without a first sync
+        each. Only a replica that never pushed may be forked (its cursor carries its ``last_seq``)."""
+        if self._outbox or self._meta_values.get("last_seq"):
+            raise ValueError("only a replica that has not pushed can be forked")
+        other = MemoryStore()
+        other._records = dict(self._records)  # records are replaced on change, never changed in place
+        other._by_scope = {scope: set(keys) for scope, keys in self._by_scope.items()}
+        other._scope_sums = dict(self._scope_sums)
+        other._meta_values = {**self._meta_values, "client_id": other._meta_values["client_id"]}
+        return other
+
     def _meta(self) -> dict[str, Any]:
         return dict(self._meta_values)
 

@@ -149,3 +149,14 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def demo_server(directory: Path, **extra: str) -> ServerProcess:
+    """`kaari db upgrade`, `kaari seed demo` and a started `kaari serve` on SQLite in `directory/var`
+    (its log `directory/server.log`); stop it when done."""
+    env = server_env(directory / "var", **extra)
+    kaari(env, "db", "upgrade")
+    kaari(env, "seed", "demo")
+    server = ServerProcess(env, log=directory / "server.log")
+    server.start()
+    return server

@@ -391,3 +391,22 @@ def test_checksum_value_type_matches_store_upkeep():
     store.apply_page(page([put("a", 1, ["ref"]), put("b", 1, ["ref"])]))
     store.apply_page(page([put("a", 2, ["ref"])]))
     assert store.scope_checksums()["ref"] == ScopeChecksum().add("client", "a", 2).add("client", "b", 1)
+
+
+def test_a_fork_starts_from_the_same_replica_and_goes_its_own_way():
+    """The load generator's tablets: one first sync, many replicas; a change to one is in no other."""
+    seed = MemoryStore()
+    seed.apply_page(page([put("a", 1, ["unit:1"]), put("b", 2, ["unit:1"])], cookie="c1"))
+    fork = seed.fork()
+    assert fork.client_id != seed.client_id
+    assert fork.state().cookie == "c1" and fork.outbox() == []
+    assert fork.scope_checksums() == seed.scope_checksums()
+
+    fork.apply_page(page([put("a", 3, ["unit:1"]), DelOp(type="client", id="b", version=4)], cookie="c2"))
+    fork.enqueue("attendance.check_in", 1, {"x": 1}, client_time=T0)
+    assert [(r.id, r.version) for r in seed.records()] == [("a", 1), ("b", 2)]
+    assert seed.state().cookie == "c1" and seed.outbox() == []
+    assert seed.scope_checksums() == recomputed(seed)
+    assert fork.scope_checksums() == recomputed(fork)
+    with pytest.raises(ValueError, match="has not pushed"):
+        fork.fork()
