@@ -142,7 +142,8 @@ def _same(row: Contact, args: RecordContact, author: uuid.UUID) -> bool:
     args=RecordContact,
     touches=lambda a: (auth.Client(a.client_id),),
     savepoint=False,
-    loads={"contact_id": Contact, "client_id": Client},
+    # Not the client: a client.create earlier in the same push makes rows the preload would not see.
+    loads={"contact_id": Contact},
 )
 async def record(ctx: MutationContext, args: RecordContact) -> dict:
     """Record a contact (append-only); `client_id` null = anonymous."""

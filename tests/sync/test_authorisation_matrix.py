@@ -364,3 +364,16 @@ def test_a_handler_cannot_publish_a_client_it_did_not_declare():
     with pytest.raises(authorisation.UndeclaredClient, match=r"x\.touch publishes client"):
         changes.put("client", other, {"id": str(other)}, ["unit:x"])
     changes.put("attendance", uuid.uuid4(), {}, ["unit:x"])  # other records are the handler's own
+
+
+async def test_a_client_created_earlier_in_the_push_is_found_by_a_preloaded_mutation(client, db):
+    # contact.record reads its client before the batch runs (`loads=`); the client.create before it in the
+    # same push must still be seen (the app sends a contact with a new client that way, offline).
+    headers, replica = await staff(client, "ohjaaja")
+    new = _id()
+    batch = [
+        _envelope(1, "client.create", create("ohjaaja", new)),
+        _envelope(2, "contact.record", contact(new)),
+    ]
+    results = (await client.post(PUSH, headers=headers, json=push_body(replica, batch))).json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"], results
