@@ -16,10 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock, signals
 from server.accounts.devices import Device
-from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
+from server.accounts.models import (
+    ROLES,
+    SCOPED_ROLES,
+    AuthSession,
+    LoginFailure,
+    RefreshToken,
+    RoleAssignment,
+    User,
+)
 from server.accounts.passwords import hash_password, hasher, verify_password
 from server.accounts.principal import Principal, device_from_credential
-from server.accounts.schemas import GrantOut, LoginRequest, NewUser, QueuedReplica, TokenResponse, UserOut
+from server.accounts.schemas import (
+    GrantOut,
+    LoginRequest,
+    NewGrant,
+    NewUser,
+    QueuedReplica,
+    TokenResponse,
+    UserOut,
+)
 from server.accounts.tokens import TokenService, digest, new_refresh_token
 from server.db import begin_write, utcnow
 from server.errors import DeviceRevoked, Forbidden, KaariError, NotFound, RateLimited, Unauthenticated
@@ -246,12 +262,19 @@ async def logout(session: AsyncSession, principal: Principal, queued: list[Queue
         await signals.publish(session, signals.SignedOut(principal.user_id, principal.device_id, bounds), now)
 
 
-async def _check_grant(session: AsyncSession, grant: GrantOut) -> None:
-    """A known role, scoped to the region, one existing area or one existing unit."""
+async def _check_grant(session: AsyncSession, grant: NewGrant | GrantOut) -> None:
+    """A known role, scoped to the region, one existing area or one existing unit (the database's checks
+    refuse the same; this gives the reason)."""
     if grant.role not in ROLES:
         raise KaariError(f"Unknown role {grant.role!r}.", code="invalid_request")
     if grant.area_id is not None and grant.unit_id is not None:
         raise KaariError("A role is scoped to an area or to a unit, not both.", code="invalid_request")
+    if grant.role in SCOPED_ROLES and grant.area_id is None and grant.unit_id is None:
+        raise KaariError(
+            f"The role {grant.role} needs a unit or an area.",
+            code="invalid_request",
+            details={"role": grant.role},
+        )
     if grant.area_id is not None and await session.get(Area, grant.area_id) is None:
         raise KaariError("No such area.", code="unknown_entity", details={"area_id": str(grant.area_id)})
     if grant.unit_id is not None and await session.get(Unit, grant.unit_id) is None:
