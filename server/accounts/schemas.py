@@ -45,6 +45,7 @@ class UserOut(msgspec.Struct):
     display_name: str
     language: str
     roles: list[GrantOut]
+    active: bool = True
 
 
 class TokenResponse(msgspec.Struct):
@@ -71,3 +72,7 @@ class NewUser(msgspec.Struct, forbid_unknown_fields=True):
     # NewGrant, not GrantOut: a misspelt field inside a role (`unit_code`) is refused, never dropped.
     roles: Annotated[list[NewGrant], msgspec.Meta(max_length=32)] = []
     language: Annotated[str, msgspec.Meta(pattern=r"^(fi|sv|en)$")] = "fi"
+
+
+class NewPassword(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
