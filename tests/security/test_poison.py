@@ -194,3 +194,43 @@ async def test_a_role_added_and_removed_mid_snapshot_ends_in_a_purge_not_a_500(c
     r = await client.post(PULL, headers=headers, json=pull_body(client_id, page["cookie"]))
     assert r.status_code == 200, r.text
     assert {"op": "purge", "scope": f"unit:{unit}"} in r.json()["ops"]
+
+
+async def test_audit_viewed_cannot_flood_the_log(client, db):
+    import uuid as uuid_module
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func
+
+    from server.access_log.models import AccessLogEntry
+    from server.clients import viewed
+    from server.demo import DEMO_DAY_UNIT, demo_id
+
+    headers, client_id = await staff(client)
+    now = datetime.now(UTC).isoformat()
+
+    def views(ids, n=1):
+        return {
+            "entries": [{"client_id": str(c), "at": now, "view": "roster"} for c in ids for _ in range(n)]
+        }
+
+    def count():
+        return db.execute(
+            select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.operation == "view_offline")
+        )
+
+    fabricated = views([uuid_module.uuid4() for _ in range(3)])
+    own = views([demo_id("client", f"{DEMO_DAY_UNIT}:0")], 500)
+    others = [demo_id("client", f"oulu-da-2:{n}") for n in range(viewed.MAX_WITHOUT_BASIS + 1)]
+    mutations = [
+        envelope(1, "audit.viewed", fabricated),
+        envelope(2, "audit.viewed", views(others)),  # one past the clients-without-basis limit
+        *[envelope(3 + k, "audit.viewed", own) for k in range(viewed.MAX_PER_DEVICE_HOUR // 500 + 1)],
+    ]
+    r = await client.post(PUSH, headers=headers, json=push_body(client_id, mutations))
+    assert r.status_code == 200, r.text
+    codes = [x.get("code") for x in r.json()["results"]]
+    assert codes[0] == "unknown_entity" and codes[1] == "forbidden", codes
+    # The device's hourly allowance is used up by its own views; the one past it waits.
+    assert codes[2:] == [None] * (viewed.MAX_PER_DEVICE_HOUR // 500) + ["rate_limited"], codes
+    assert (await count()).scalar_one() == viewed.MAX_PER_DEVICE_HOUR
