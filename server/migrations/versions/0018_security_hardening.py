@@ -1,7 +1,7 @@
 """security hardening: a refused duplicate mutation keeps no id; scoped roles always name their scope
 
-Revision ID: 0017_security_hardening
-Revises: 0016_sign_out_and_break_glass
+Revision ID: 0018_security_hardening
+Revises: 0017_sbm_import
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_security_hardening"
-down_revision = "0016_sign_out_and_break_glass"  # 0016_sign_out_and_break_glass.py
+revision = "0018_security_hardening"
+down_revision = "0017_sbm_import"  # 0017_sbm_import.py
 branch_labels = None
 depends_on = None
 
