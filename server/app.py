@@ -24,6 +24,7 @@ from server.accounts.tokens import TokenService
 from server.context import AppContext, provide_context
 from server.db import create_engine
 from server.errors import EXCEPTION_HANDLERS
+from server.http_guard import http_guard_middleware, security_headers
 from server.jobs.serving import ServerJobs
 from server.keys import read_or_create_secret
 from server.logs import configure_logging, request_id_middleware
@@ -69,9 +70,14 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         },
         signature_namespace={"Principal": Principal, "AppContext": AppContext, "uuid": uuid},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, PrometheusConfig(app_name="kaari", group_path=True).middleware],
+        middleware=[
+            request_id_middleware,
+            http_guard_middleware,
+            PrometheusConfig(app_name="kaari", group_path=True).middleware,
+        ],
         openapi_config=OpenAPIConfig(title="Kaari", version="1", path="/schema"),
         request_max_body_size=settings.max_body_bytes,
+        before_send=[security_headers],
         # Pull pages are repetitive JSON: gzip makes a first sync several times smaller on slow links.
         # Level 5 is most of the gain for a fraction of level 9's CPU; the SSE stream must not be buffered.
         compression_config=CompressionConfig(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
@@ -21,6 +21,11 @@ class AppContext:
     engine: AsyncEngine
     pokes: Pokes
     jobs: ServerJobs
+    cookie_key: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Pull cookies are signed with their own key, derived from the token secret (server.sync.cookie).
+        self.cookie_key = self.tokens.derive_key("pull-cookie")
 
 
 def provide_context(request: Request[Any, Any, Any]) -> AppContext:

@@ -133,6 +133,9 @@ TRANSIENT = (
     "database is locked",
     "lock timeout",
     "connection was closed",
+    # Two replicas pushing one mutation id at once: the retry finds it used and rejects it (duplicate_id).
+    "uq_sync_mutations_id",
+    "sync_mutations.id",
 )
 
 
@@ -143,6 +146,12 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
         body = {"code": "unavailable", "message": "The server is busy; try again shortly.", "details": {}}
         return _json(body, 503, {"Retry-After": "1"})
     return internal_error_handler(request, exc)
+
+
+def recursion_error_handler(_: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # Only a body nested thousands deep gets here (decoding it into an untyped field).
+    body = {"code": "invalid_request", "message": "The request body is nested too deeply.", "details": {}}
+    return _json(body, 400)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -156,5 +165,6 @@ EXCEPTION_HANDLERS = {
     ValidationException: validation_error_handler,
     HTTPException: http_error_handler,
     DBAPIError: database_error_handler,
+    RecursionError: recursion_error_handler,
     Exception: internal_error_handler,
 }

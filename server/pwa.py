@@ -28,6 +28,8 @@ def _file(path: Path, headers: dict[str, str]) -> File:
 
 
 def _resolve(relative: str) -> Path | None:
+    if "\x00" in relative:  # no file has one; the file system would refuse the name with a ValueError
+        return None
     candidate = (DIST / relative).resolve()
     if DIST in candidate.parents and candidate.is_file():
         return candidate

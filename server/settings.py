@@ -44,6 +44,11 @@ class Settings:
     login_max_failures: int = 5
     login_failure_window_seconds: int = 15 * 60
     login_max_failures_per_address: int = 50
+    # A password sign-in lasts at most this long: refreshing past it asks for the password again.
+    reauth_hours: int = 12
+    # A browser that signed a user in keeps a signed device cookie this long; from it the user's sign-in is
+    # not locked by others' failures on their username or address (docs/security.md).
+    device_cookie_days: int = 90
     # Environment overrides for secrets; when empty they are generated into data_dir.
     token_secret: str | None = field(default=None, repr=False)
     argon2_time_cost: int = 3

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
 
-__all__ = ["Catalog", "InvalidArgs", "MutationSpec", "UnknownMutation", "Upcaster"]
+__all__ = ["MAX_ARGS_DEPTH", "Catalog", "InvalidArgs", "MutationSpec", "UnknownMutation", "Upcaster"]
+
+MAX_ARGS_DEPTH = 16
+"""Objects and arrays nest at most this deep in a mutation's args (the deepest catalog args use 4)."""
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+"""Every date and time in args falls between these: a year-1 check-in is a device's bug, not a visit.
+Integers in args fit 32 bits (the columns they land in)."""
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns the args of version ``v`` into the args of version ``v + 1``."""
@@ -107,15 +114,73 @@ class MutationSpec:
         version = self.version if version is None else version
         if not isinstance(args, Mapping):
             raise InvalidArgs(self.name, version, f"expected an object, got {type(args).__name__}")
+        # Before conversion: a NUL byte or a nesting no args need is refused whatever the field's type
+        # (PostgreSQL cannot store NUL in text; SQLite can, so only checking here keeps the engines alike).
+        problem = _raw_problem(args, 1, "$")
+        if problem is not None:
+            raise InvalidArgs(self.name, version, *problem)
         try:
-            return msgspec.convert(dict(args), self.args)
+            converted = msgspec.convert(dict(args), self.args)
         except msgspec.ValidationError as exc:
             reason, _, path = str(exc).partition(" - at `")
             raise InvalidArgs(self.name, version, reason, path.rstrip("`") or "$") from exc
+        problem = _bounds_problem(converted, "$")
+        if problem is not None:
+            raise InvalidArgs(self.name, version, *problem)
+        return converted
 
     def args_schema(self) -> dict[str, Any]:
         """The JSON Schema of the current args."""
         return msgspec.json.schema(self.args)
+
+
+def _raw_problem(value: Any, depth: int, path: str) -> tuple[str, str] | None:
+    if isinstance(value, str):
+        return ("NUL characters are not allowed", path) if "\x00" in value else None
+    if isinstance(value, Mapping):
+        if depth > MAX_ARGS_DEPTH:
+            return (f"nested deeper than {MAX_ARGS_DEPTH} levels", path)
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return ("NUL characters are not allowed", path)
+            found = _raw_problem(item, depth + 1, f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        if depth > MAX_ARGS_DEPTH:
+            return (f"nested deeper than {MAX_ARGS_DEPTH} levels", path)
+        for index, item in enumerate(value):
+            found = _raw_problem(item, depth + 1, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _bounds_problem(value: Any, path: str) -> tuple[str, str] | None:
+    """A date or time outside the sane window, or an integer no column can store (32-bit signed)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**31) <= value < 2**31:
+            return ("integers must fit 32 bits", path)
+    elif isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        if not EARLIEST <= day <= LATEST:
+            return (f"dates must fall between {EARLIEST} and {LATEST}", path)
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            found = _bounds_problem(getattr(value, name), f"{path}.{name}")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _bounds_problem(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _bounds_problem(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    return None
 
 
 class Catalog:

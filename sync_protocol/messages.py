@@ -60,13 +60,25 @@ MAX_PUSH_BYTES = 1024 * 1024
 PAGE_TARGET_BYTES = 512 * 1024
 """A pull page SHOULD stay under about this size."""
 
-Seq = Annotated[int, msgspec.Meta(ge=1)]
-Version = Annotated[int, msgspec.Meta(ge=1)]
-NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+BIGINT = 2**63 - 1
+"""Integers the server stores fit a signed 64-bit column on both engines."""
+Seq = Annotated[int, msgspec.Meta(ge=1, le=BIGINT)]
+Version = Annotated[int, msgspec.Meta(ge=1, le=BIGINT)]
+MutationVersion = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+NonNegative = Annotated[int, msgspec.Meta(ge=0, le=BIGINT)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 """Times on the wire carry their offset; a naive time in a request is an error."""
 
 MutationStatus: TypeAlias = Literal["applied", "rejected", "conflict"]
+
+_NO_NUL = r"^[^\x00]*$"
+"""Text a request carries outside mutation args holds no NUL (PostgreSQL cannot store it): the request is
+refused before the database on both engines. Inside args, a NUL rejects that mutation alone (catalog)."""
+Build = Annotated[str, msgspec.Meta(max_length=64, pattern=_NO_NUL)]
+MutationName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL)]
+"""Longer than any name in the catalog, so an unknown long name is rejected (`unknown_mutation`) and the
+queue moves on; the stored outcome keeps its first 64 characters."""
+ScopeName = Annotated[str, msgspec.Meta(max_length=100, pattern=_NO_NUL)]
 
 
 # --- push (§3) ------------------------------------------------------------------------------------------
@@ -81,8 +93,8 @@ class MutationEnvelope(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
 
     id: uuid.UUID
     seq: Seq
-    name: str
-    version: Version
+    name: MutationName
+    version: MutationVersion
     args: dict[str, Any] = msgspec.field(default_factory=dict)
     client_time: AwareDatetime | None = None
     base_version: NonNegative | None = None
@@ -93,7 +105,7 @@ class PushRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
 
     protocol: int
     client_id: uuid.UUID
-    app_build: str | None = None
+    app_build: Build | None = None
     schema_version: int = 1
     mutations: list[MutationEnvelope]
 
@@ -145,8 +157,8 @@ class Health(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defa
 
     outbox_depth: NonNegative | None = None
     oldest_pending_at: AwareDatetime | None = None
-    app_build: str | None = None
-    last_error: str | None = None
+    app_build: Build | None = None
+    last_error: Annotated[str, msgspec.Meta(max_length=500, pattern=_NO_NUL)] | None = None
     storage_used: NonNegative | None = None
     storage_quota: NonNegative | None = None
 
@@ -156,9 +168,11 @@ class PullRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
 
     protocol: int
     client_id: uuid.UUID
-    cookie: str | None = None
+    cookie: Annotated[str, msgspec.Meta(max_length=4096, pattern=r"^[A-Za-z0-9_-]*$")] | None = None
     schema_version: int = 1
-    resync_scopes: list[str] = msgspec.field(default_factory=list)
+    resync_scopes: Annotated[list[ScopeName], msgspec.Meta(max_length=256)] = msgspec.field(
+        default_factory=list
+    )
     health: Health | None = None
 
 

@@ -67,7 +67,7 @@ class AccessLogController(Controller):
         user_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
-        after_id: Annotated[int, QueryParameter(ge=0)] = 0,
+        after_id: Annotated[int, QueryParameter(ge=0, le=2**63 - 1)] = 0,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> AccessLogPage:
         """Search entries by client, user and period, oldest first (admin). Searching by client is logged."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from server.accounts.schemas import (
     LoginRequest,
     LogoutRequest,
     NewGrant,
+    NewPassword,
     NewUser,
     RefreshRequest,
     TokenResponse,
@@ -30,6 +32,8 @@ from server.accounts.schemas import (
 from server.accounts.tokens import DEVICE_PREFIX
 from server.context import client_address
 from server.deps import Context, CurrentPrincipal, DbSession
+
+DEVICE_COOKIE = "kaari_device"
 
 
 class AuthController(Controller):
@@ -43,15 +47,27 @@ class AuthController(Controller):
         data: JSONBody[LoginRequest],
         db_session: DbSession,
         context: Context,
-    ) -> TokenResponse:
-        """Sign in. On a shared tablet, send the device credential as the bearer token."""
+    ) -> Response[TokenResponse]:
+        """Sign in. On a shared tablet, send the device credential as the bearer token. The answer sets a
+        signed device cookie: from this browser the user is not locked out by others' failed guesses."""
         header = request.headers.get("authorization", "")
         credential = header.partition(" ")[2].strip() or None
         if credential is not None and not credential.startswith(DEVICE_PREFIX):
             credential = None
-        return await service.login(
-            db_session, context.settings, context.tokens, data, client_address(request), credential
+        proof = request.cookies.get(DEVICE_COOKIE)
+        tokens = await service.login(
+            db_session, context.settings, context.tokens, data, client_address(request), credential, proof
         )
+        cookie = Cookie(
+            key=DEVICE_COOKIE,
+            value=context.tokens.issue_device_cookie(data.username, context.settings.device_cookie_days),
+            path="/api/auth",
+            max_age=context.settings.device_cookie_days * 86400,
+            httponly=True,
+            secure=True,
+            samesite="strict",
+        )
+        return Response(tokens, cookies=[cookie])
 
     @post("/refresh", operation_id="refresh", status_code=HTTP_200_OK)
     async def refresh(
@@ -107,6 +123,36 @@ class UsersController(Controller):
         principal.require_role("admin")
         grant = GrantOut(data.role, data.area_id, data.unit_id)
         return service.user_out(await service.add_role(db_session, user_id, grant, principal))
+
+    @post("/{user_id:uuid}/deactivate", operation_id="deactivateUser", status_code=HTTP_200_OK)
+    async def deactivate(
+        self, user_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
+    ) -> UserOut:
+        """Deactivate the account (admin): its sign-ins and tokens stop working at once."""
+        principal.require_role("admin")
+        return service.user_out(await service.set_active(db_session, user_id, False, principal))
+
+    @post("/{user_id:uuid}/activate", operation_id="activateUser", status_code=HTTP_200_OK)
+    async def activate(
+        self, user_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
+    ) -> UserOut:
+        """Make a deactivated account usable again (admin)."""
+        principal.require_role("admin")
+        return service.user_out(await service.set_active(db_session, user_id, True, principal))
+
+    @post("/{user_id:uuid}/password", operation_id="resetUserPassword", status_code=HTTP_200_OK)
+    async def reset_password(
+        self,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[NewPassword],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        context: Context,
+    ) -> UserOut:
+        """Set a new password (admin): the account's sign-ins end and its lockout is lifted."""
+        principal.require_role("admin")
+        user = await service.reset_password(db_session, context.settings, user_id, data.password, principal)
+        return service.user_out(user)
 
     @delete("/{user_id:uuid}/roles", operation_id="removeUserRole", status_code=HTTP_200_OK)
     async def remove_role(

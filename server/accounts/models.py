@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, new_id, utcnow
@@ -23,6 +23,8 @@ ROLES: tuple[str, ...] = ("admin", "coordinator", "counsellor", "supervisor", "u
 # leads the counsellors of their areas (or the region): sees what they see, their worklists and statistics,
 # and hands processes over, but is never itself a handler or the responsible counsellor.
 GUIDANCE_ROLES: tuple[str, ...] = ("counsellor", "supervisor")
+# Roles that must name a unit or an area: without one, unit staff would see every unit of the region.
+SCOPED_ROLES: tuple[str, ...] = ("unit_staff",)
 
 
 class User(Base):
@@ -43,6 +45,12 @@ class User(Base):
 
 class RoleAssignment(Base):
     __tablename__ = "role_assignments"
+    __table_args__ = (
+        CheckConstraint("area_id IS NULL OR unit_id IS NULL", name="one_scope"),
+        CheckConstraint(
+            "role NOT IN ('unit_staff') OR area_id IS NOT NULL OR unit_id IS NOT NULL", name="scoped_role"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

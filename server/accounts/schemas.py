@@ -23,7 +23,7 @@ class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class QueuedReplica(msgspec.Struct, forbid_unknown_fields=True):
     client_id: uuid.UUID
-    last_seq: Annotated[int, msgspec.Meta(ge=0)]
+    last_seq: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class LogoutRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +45,7 @@ class UserOut(msgspec.Struct):
     display_name: str
     language: str
     roles: list[GrantOut]
+    active: bool = True
 
 
 class TokenResponse(msgspec.Struct):
@@ -56,17 +57,22 @@ class TokenResponse(msgspec.Struct):
     user: UserOut
 
 
-class NewUser(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9._-]{2,64}$")]
-    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
-    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
-    roles: list[GrantOut] = []
-    language: Annotated[str, msgspec.Meta(pattern=r"^(fi|sv|en)$")] = "fi"
-
-
 class NewGrant(msgspec.Struct, forbid_unknown_fields=True):
     """A role to give: in the whole region (no area, no unit), in one area, or in one unit."""
 
     role: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
     area_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
+
+
+class NewUser(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9._-]{2,64}$")]
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=120, pattern=r"^[^\x00]*$")]
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]
+    # NewGrant, not GrantOut: a misspelt field inside a role (`unit_code`) is refused, never dropped.
+    roles: Annotated[list[NewGrant], msgspec.Meta(max_length=32)] = []
+    language: Annotated[str, msgspec.Meta(pattern=r"^(fi|sv|en)$")] = "fi"
+
+
+class NewPassword(msgspec.Struct, forbid_unknown_fields=True):
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)]

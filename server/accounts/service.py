@@ -16,10 +16,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import clock, signals
 from server.accounts.devices import Device
-from server.accounts.models import ROLES, AuthSession, LoginFailure, RefreshToken, RoleAssignment, User
+from server.accounts.models import (
+    ROLES,
+    SCOPED_ROLES,
+    AuthSession,
+    LoginFailure,
+    RefreshToken,
+    RoleAssignment,
+    User,
+)
 from server.accounts.passwords import hash_password, hasher, verify_password
 from server.accounts.principal import Principal, device_from_credential
-from server.accounts.schemas import GrantOut, LoginRequest, NewUser, QueuedReplica, TokenResponse, UserOut
+from server.accounts.schemas import (
+    GrantOut,
+    LoginRequest,
+    NewGrant,
+    NewUser,
+    QueuedReplica,
+    TokenResponse,
+    UserOut,
+)
 from server.accounts.tokens import TokenService, digest, new_refresh_token
 from server.db import begin_write, utcnow
 from server.errors import DeviceRevoked, Forbidden, KaariError, NotFound, RateLimited, Unauthenticated
@@ -32,7 +48,7 @@ log = logging.getLogger("kaari.accounts")
 
 def user_out(user: User) -> UserOut:
     roles = [GrantOut(r.role, r.area_id, r.unit_id) for r in user.roles]
-    return UserOut(user.id, user.username, user.display_name, user.language, roles)
+    return UserOut(user.id, user.username, user.display_name, user.language, roles, user.active)
 
 
 async def _failures_retry_after(
@@ -56,6 +72,34 @@ async def check_rate_limit(session: AsyncSession, settings: Settings, keys: dict
         retry_after = await _failures_retry_after(session, settings, key, limit)
         if retry_after is not None:
             raise RateLimited("Too many failed attempts. Try again later.", retry_after)
+
+
+async def reserve_attempt(session: AsyncSession, settings: Settings, keys: dict[str, int]) -> list[uuid.UUID]:
+    """Count an attempt under each key before its password is checked, atomically on both engines.
+
+    Checking the count and adding to it in one serialised transaction is what makes 30 parallel guesses
+    end in 429s: each sees the ones before it. The attempt stays counted as a failure unless the sign-in
+    succeeds (`_forget_attempt`). SQLite serialises writers (BEGIN IMMEDIATE); PostgreSQL takes a
+    transaction-scoped advisory lock per key, so two attempts on the same key take turns.
+    """
+    await session.rollback()
+    await begin_write(session)
+    if session.bind.dialect.name == "postgresql":
+        for key in sorted(keys):
+            await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    for key, limit in keys.items():
+        retry_after = await _failures_retry_after(session, settings, key, limit)
+        if retry_after is not None:
+            await session.rollback()
+            raise RateLimited("Too many failed attempts. Try again later.", retry_after)
+    cutoff = utcnow() - timedelta(seconds=settings.login_failure_window_seconds)
+    await session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= cutoff))
+    rows = [LoginFailure(key=key) for key in keys]
+    session.add_all(rows)
+    await session.flush()
+    ids = [row.id for row in rows]
+    await session.commit()
+    return ids
 
 
 async def record_failure(session: AsyncSession, settings: Settings, keys: list[str]) -> None:
@@ -131,20 +175,28 @@ async def login(
     body: LoginRequest,
     address: str,
     device_credential: str | None = None,
+    device_cookie: str | None = None,
 ) -> TokenResponse:
-    user_key, address_key = f"user:{body.username.lower()}", f"addr:{address}"
-    await check_rate_limit(
-        session,
-        settings,
-        {user_key: settings.login_max_failures, address_key: settings.login_max_failures_per_address},
-    )
+    """Sign in with a password. Failures count per username and per address; a browser holding a device
+    cookie this user earned by signing in there counts under a key of its own, so neither a guesser of the
+    username nor a busy shared address (a service point) locks that user out of their own device."""
+    username = body.username.lower()
+    proven = device_cookie is not None and tokens.device_cookie_user(device_cookie) == username
+    if proven:
+        assert device_cookie is not None
+        keys = {f"user:{username}:device:{digest(device_cookie)[:16]}": settings.login_max_failures}
+    else:
+        keys = {
+            f"user:{username}": settings.login_max_failures,
+            f"addr:{address}": settings.login_max_failures_per_address,
+        }
+    attempt = await reserve_attempt(session, settings, keys)
     user = (await session.execute(select(User).where(User.username == body.username))).scalar_one_or_none()
     stored = user.password_hash if user is not None and user.active else None
     await session.commit()
 
     ph = hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
     if not await verify_password(ph, stored, body.password):
-        await record_failure(session, settings, [user_key, address_key])
         raise Unauthenticated(WRONG_CREDENTIALS, code="invalid_credentials")
     assert user is not None
 
@@ -155,7 +207,12 @@ async def login(
     device = await _device_for_sign_in(session, user, body.device_id, device_credential)
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(body.password, ph)
-    await session.execute(delete(LoginFailure).where(LoginFailure.key == user_key))
+    # The right password: this attempt and the user's earlier failures no longer count.
+    await session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.id.in_(attempt) | LoginFailure.key.in_([k for k in keys if k.startswith("user:")])
+        )
+    )
     now = utcnow()
     auth_session = AuthSession(
         user_id=user.id, device_id=device.id, expires_at=now + timedelta(days=settings.refresh_token_days)
@@ -191,6 +248,11 @@ async def refresh(
         raise DeviceRevoked()
     if auth_session.revoked_at is not None or auth_session.expires_at <= now:
         raise Unauthenticated("You have been signed out. Sign in again.")
+    if now - auth_session.created_at > timedelta(hours=settings.reauth_hours):
+        # A password at least every `reauth_hours`: a stolen refresh token does not live for weeks.
+        auth_session.revoked_at, auth_session.revoked_reason = now, "reauthentication_required"
+        await session.commit()
+        raise Unauthenticated("Sign in again with your password.", code="reauthentication_required")
     claimed = await session.execute(
         update(RefreshToken)
         .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))
@@ -246,12 +308,19 @@ async def logout(session: AsyncSession, principal: Principal, queued: list[Queue
         await signals.publish(session, signals.SignedOut(principal.user_id, principal.device_id, bounds), now)
 
 
-async def _check_grant(session: AsyncSession, grant: GrantOut) -> None:
-    """A known role, scoped to the region, one existing area or one existing unit."""
+async def _check_grant(session: AsyncSession, grant: NewGrant | GrantOut) -> None:
+    """A known role, scoped to the region, one existing area or one existing unit (the database's checks
+    refuse the same; this gives the reason)."""
     if grant.role not in ROLES:
         raise KaariError(f"Unknown role {grant.role!r}.", code="invalid_request")
     if grant.area_id is not None and grant.unit_id is not None:
         raise KaariError("A role is scoped to an area or to a unit, not both.", code="invalid_request")
+    if grant.role in SCOPED_ROLES and grant.area_id is None and grant.unit_id is None:
+        raise KaariError(
+            f"The role {grant.role} needs a unit or an area.",
+            code="invalid_request",
+            details={"role": grant.role},
+        )
     if grant.area_id is not None and await session.get(Area, grant.area_id) is None:
         raise KaariError("No such area.", code="unknown_entity", details={"area_id": str(grant.area_id)})
     if grant.unit_id is not None and await session.get(Unit, grant.unit_id) is None:
@@ -329,6 +398,44 @@ async def remove_role(session: AsyncSession, user_id: uuid.UUID, grant: GrantOut
     await session.flush()
     log.info("role removed", extra={"user_id": str(user.id), "grant": _grant_text(grant), "by": by.username})
     return user
+
+
+async def set_active(session: AsyncSession, user_id: uuid.UUID, active: bool, by: Principal) -> User:
+    """Deactivate (or reactivate) an account. Deactivating ends every sign-in at once (each call checks the
+    account and its sign-in); what its devices had queued is still flushed by their device credentials and
+    attributed to it."""
+    user = await _user_for_update(session, user_id)
+    if not active and user.id == by.user_id:
+        raise KaariError(
+            "You cannot deactivate yourself; ask another admin.", code="own_account", status_code=409
+        )
+    user.active = active
+    if not active:
+        await _end_sign_ins(session, user.id, "deactivated")
+    log.info("account active set", extra={"user_id": str(user.id), "active": active, "by": by.username})
+    return user
+
+
+async def reset_password(
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, password: str, by: Principal
+) -> User:
+    """Give the account a new password (an admin's reset): its sign-ins end and its lockout is lifted."""
+    user = await _user_for_update(session, user_id)
+    user.password_hash = hash_password(
+        password, hasher(settings.argon2_time_cost, settings.argon2_memory_kib)
+    )
+    await _end_sign_ins(session, user.id, "password_reset")
+    await session.execute(delete(LoginFailure).where(LoginFailure.key == f"user:{user.username.lower()}"))
+    log.info("password reset", extra={"user_id": str(user.id), "by": by.username})
+    return user
+
+
+async def _end_sign_ins(session: AsyncSession, user_id: uuid.UUID, reason: str) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
 
 
 def _grant_text(grant: GrantOut) -> str:

@@ -49,6 +49,27 @@ class TokenService:
         """A key for one other purpose (e.g. SSE tickets), derived so it can never pass as this one."""
         return hmac.new(self._secret.encode(), f"kaari:{purpose}".encode(), hashlib.sha256).digest()
 
+    def issue_device_cookie(self, username: str, days: int) -> str:
+        """A browser's proof that `username` signed in on it: `username.expiry.mac`, nothing secret in it."""
+        expiry = int(time.time()) + days * 86400
+        body = f"{username.lower().encode().hex()}.{expiry}"
+        mac = hmac.new(self.derive_key("device-cookie"), body.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"{body}.{mac}"
+
+    def device_cookie_user(self, cookie: str) -> str | None:
+        """The username a device cookie was issued to, if it is ours and not expired."""
+        body, _, mac = cookie.rpartition(".")
+        expected = hmac.new(self.derive_key("device-cookie"), body.encode(), hashlib.sha256).hexdigest()[:32]
+        if not body or not hmac.compare_digest(mac, expected):
+            return None
+        name, _, expiry = body.partition(".")
+        try:
+            if int(expiry) < time.time():
+                return None
+            return bytes.fromhex(name).decode()
+        except ValueError:
+            return None
+
     def issue_access(self, user_id: uuid.UUID, session_id: uuid.UUID, device_id: uuid.UUID) -> str:
         now = datetime.now(UTC)
         claims = {

@@ -30,6 +30,8 @@ async def _read(request: Request[Any, Any, Any], type_: type[T]) -> tuple[T, str
         return codec.decode(await request.body(), type_, content_type), content_type
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise KaariError(f"The request body is not valid: {exc}", code="invalid_request") from exc
+    except RecursionError as exc:
+        raise KaariError("The request body is nested too deeply.", code="invalid_request") from exc
 
 
 def _reply(body: Any, content_type: str, started: float, histogram: Any) -> Response[bytes]:
@@ -87,7 +89,7 @@ class SyncController(Controller):
         started = time.perf_counter()
         body, content_type = await _read(request, PullRequest)
         with inline_reads():  # a page's queries are bounded index scans
-            response, client = await pull(db_session, principal, body)
+            response, client = await pull(db_session, principal, body, cookie_key=context.cookie_key)
             await db_session.commit()
         await log_downloads(db_session, principal, response)
         await health.record_pull(

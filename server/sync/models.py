@@ -54,7 +54,8 @@ class SyncMutation(Base):
         "client_id", ForeignKey("sync_clients.id"), primary_key=True
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    # Unique forever; NULL for a mutation refused as `duplicate_id` (its id belongs to another one).
+    id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     name: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))

@@ -106,7 +106,12 @@ _HEAD_AND_CLIENT = (
 
 
 async def pull(
-    session: AsyncSession, principal: Principal, request: PullRequest, page_bytes: int = PAGE_TARGET_BYTES
+    session: AsyncSession,
+    principal: Principal,
+    request: PullRequest,
+    page_bytes: int = PAGE_TARGET_BYTES,
+    *,
+    cookie_key: bytes,
 ) -> tuple[PullResponse, Any]:
     """Build one page. Returns the response and the client row (for the health update after commit)."""
     check_protocol(request.protocol)
@@ -121,7 +126,7 @@ async def pull(
     scopes = sorted(await scopes_for(session, principal))
     last_seq = client.last_seq if client else 0
 
-    cookie = decode_cookie(request.cookie) if request.cookie else None
+    cookie = decode_cookie(request.cookie, cookie_key) if request.cookie else None
     reset = request.cookie is not None and (
         cookie is None or cookie.sv != SCHEMA_VERSION or cookie.v < head.compacted_before
     )
@@ -144,7 +149,7 @@ async def pull(
         summaries = await _summaries(session, scopes, head.version)
         cookie.ls = last_seq
     response = PullResponse(
-        cookie=encode_cookie(cookie),
+        cookie=encode_cookie(cookie, cookie_key),
         last_seq=last_seq,
         has_more=has_more,
         reset=reset,
@@ -169,6 +174,10 @@ def _adjust_scopes(cookie: Cookie, scopes: list[str], resync: list[str], page: P
         snap = Snapshot(scopes=fresh, after_type=cookie.snap.after_type, after_id=cookie.snap.after_id)
         if again - set(cookie.snap.scopes):
             snap = Snapshot(scopes=fresh)
+        if not fresh:
+            # Every scope it was paging out went away (a role added and removed mid-snapshot): the purges
+            # above say so, and the change log carries on from where the snapshot began.
+            snap = None
     else:
         snap = Snapshot(scopes=fresh) if fresh else None
     return Cookie(v=cookie.v, scopes=scopes, ls=cookie.ls, snap=snap)

@@ -59,7 +59,8 @@ def check_protocol(protocol: int) -> None:
 
 def result_of(row: SyncMutation) -> MutationResult:
     return MutationResult(
-        id=row.id,
+        # A refused duplicate keeps no id of its own (ids are unique): the one it was sent with is in details.
+        id=row.id if row.id is not None else uuid.UUID(row.details["mutation_id"]),
         seq=row.seq,
         status=row.status,
         result=row.result,
@@ -298,6 +299,9 @@ async def _run(
         finally:
             ctx.changes.client_guard = None
     conflict_id: uuid.UUID | None = ctx.conflict_ids[0] if ctx.conflict_ids else None
+    stored_id: uuid.UUID | None = envelope.id
+    if code == "duplicate_id":
+        stored_id, details = None, {"mutation_id": str(envelope.id)}
     outcome = MutationResult(
         id=envelope.id,
         seq=envelope.seq,
@@ -312,8 +316,8 @@ async def _run(
         {
             "client_id": batch.replica.id,  # the column keeps the protocol's name for the replica
             "seq": envelope.seq,
-            "id": envelope.id,
-            "name": envelope.name,
+            "id": stored_id,
+            "name": envelope.name[:64],  # an unknown name may be longer than the column
             "version": envelope.version,
             "status": status,
             "code": code,

@@ -35,7 +35,7 @@ from server.db import begin_write, create_engine
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.sync.changes import ChangeSet
-from server.sync.cookie import decode_cookie
+from server.sync.cookie import peek_cookie
 from server.sync.models import ChangeScope
 from server.sync.pull import pull
 from sync_protocol import PROTOCOL_VERSION
@@ -115,7 +115,7 @@ class Tablet:
         self.client = Replica(MemoryStore(), credentials, http=self.http, retry=RETRY)
         report = await self.client.pull()
         assert report.mismatched == [], self.name
-        cookie = decode_cookie(self.client.store.state().cookie)
+        cookie = peek_cookie(self.client.store.state().cookie)
         assert cookie is not None
         self.wire.after = cookie.v
 
@@ -271,7 +271,7 @@ async def _pull_all(
     while True:
         async with sessions() as session:
             request = PullRequest(protocol=PROTOCOL_VERSION, client_id=PULLER_ID, cookie=cookie)
-            page, _ = await pull(session, principal, request)
+            page, _ = await pull(session, principal, request, cookie_key=b"test")
             await session.commit()
         ops += page.ops
         cookie = page.cookie
@@ -372,7 +372,7 @@ async def test_concurrent_writers_and_a_looping_puller_miss_nothing(backend, dem
 
     try:
         cookie, _ = await _pull_all(sessions, principal, None)
-        start = decode_cookie(cookie).v
+        start = peek_cookie(cookie).v
         await asyncio.wait_for(asyncio.gather(writes(), pull_loop(cookie)), timeout=90)
         async with sessions() as session:
             expected = set(

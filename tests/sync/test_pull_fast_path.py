@@ -19,7 +19,7 @@ from server.clock import today_in_finland
 from server.demo import DEMO_DAY_UNIT, demo_id
 from server.reference.models import reference_id
 from server.sync import pull as pull_module
-from server.sync.cookie import Snapshot, decode_cookie
+from server.sync.cookie import Snapshot, peek_cookie
 from server.sync.models import RecordScope, Replica, SyncHead, SyncMutation, SyncRecord
 from sync_protocol.checksum import compute_checksum
 from sync_protocol.messages import PutOp
@@ -52,7 +52,7 @@ def rejected_check_in(seq: int) -> dict:
 async def oracle(db, client_id: str, cookie: str | None) -> dict:
     """What a last page must say after `cookie`, from the tables: outcomes, last_seq, scope summaries."""
     await db.rollback()  # a fresh snapshot of the database
-    after = decode_cookie(cookie).ls if cookie else 0
+    after = peek_cookie(cookie).ls if cookie else 0
     cid = uuid.UUID(client_id)
     last_seq = (await db.execute(select(Replica.last_seq).where(Replica.id == cid))).scalar() or 0
     outcomes = (
@@ -110,7 +110,7 @@ async def test_nothing_new_is_the_same_cookie_and_the_true_summaries(client, db)
         assert page["scopes"] == pages[-1]["scopes"] == await checksums(db, page["scopes"])
         expected = await oracle(db, cid, cookie)
         assert brief(page) == {"last_seq": expected["last_seq"], "outcomes": expected["outcomes"]}
-        assert decode_cookie(page["cookie"]).v == expected["head"]
+        assert peek_cookie(page["cookie"]).v == expected["head"]
 
 
 async def test_rejection_without_changes_reaches_a_pull_at_the_head(client, db):
@@ -131,7 +131,7 @@ async def test_rejection_without_changes_reaches_a_pull_at_the_head(client, db):
         "code"
     ] == "invalid_code"
     assert page["scopes"] == pages[-1]["scopes"] == await checksums(db, page["scopes"])
-    after = decode_cookie(page["cookie"])
+    after = peek_cookie(page["cookie"])
     assert (after.v, after.ls, after.snap) == (head, 1, None)
 
     # The same old cookie again (a lost response): the rejection again. The new cookie: nothing.
@@ -188,8 +188,8 @@ async def test_snapshot_pages_stay_under_the_budget_and_end_exact(client, monkey
     budget = 8192
     real_pull = pull_module.pull
 
-    async def small_pages(session, principal, request, page_bytes=budget):
-        return await real_pull(session, principal, request, page_bytes=budget)
+    async def small_pages(session, principal, request, page_bytes=budget, **keys):
+        return await real_pull(session, principal, request, page_bytes=budget, **keys)
 
     from server.sync import controllers
 
@@ -357,4 +357,4 @@ async def test_a_rejection_still_comes_once_the_summaries_are_warm(client, db):
     await client.post(PUSH, headers=headers, json=push_body(cid, [bad]))
     page = (await client.post(PULL, headers=headers, json=pull_body(cid, cookie))).json()
     assert [o["id"] for o in page["outcomes"]] == [bad["id"]] and page["last_seq"] == 1
-    assert page["cookie"] != cookie and decode_cookie(page["cookie"]).ls == 1
+    assert page["cookie"] != cookie and peek_cookie(page["cookie"]).ls == 1

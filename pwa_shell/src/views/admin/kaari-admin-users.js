@@ -13,6 +13,9 @@ import { sharedStyles } from '../../ui/shared-styles.js';
 import { byName } from '../kotas/kaari-places-board.js';
 
 export const ROLES = ['admin', 'coordinator', 'counsellor', 'supervisor', 'unit_staff'];
+// The add-role form offers the least privilege first and no scope until one is chosen: a careless
+// submit gives one unit's staff role, never the region's admin role.
+const ADD_ORDER = ['unit_staff', 'counsellor', 'supervisor', 'coordinator', 'admin'];
 
 class KaariAdminUsers extends LitElement {
   static properties = {
@@ -128,12 +131,13 @@ class KaariAdminUsers extends LitElement {
       <div class="field">
         <label for="role-${user.id}">${t('users.role')}</label>
         <select id="role-${user.id}" name="role">
-          ${ROLES.map((r) => html`<option value=${r}>${t(`role.${r}`)}</option>`)}
+          ${ADD_ORDER.map((r) => html`<option value=${r} ?selected=${r === ADD_ORDER[0]}>${t(`role.${r}`)}</option>`)}
         </select>
       </div>
       <div class="field">
         <label for="scope-${user.id}">${t('users.where')}</label>
-        <select id="scope-${user.id}" name="scope">
+        <select id="scope-${user.id}" name="scope" required>
+          <option value="" selected disabled>${t('users.chooseScope')}</option>
           <option value="region">${t('scope.all')}</option>
           <optgroup label=${t('users.areas')}>
             ${places.areas.map((a) => html`<option value="area:${a.id}">${label(a.data.labels)}</option>`)}
