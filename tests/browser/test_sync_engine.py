@@ -11,6 +11,7 @@ import uuid
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from server.reference.models import reference_id
 from tests.browser.conftest import (
     MUTATE,
     LiveServer,
@@ -64,7 +65,7 @@ def check_in(page: Page, client: str, unit: str, day: str, at: str) -> None:
     )
 
 
-def test_tablet_sends_a_signed_out_users_outbox_and_revocation_erases_every_store(
+def test_an_offline_sign_out_leaves_the_outbox_for_the_next_sign_in_and_revocation_erases_it(
     browser: Browser, live_server: LiveServer
 ) -> None:
     context, page = tablet(browser, live_server, "Aulan tabletti 2")
@@ -79,11 +80,12 @@ def test_tablet_sends_a_signed_out_users_outbox_and_revocation_erases_every_stor
         page.get_by_role("link", name="Etusivu").click()
         page.get_by_role("button", name="Kirjaudu ulos").click()  # a tablet keeps the unsent check-in
         expect(page.get_by_role("heading", name="Kirjaudu sisään")).to_be_visible()
-        context.set_offline(False)  # nobody is signed in: the tablet's credential sends it
-        eventually(lambda: stored_attendance(live_server, [first], unit, day), timeout=30)
-
+        # Signed out offline, the server never heard how far her queue reached: the tablet's credential may
+        # send nothing in her name (protocol §2), and the check-in waits for her own next sign-in.
+        context.set_offline(False)
         sign_in(page, "paiva")
         wait_for_sync(page)
+        eventually(lambda: stored_attendance(live_server, [first], unit, day), timeout=30)
         context.set_offline(True)
         check_in(page, second, unit, day, f"{day}T09:05:00+02:00")
         page.get_by_role("link", name="Etusivu").click()
@@ -258,15 +260,18 @@ def test_bookings_made_offline_past_capacity_show_alternatives_in_needs_attentio
         if f["data"]["unit_id"] == unit and f["data"]["date"] > today
     )
     start, places = free[14]  # a day two weeks ahead
-    clients = [
-        str(uuid.UUID(row[0]))
-        for row in live_server.query(
-            "SELECT id FROM clients WHERE id NOT IN (SELECT client_id FROM stays) ORDER BY id LIMIT ?",
-            (places + 1,),
-        )
-    ]
+    # New clients of the unit, created on the tablet first: staff book only clients they have a basis on.
+    clients = [str(uuid.uuid4()) for _ in range(places + 1)]
+    oulu = str(reference_id("municipality", "564"))
     context.set_offline(True)
-    for client in clients:  # one more than the free places, booked offline
+    for n, client in enumerate(clients):  # one more than the free places, booked offline
+        new = {
+            "client_id": client,
+            "first_name": "Vieras",
+            "last_name": f"Asiakas {n}",
+            "municipality_id": oulu,
+        }
+        page.evaluate(MUTATE, ["client.create", {**new, "unit_id": unit}])
         page.evaluate(
             MUTATE,
             [
