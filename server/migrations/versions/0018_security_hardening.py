@@ -33,7 +33,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("role_assignments", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_role_assignments_scoped_role", type_="check")
-        batch_op.drop_constraint("ck_role_assignments_one_scope", type_="check")
+        batch_op.drop_constraint(op.f("ck_role_assignments_scoped_role"), type_="check")
+        batch_op.drop_constraint(op.f("ck_role_assignments_one_scope"), type_="check")
     with op.batch_alter_table("sync_mutations", schema=None) as batch_op:
         batch_op.alter_column("id", existing_type=sa.Uuid(), nullable=False)
