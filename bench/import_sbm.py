@@ -5,7 +5,7 @@ the seeded database; its wall time, and the largest resident memory of those pro
 The baseline then inserts exactly the rows the import added (every table it wrote, read back from the
 imported database) into another copy with `sqlite3.executemany`, in one transaction, with Kaari's pragmas.
 The ratio is baseline time / import time: the share of plain `executemany` speed the import reaches,
-parsing, checking and matching included. Targets (QUALITY.md): all five in ≤ 10 min, ratio ≥ 0.30,
+parsing, checking and matching included. Targets (docs/import.md): all five in ≤ 10 min, ratio ≥ 0.30,
 memory < 1 GB.
 """
 

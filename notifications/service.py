@@ -3,7 +3,7 @@
 Who may do what: any signed-in user on a personal device manages their own subscriptions and reads their
 own inbox; nobody sees or deletes another user's (someone else's id answers 404, as if it did not exist).
 A shared tablet cannot subscribe: it is used by many people, and a push would show one person's
-notifications to the next (DESIGN.md, data on shared tablets). Preferences may name only what the user's
+notifications to the next (docs/tablets.md). Preferences may name only what the user's
 roles cover: events of their roles, areas they hold (any area for a region-wide role).
 """
 
