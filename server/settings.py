@@ -34,7 +34,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    # Token lifetimes: protocol and QUALITY.md cap access tokens at 15 minutes.
+    # Token lifetimes: the protocol and docs/security.md cap access tokens at 15 minutes.
     access_token_seconds: int = 15 * 60
     refresh_token_days: int = 30
     # A spent refresh token presented again this soon, while its successor is unused, is a lost response

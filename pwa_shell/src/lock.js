@@ -1,5 +1,5 @@
-// Shared tablets: quick switch between staff with a PIN, and the idle lock (DESIGN.md "Data on shared
-// tablets"; QUALITY.md: idle lock ≤ 5 min, PIN lockout after 5 tries).
+// Shared tablets: quick switch between staff with a PIN, and the idle lock (docs/tablets.md; the
+// security targets: idle lock ≤ 5 min, PIN lockout after 5 tries).
 //
 // - A user sets a PIN after a normal sign-in on the tablet. Only a salted PBKDF2-SHA-256 hash (600,000
 //   iterations, WebCrypto) is kept, in the device database; the PIN never leaves the device and is

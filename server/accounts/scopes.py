@@ -58,8 +58,8 @@ async def scopes_for(session: AsyncSession, principal: Principal) -> set[str]:
     if principal.has_role("admin"):
         scopes.add(ADMIN)
     if principal.device_kind == "shared":
-        # A shared tablet holds only what its unit needs, whoever is signed in on it (DESIGN.md, "Data on
-        # shared tablets"): reference data and its own unit. Not an area's clients, the region's queue or
+        # A shared tablet holds only what its unit needs, whoever is signed in on it (docs/tablets.md,
+        # "Privacy"): reference data and its own unit. Not an area's clients, the region's queue or
         # the admin's conflicts, and not `user:` either, which carries a counsellor's contacts, clients and
         # assessments; a conflict on the unit's records is in the unit's scope too.
         own = unit_scope(principal.device_unit_id) if principal.device_unit_id else None

@@ -4,7 +4,7 @@
 with its totals (in care, absent, arriving, leaving, capacity, held by open offers, free), the totals per
 area and for the region; the rules are in `server.places.in_care`.
 
-Who sees what (access follows task and service, DESIGN.md "Data on shared tablets"):
+Who sees what (access follows task and service, docs/tablets.md):
 
 - **unit staff** see their own units (the `unit:{id}` scopes they sync; on a shared tablet only the tablet's
   unit), with the clients by name: in care (arriving / leaving flagged) and absent (reason and dates). The

@@ -198,7 +198,7 @@ export class SyncEngine extends EventTarget {
   }
 
   /**
-   * Log that client data was shown from this device's replica (DESIGN.md: every view, offline
+   * Log that client data was shown from this device's replica (docs/tablets.md: every view, offline
    * included, is logged and uploaded). Entries are gathered for a moment and queued as one
    * `audit.viewed` mutation; the same client in the same view is logged again after ten minutes.
    */
